@@ -1,0 +1,39 @@
+# salesdesk: `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+
+.PHONY: install run test test-fast chromium prepare demo build docs bench clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes (idempotent).
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+# Debian's chromium for the browser tests (never a browser download of playwright's own).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Demo data when the lake is empty, ingest, build when the lake changed.
+prepare: install
+	$(BIN)/salesdesk prepare
+
+run: prepare
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: install chromium
+	$(BIN)/python -m pytest
+
+# Everything but the browser tests.
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,261 @@
+"""Build and swap: run ``dbt build`` into a new warehouse file, then point ``current`` at it.
+
+DuckDB allows one writer or many readers of a file, never both, so dbt never writes the file the
+app reads. Each build writes ``warehouse/<build id>.duckdb``; only when every model and test passed
+is ``warehouse/current.duckdb`` (a symlink) replaced, atomically, by one pointing at the new file.
+A failed build leaves ``current`` as it was. The last ``KEEP_BUILDS`` good builds are kept. Every
+build, good or failed, is recorded in ``warehouse/builds.jsonl``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from models import jsonlog, settings
+from models.errors import UserError
+
+KEEP_BUILDS = 3
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class BuildResult:
+    build_id: str
+    status: str  # "success" or "failed"
+    started_at: str
+    finished_at: str = ""
+    seconds: float = 0.0
+    warehouse_file: str = ""
+    failures: list[str] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    nodes: int = 0
+    lake_loads: int = 0  # entries of the load log when the build started
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (f"Build {self.build_id} succeeded in {self.seconds:.1f} s: {self.nodes} models, "
+                    f"seeds and tests; warehouse {self.warehouse_file}")
+        lines = [f"Build {self.build_id} FAILED after {self.seconds:.1f} s; the current warehouse "
+                 f"was left as it was. What failed:"]
+        lines += [f"  - {f}" for f in self.failures] or ["  - (see the dbt output above)"]
+        return "\n".join(lines)
+
+
+def history_path(base: Path | None = None) -> Path:
+    return settings.warehouse_dir(base) / "builds.jsonl"
+
+
+def history(base: Path | None = None) -> list[dict]:
+    """The build history, oldest first."""
+    return jsonlog.read(history_path(base))
+
+
+def dbt_executable() -> str:
+    """The dbt of this environment (beside the running Python), else the one on PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SALESDESK_DB_PATH=str(db_path),
+        SALESDESK_LAKE=str(settings.lake_dir(base)),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_PROFILES_DIR=str(settings.DBT_PROJECT_DIR),
+    )
+    return env
+
+
+def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
+              dbt_vars: dict | None = None) -> BuildResult:
+    """Build a new warehouse; swap it in if everything passed. Raises UserError if busy."""
+    wh = settings.warehouse_dir(base)
+    wh.mkdir(parents=True, exist_ok=True)
+    lock_file = open(wh / ".build.lock", "w")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise UserError("Another build is running; wait for it to finish and try again.")
+    try:
+        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {})
+    finally:
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        lock_file.close()
+
+
+def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
+                  ) -> BuildResult:
+    started = dt.datetime.now(dt.timezone.utc)
+    build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
+    db_path = wh / f"{build_id}.duckdb"
+    artifacts = wh / f"{build_id}.dbt"
+    result = BuildResult(build_id=build_id, status="failed",
+                         started_at=started.isoformat(timespec="seconds"),
+                         warehouse_file=str(db_path))
+    from models.ingest import loads
+
+    result.lake_loads = len(loads(base))
+    t0 = time.perf_counter()
+    command = [
+        dbt_executable(), "build",
+        "--project-dir", str(settings.DBT_PROJECT_DIR),
+        "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+        "--target-path", str(artifacts / "target"),
+        "--log-path", str(artifacts / "logs"),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    on_line(f"Building {build_id} from the lake {settings.lake_dir(base)}")
+    output: list[str] = []
+    proc = subprocess.Popen(command, env=dbt_env(db_path, base), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1,
+                            cwd=settings.DBT_PROJECT_DIR)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        output.append(line)
+        on_line(line)
+    returncode = proc.wait()
+
+    run_results = _read_run_results(artifacts / "target" / "run_results.json")
+    result.nodes = len(run_results)
+    result.failures = [_describe_failure(r) for r in run_results
+                       if r.get("status") in FAILED_STATUSES]
+    result.warnings = [r.get("unique_id", "") for r in run_results if r.get("status") == "warn"]
+    if returncode != 0 and not result.failures:
+        # dbt stopped before running anything (a parse or compilation error): show its words.
+        tail = [line for line in output if "error" in line.lower()] or output[-5:]
+        result.failures = tail[-10:] or [f"dbt exited with code {returncode}"]
+
+    if returncode == 0 and not result.failures:
+        result.row_counts = _row_counts(db_path)
+        _swap_current(wh, db_path)
+        result.status = "success"
+    else:
+        _remove_build_files(wh, build_id, keep_artifacts=True)
+
+    finished = dt.datetime.now(dt.timezone.utc)
+    result.finished_at = finished.isoformat(timespec="seconds")
+    result.seconds = round(time.perf_counter() - t0, 2)
+    jsonlog.append(history_path(base), asdict(result))
+    if result.ok:
+        _prune(wh, base)
+    on_line(str(result))
+    return result
+
+
+def _read_run_results(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    try:
+        return json.loads(path.read_text()).get("results", [])
+    except (OSError, json.JSONDecodeError):
+        return []
+
+
+def _describe_failure(result: dict) -> str:
+    unique_id = result.get("unique_id", "?")
+    kind, _, rest = unique_id.partition(".")
+    name = rest.split(".", 1)[-1] if "." in rest else rest
+    status = result.get("status")
+    message = (result.get("message") or "").strip().splitlines()
+    detail = message[0] if message else ""
+    if kind == "test" or kind == "unit_test":
+        failures = result.get("failures")
+        count = f" ({failures} failing rows)" if failures not in (None, 0) and kind == "test" else ""
+        return f"{kind.replace('_', ' ')} {name} {status}{count}: {detail}"
+    return f"{kind} {name} {status}: {detail}"
+
+
+def _row_counts(db_path: Path) -> dict[str, int]:
+    """Rows of every table in the new warehouse (views over the lake are not counted)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database() order by 1, 2"
+        ).fetchall()
+        counts = {}
+        for schema, table in tables:
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            counts[table if schema == "main" else f"{schema}.{table}"] = int(n)
+        return counts
+    finally:
+        con.close()
+
+
+def _swap_current(wh: Path, db_path: Path) -> None:
+    """Atomically repoint ``current.duckdb`` at ``db_path`` (rename of a fresh symlink)."""
+    tmp = wh / f".current.{os.getpid()}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(db_path.name, tmp)
+    os.replace(tmp, wh / "current.duckdb")
+
+
+def _remove_build_files(wh: Path, build_id: str, keep_artifacts: bool = False) -> None:
+    for suffix in (".duckdb", ".duckdb.wal"):
+        (wh / f"{build_id}{suffix}").unlink(missing_ok=True)
+    if not keep_artifacts:
+        shutil.rmtree(wh / f"{build_id}.dbt", ignore_errors=True)
+
+
+def _prune(wh: Path, base: Path | None) -> None:
+    """Keep the newest KEEP_BUILDS good builds; delete older builds' files, good or failed.
+
+    A reader that still has a deleted file open keeps reading it (the file lives until closed).
+    """
+    records = history(base)
+    good = [r["build_id"] for r in records if r.get("status") == "success"]
+    keep = set(good[-KEEP_BUILDS:])
+    oldest_kept = min(keep) if keep else ""
+    known = {r["build_id"] for r in records}
+    for build_id in known - keep:
+        if build_id < oldest_kept:
+            _remove_build_files(wh, build_id)
+
+
+def is_up_to_date(base: Path | None = None) -> bool:
+    """True when the current build was made from every load the lake has now."""
+    from models.ingest import loads
+
+    good = [r for r in history(base) if r.get("status") == "success"]
+    return bool(good) and current_build_id(base) is not None and \
+        good[-1].get("lake_loads") == len(loads(base))
+
+
+def current_build_id(base: Path | None = None) -> str | None:
+    link = settings.current_link(base)
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name.removesuffix(".duckdb")
+
+
+_PROGRESS = re.compile(r"\b(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP)\b")
+
+
+def parse_progress(line: str) -> tuple[int, int] | None:
+    """(done, total) from a dbt line such as '12:00:01  3 of 40 OK created sql table model ...'."""
+    match = _PROGRESS.search(line)
+    return (int(match.group(1)), int(match.group(2))) if match else None

@@ -1,0 +1,148 @@
+"""The ``salesdesk`` command line: demo data, ingest, build, status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from models import settings
+from models.errors import UserError
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from models.demo import generate
+
+    print(f"Writing demo data (scale {args.scale}, seed {args.seed}{', dirty' if args.dirty else ''})"
+          f" to {args.out} ...", flush=True)
+    summary = generate(Path(args.out), scale=args.scale, seed=args.seed, dirty=args.dirty)
+    print(summary)
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from models.ingest import expand_paths, ingest_file
+
+    t0 = time.perf_counter()
+    files = expand_paths([Path(p) for p in args.paths])
+    if not files:
+        raise UserError("No data files found in " + ", ".join(args.paths) + ".")
+    refused = 0
+    for f in files:
+        try:
+            print(ingest_file(f, entity=args.entity), flush=True)
+        except UserError as e:
+            refused += 1
+            print(f"ERROR {e}", file=sys.stderr, flush=True)
+    print(f"Ingested {len(files) - refused} of {len(files)} file(s) in "
+          f"{time.perf_counter() - t0:.1f} s into {settings.lake_dir()}")
+    return 1 if refused else 0
+
+
+def _parse_vars(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UserError(f"--var {pair!r}: write it as name=value.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from models.build import run_build
+
+    result = run_build(on_line=lambda line: print(line, flush=True),
+                       dbt_vars=_parse_vars(args.var))
+    return 0 if result.ok else 1
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from models.build import current_build_id, history
+    from models.ingest import loads
+
+    print(f"Data folder: {settings.home()}")
+    records = loads()
+    print(f"Loads: {len(records)}")
+    for r in records[-10:]:
+        print(f"  {r['loaded_at'][:19]}  {r['entity']:<12} {r['rows']:>12,}  {r['source_name']}")
+    builds = history()
+    print(f"Current build: {current_build_id() or 'none'}; builds recorded: {len(builds)}")
+    for b in builds[-5:]:
+        print(f"  {b['build_id']}  {b['status']:<8} {b['seconds']:>7.1f} s")
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    """For `make run`: demo data when the lake is empty, ingest it, build when out of date."""
+    from models.build import current_build_id, is_up_to_date, run_build
+    from models.ingest import ingest_paths, loads
+
+    if not loads():
+        from models.demo import generate
+
+        demo_dir = settings.home() / "demo"
+        scale = float(os.environ.get("SALESDESK_DEMO_SCALE", args.scale))
+        print(f"The lake is empty: writing demo data (scale {scale}) to {demo_dir} ...", flush=True)
+        print(generate(demo_dir, scale=scale, seed=args.seed))
+        for result in ingest_paths([demo_dir]):
+            print(result, flush=True)
+    if is_up_to_date():
+        print(f"Warehouse {current_build_id()} is up to date with the lake.")
+        return 0
+    result = run_build(on_line=lambda line: print(line, flush=True))
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesdesk",
+        description="Field sales desk: demo data, ingest into the lake, build the warehouse. "
+                    f"Files live under $SALESDESK_HOME (now {settings.home()}).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="write deterministic demo raw files")
+    demo.add_argument("--scale", type=float, default=1.0,
+                      help="1 = about 2,000 customers and 1.5 million order lines")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--out", required=True, help="folder to write the raw files into")
+    demo.add_argument("--dirty", action="store_true",
+                      help="add row-level faults of every kind staging must catch")
+    demo.set_defaults(func=_cmd_demo)
+
+    ingest = sub.add_parser("ingest", help="check files against their contract, add to the lake")
+    ingest.add_argument("paths", nargs="+", help="CSV, XLSX or Parquet files, or folders of them")
+    ingest.add_argument("--entity", help="the entity, when the file name does not tell it")
+    ingest.set_defaults(func=_cmd_ingest)
+
+    build = sub.add_parser("build", help="run dbt build into a new warehouse file and swap it in")
+    build.add_argument("--var", action="append", metavar="NAME=VALUE",
+                       help="a dbt var for this build (repeatable)")
+    build.set_defaults(func=_cmd_build)
+
+    status = sub.add_parser("status", help="show loads and builds")
+    status.set_defaults(func=_cmd_status)
+
+    prepare = sub.add_parser("prepare", help="demo data if the lake is empty, then build if needed")
+    prepare.add_argument("--scale", type=float, default=1.0)
+    prepare.add_argument("--seed", type=int, default=42)
+    prepare.set_defaults(func=_cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"ERROR {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""What the Data page shows: loads, builds, rejected rows. Plain functions, no streamlit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from models import build, ingest
+from models.contracts import REJECTION_RULES
+from models.warehouse import Warehouse
+
+REJECTED_ROWS_MART = "rpt_rejected_rows"
+
+
+def loads_frame(base: Path | None = None) -> pl.DataFrame:
+    """The load log, newest first, with columns a person reads."""
+    records = ingest.loads(base)
+    if not records:
+        return pl.DataFrame(schema={"loaded_at": pl.String, "entity": pl.String,
+                                    "source_name": pl.String, "rows": pl.Int64,
+                                    "file_format": pl.String, "encoding": pl.String,
+                                    "load_id": pl.String})
+    frame = pl.DataFrame(
+        [{k: r.get(k) for k in ("loaded_at", "entity", "source_name", "rows", "file_format",
+                                "encoding", "load_id")} for r in records],
+        schema_overrides={"rows": pl.Int64},
+    )
+    return frame.with_columns(pl.col("loaded_at").str.slice(0, 19)).reverse()
+
+
+def builds_frame(base: Path | None = None) -> pl.DataFrame:
+    """The build history, newest first."""
+    records = build.history(base)
+    current = build.current_build_id(base)
+    rows = [
+        {
+            "build_id": r.get("build_id"),
+            "is_current": r.get("build_id") == current,
+            "status": r.get("status"),
+            "started_at": (r.get("started_at") or "")[:19].replace("T", " "),
+            "finished_at": (r.get("finished_at") or "")[:19].replace("T", " "),
+            "seconds": float(r.get("seconds") or 0),
+            "tables": len(r.get("row_counts") or {}),
+            "rows_in_tables": sum((r.get("row_counts") or {}).values()),
+            "failed": "; ".join(r.get("failures") or []),
+        }
+        for r in records
+    ]
+    schema = {"build_id": pl.String, "is_current": pl.Boolean, "status": pl.String,
+              "started_at": pl.String, "finished_at": pl.String, "seconds": pl.Float64,
+              "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String}
+    return pl.DataFrame(rows, schema=schema).reverse()
+
+
+def rejected_by_rule(wh: Warehouse) -> pl.DataFrame:
+    """Rejected rows counted by entity and rule, with the rule's meaning."""
+    frame = wh.query(
+        f"select entity, rule, count(*) as rejected_rows from {REJECTED_ROWS_MART} "
+        "group by entity, rule order by entity, rule"
+    )
+    meanings = pl.DataFrame({"rule": list(REJECTION_RULES),
+                             "meaning": list(REJECTION_RULES.values())})
+    return frame.join(meanings, on="rule", how="left")
+
+
+def rejected_rows(wh: Warehouse, entity: str | None = None, rule: str | None = None,
+                  limit: int | None = None) -> pl.DataFrame:
+    """The rejected rows themselves, optionally for one entity and rule."""
+    sql = (f"select entity, rule, row_key, source_row, load_id, loaded_at, raw_values "
+           f"from {REJECTED_ROWS_MART} where ($1 is null or entity = $1) "
+           f"and ($2 is null or rule = $2) order by entity, rule, loaded_at, source_row")
+    params: list = [entity, rule]
+    if limit is not None:
+        sql += " limit $3"
+        params.append(int(limit))
+    return wh.query(sql, params)

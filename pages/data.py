@@ -1,0 +1,161 @@
+"""Data page: what was loaded, what was built, what was rejected; upload and rebuild."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from models import datadesk
+from models.build import parse_progress, run_build
+from models.contracts import ENTITIES
+from models.errors import UserError
+from models.ingest import ingest_file
+from models.warehouse import NoWarehouse, get_warehouse
+
+st.title("Data")
+st.caption("Loads into the lake, warehouse builds and the rows staging rejected. "
+           "Upload raw files here to load them and rebuild the warehouse.")
+
+wh = get_warehouse()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _rejected_by_rule(build_id: str):
+    return datadesk.rejected_by_rule(wh)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
+    return datadesk.rejected_rows(wh, entity, rule)
+
+
+# --- upload and rebuild ----------------------------------------------------------------------
+
+with st.expander("Upload files and rebuild", expanded=False):
+    st.markdown(
+        "CSV (UTF-8 or GB18030/GBK), XLSX or Parquet. The entity is taken from the file name "
+        "(`customers…`, `reps…`, `products…`, `sales…`/`orders…`, `visits…`, `quotas…`, "
+        "`assessments…`) unless chosen here. A file that breaks its contract is refused whole."
+    )
+    uploads = st.file_uploader("Raw files", type=["csv", "xlsx", "parquet"],
+                               accept_multiple_files=True)
+    entity_choice = st.selectbox("Entity", ["from the file name", *ENTITIES])
+    if st.button("Load and rebuild", type="primary", disabled=not uploads):
+        entity = None if entity_choice == "from the file name" else entity_choice
+        loaded = 0
+        with tempfile.TemporaryDirectory() as tmp:
+            for upload in uploads:
+                path = Path(tmp) / Path(upload.name).name
+                path.write_bytes(upload.getvalue())
+                try:
+                    result = ingest_file(path, entity=entity, source_name=upload.name)
+                except UserError as e:
+                    st.error(str(e))
+                    continue
+                loaded += result.status == "loaded"
+                st.success(str(result))
+        if loaded:
+            with st.status("Building the warehouse ...", expanded=True) as status:
+                bar = st.progress(0.0, text="starting dbt")
+                log_lines: list[str] = []
+
+                def on_line(line: str) -> None:
+                    log_lines.append(line)
+                    progress = parse_progress(line)
+                    if progress:
+                        done, total = progress
+                        bar.progress(min(done / total, 1.0), text=f"{done} of {total} steps")
+
+                try:
+                    result = run_build(on_line=on_line)
+                except UserError as e:
+                    status.update(label="Build not started", state="error")
+                    st.error(str(e))
+                else:
+                    if result.ok:
+                        bar.progress(1.0, text="done")
+                        status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s",
+                                      state="complete", expanded=False)
+                        st.cache_data.clear()
+                    else:
+                        status.update(label="Build failed: the previous warehouse stays current",
+                                      state="error")
+                        st.error("\n".join(["What failed:", *[f"- {f}" for f in result.failures]]))
+                    st.code("\n".join(log_lines[-40:]), language=None)
+        elif uploads:
+            st.info("Nothing new was loaded, so there is nothing to rebuild.")
+
+# --- loads and builds ------------------------------------------------------------------------
+
+loads = datadesk.loads_frame()
+builds = datadesk.builds_frame()
+
+col1, col2, col3 = st.columns(3)
+col1.metric("Files loaded", f"{loads.height:,}")
+col2.metric("Rows loaded", f"{int(loads['rows'].sum() or 0):,}")
+col3.metric("Current build", wh.build_id or "none")
+
+st.subheader("Loads")
+if loads.is_empty():
+    st.info("The lake is empty. Upload files above or run `salesdesk ingest`.")
+else:
+    st.dataframe(
+        loads, hide_index=True, width="stretch",
+        column_config={
+            "loaded_at": "Loaded at (UTC)", "entity": "Entity", "source_name": "File",
+            "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "file_format": "Format", "encoding": "Encoding", "load_id": "Load id (content hash)",
+        },
+    )
+    st.download_button("Download loads (CSV)", loads.write_csv(), "loads.csv", "text/csv")
+
+st.subheader("Builds")
+if builds.is_empty():
+    st.info("No build yet. Run `salesdesk build`, or upload files above.")
+else:
+    st.dataframe(
+        builds, hide_index=True, width="stretch",
+        column_config={
+            "build_id": "Build", "is_current": "Current", "status": "Status",
+            "started_at": "Started (UTC)", "finished_at": "Finished (UTC)",
+            "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+            "tables": "Tables",
+            "rows_in_tables": st.column_config.NumberColumn("Rows in tables", format="localized"),
+            "failed": "What failed",
+        },
+    )
+
+# --- rejected rows ---------------------------------------------------------------------------
+
+st.subheader("Rejected rows")
+try:
+    build_id = wh.build_id or ""
+    by_rule = _rejected_by_rule(build_id)
+except NoWarehouse as e:
+    st.info(str(e))
+else:
+    if by_rule.is_empty():
+        st.success("No rows were rejected: every loaded row passed the contract rules.")
+    else:
+        st.caption(f"{int(by_rule['rejected_rows'].sum()):,} rows failed a row-level rule and "
+                   "were kept aside with the rule and their raw values.")
+        st.dataframe(
+            by_rule, hide_index=True, width="stretch",
+            column_config={"entity": "Entity", "rule": "Rule",
+                           "rejected_rows": st.column_config.NumberColumn("Rows"),
+                           "meaning": "What it means"},
+        )
+        left, right = st.columns(2)
+        entity = left.selectbox("Entity", ["all", *by_rule["entity"].unique().sort().to_list()])
+        rules = by_rule if entity == "all" else by_rule.filter(by_rule["entity"] == entity)
+        rule = right.selectbox("Rule", ["all", *rules["rule"].unique().sort().to_list()])
+        rows = _rejected_rows(build_id, None if entity == "all" else entity,
+                              None if rule == "all" else rule)
+        st.dataframe(
+            rows, hide_index=True, width="stretch",
+            column_config={"entity": "Entity", "rule": "Rule", "row_key": "Key",
+                           "source_row": "Row in file", "load_id": "Load",
+                           "loaded_at": "Loaded at", "raw_values": "Values as loaded"},
+        )
+        st.download_button("Download rejected rows (CSV)", rows.write_csv(),
+                           f"rejected_rows_{entity}_{rule}.csv", "text/csv")
