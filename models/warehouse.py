@@ -88,8 +88,7 @@ class Warehouse:
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run one read query with bound parameters; the result as a polars DataFrame."""
-        cursor = self._cursor()
-        return cursor.execute(sql, params or []).pl()
+        return self._cursor().sql(sql, params=params or None).pl()
 
     def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
         row = self._cursor().execute(sql, params or []).fetchone()

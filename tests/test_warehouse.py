@@ -1,0 +1,75 @@
+"""Warehouse access: read-only, follows swaps, a cursor per thread, bound parameters."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from models import build, settings
+from models.warehouse import NoWarehouse, Warehouse
+
+
+def make_build(home: Path, build_id: str, value: int) -> Path:
+    wh = settings.warehouse_dir(home)
+    wh.mkdir(parents=True, exist_ok=True)
+    path = wh / f"{build_id}.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table answer as select ? as value, 'x' as label", [value])
+    con.close()
+    return path
+
+
+def test_no_warehouse_gives_a_clear_error(tmp_path):
+    with pytest.raises(NoWarehouse, match="no warehouse yet"):
+        Warehouse(tmp_path).query("select 1")
+
+
+def test_follows_the_current_link_and_is_read_only(tmp_path):
+    wh = Warehouse(tmp_path)
+    first = make_build(tmp_path, "b1", 1)
+    build._swap_current(first.parent, first)
+    assert wh.build_id == "b1"
+    assert wh.query("select value from answer where label = ?", ["x"]).item() == 1
+    with pytest.raises(duckdb.Error):
+        wh.query("create table t as select 1")
+
+    second = make_build(tmp_path, "b2", 2)
+    build._swap_current(second.parent, second)
+    assert wh.build_id == "b2"
+    assert wh.scalar("select value from answer") == 2
+    # the reader never blocked the writer of b2; and b1 can be deleted under it
+    first.unlink()
+    assert wh.scalar("select value from answer") == 2
+
+
+def test_a_cursor_per_thread(tmp_path):
+    path = make_build(tmp_path, "b1", 7)
+    build._swap_current(path.parent, path)
+    wh = Warehouse(tmp_path)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                results.append(wh.scalar("select sum(value) from answer, range(1000)"))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results == [7000] * 80
+
+
+def test_no_file_access_from_the_app_connection(tmp_path):
+    path = make_build(tmp_path, "b1", 1)
+    build._swap_current(path.parent, path)
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    with pytest.raises(duckdb.Error):
+        Warehouse(tmp_path).query(f"select * from read_csv('{tmp_path}/secret.csv')")
