@@ -198,7 +198,7 @@ def _row_counts(db_path: Path) -> dict[str, int]:
         ).fetchall()
         counts = {}
         for schema, table in tables:
-            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
             counts[table if schema == "main" else f"{schema}.{table}"] = int(n)
         return counts
     finally:

@@ -44,12 +44,14 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
             "tables": len(r.get("row_counts") or {}),
             "rows_in_tables": sum((r.get("row_counts") or {}).values()),
             "failed": "; ".join(r.get("failures") or []),
+            "warnings": "; ".join(w.split(".")[-1] for w in r.get("warnings") or []),
         }
         for r in records
     ]
     schema = {"build_id": pl.String, "is_current": pl.Boolean, "status": pl.String,
               "started_at": pl.String, "finished_at": pl.String, "seconds": pl.Float64,
-              "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String}
+              "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String,
+              "warnings": pl.String}
     return pl.DataFrame(rows, schema=schema).reverse()
 
 

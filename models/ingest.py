@@ -153,7 +153,7 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
         encoding = _register_source(con, path, name, file_format)
         header_map, ignored = _map_headers(con, name, contract)
         types = dict(con.execute("select column_name, column_type from (describe src)").fetchall())
-        n_rows = con.execute("select count(*) from src").fetchone()[0]
+        n_rows = con.execute("select count(*) from src").fetchall()[0][0]
         if n_rows == 0:
             raise UserError(f"{name}: refused: the file has a header but no data rows. "
                             f"Nothing was loaded.")
@@ -356,7 +356,7 @@ def _check_types(con: duckdb.DuckDBPyConnection, name: str, header_map: dict[str
         f"count(*) filter (where {_nonempty(_q(header_map[c.name]))} and ({exprs[c.name]}) is null)"
         for c in checked
     )
-    bad_counts = con.execute(f"select {counts} from src").fetchone()
+    bad_counts = con.execute(f"select {counts} from src").fetchall()[0]
     problems = []
     for col, n_bad in zip(checked, bad_counts):
         if not n_bad:

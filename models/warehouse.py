@@ -91,8 +91,8 @@ class Warehouse:
         return self._cursor().sql(sql, params=params or None).pl()
 
     def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
-        row = self._cursor().execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        rows = self._cursor().execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def tables(self) -> list[str]:
         """Tables of the warehouse (schema-qualified when not in main)."""

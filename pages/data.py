@@ -93,7 +93,9 @@ builds = datadesk.builds_frame()
 col1, col2, col3 = st.columns(3)
 col1.metric("Files loaded", f"{loads.height:,}")
 col2.metric("Rows loaded", f"{int(loads['rows'].sum() or 0):,}")
-col3.metric("Current build", wh.build_id or "none")
+current = builds.filter(builds["is_current"]) if not builds.is_empty() else builds
+col3.metric("Current build", current["finished_at"][0][5:16] + " UTC" if current.height else "none",
+            help=f"Build {wh.build_id}" if wh.build_id else "No build yet")
 
 st.subheader("Loads")
 if loads.is_empty():
@@ -122,6 +124,7 @@ else:
             "tables": "Tables",
             "rows_in_tables": st.column_config.NumberColumn("Rows in tables", format="localized"),
             "failed": "What failed",
+            "warnings": "Tests that warned",
         },
     )
 

@@ -30,10 +30,10 @@ def lake_files(home: Path) -> list[Path]:
 
 
 def read_lake(home: Path, entity: str) -> list[dict]:
-    rel = duckdb.sql(f"select * from read_parquet('{home}/lake/{entity}/*.parquet') "
-                     "order by _load_id, _source_row")
-    cols = rel.columns
-    return [dict(zip(cols, row)) for row in rel.fetchall()]
+    con = duckdb.connect()
+    rel = con.sql(f"select * from read_parquet('{home}/lake/{entity}/*.parquet') "
+                  "order by _load_id, _source_row")
+    return [dict(zip(rel.columns, row)) for row in rel.fetchall()]
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+-- Every lake row of products, typed, with the first rejection rule it fails (null = valid).
+-- Column names stay the contract's so rejected rows can show them as they were loaded.
+
+with
+
+source as (
+
+    select * from {{ source('sales_lake', 'products') }}
+
+),
+
+typed as (
+
+    select
+        -- key
+        nullif(trim(cast(sku as {{ dbt.type_string() }})), '') as sku,
+
+        -- descriptive
+        nullif(trim(cast(name as {{ dbt.type_string() }})), '') as name,
+        nullif(trim(cast(category as {{ dbt.type_string() }})), '') as category,
+        lower(nullif(trim(cast(price_band as {{ dbt.type_string() }})), '')) as price_band,
+
+        -- prices
+        cast(list_price as decimal(18, 4)) as list_price,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+
+        -- load
+        cast(_load_id as {{ dbt.type_string() }}) as load_id,
+        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ sales_lake_missing_required('products') }} as is_missing_required
+
+    from typed
+
+),
+
+-- Per key (among rows with every required column): the latest load wins, then the first row.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by is_missing_required, sku
+            order by loaded_at desc, load_id desc, source_row
+        ) as key_rank,
+        first_value(load_id) over (
+            partition by is_missing_required, sku
+            order by loaded_at desc, load_id desc, source_row
+        ) as kept_load_id
+
+    from flagged
+
+),
+
+checked as (
+
+    select
+        *,
+        case
+            when is_missing_required then 'missing_required'
+            when key_rank > 1 and load_id = kept_load_id then 'duplicate_key'
+            when key_rank > 1 then 'superseded_by_later_load'
+            when list_price < 0 or unit_cost < 0 then 'negative_price'
+            when price_band not in ('high', 'mid', 'low') then 'invalid_value'
+        end as rejection_rule
+
+    from ranked
+
+)
+
+select
+    sku,
+    name,
+    category,
+    price_band,
+    list_price,
+    unit_cost,
+    load_id,
+    source_row,
+    loaded_at,
+    rejection_rule
+
+from checked

@@ -1,0 +1,94 @@
+-- Every lake row of quotas (optional entity), typed, with the first rejection rule it fails
+-- (null = valid). Column names stay the contract's so rejected rows can show them as loaded.
+
+with
+
+source as (
+
+    select * from {{ source('sales_lake', 'quotas') }}
+
+),
+
+typed as (
+
+    select
+        -- key
+        nullif(trim(cast(rep_id as {{ dbt.type_string() }})), '') as rep_id,
+        -- month: first day (the contract's month type)
+        cast({{ dbt.date_trunc('month', 'month') }} as date) as month,
+
+        -- amount
+        cast(sales_quota as decimal(18, 2)) as sales_quota,
+
+        -- load
+        cast(_load_id as {{ dbt.type_string() }}) as load_id,
+        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ sales_lake_missing_required('quotas') }} as is_missing_required
+
+    from typed
+
+),
+
+-- Per key (among rows with every required column): the latest load wins, then the first row.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by is_missing_required, rep_id, month
+            order by loaded_at desc, load_id desc, source_row
+        ) as key_rank,
+        first_value(load_id) over (
+            partition by is_missing_required, rep_id, month
+            order by loaded_at desc, load_id desc, source_row
+        ) as kept_load_id
+
+    from flagged
+
+),
+
+-- The only join in staging: a rep reference must point at a valid (staged) rep.
+known_reps as (
+
+    select rep_id from {{ ref('stg_sales_lake__reps') }}
+
+),
+
+checked as (
+
+    select
+        ranked.*,
+        case
+            when ranked.is_missing_required then 'missing_required'
+            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
+            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            when ranked.sales_quota < 0 then 'negative_price'
+            when known_reps.rep_id is null then 'unknown_rep'
+        end as rejection_rule
+
+    from ranked
+    left join known_reps
+        on ranked.rep_id = known_reps.rep_id
+
+)
+
+select
+    rep_id,
+    month,
+    sales_quota,
+    load_id,
+    source_row,
+    loaded_at,
+    rejection_rule
+
+from checked

@@ -1,0 +1,47 @@
+-- Valid order lines (one row per order_id and line_number), with revenue.
+-- revenue = quantity x unit_price x (1 - discount_rate); a negative quantity is a return.
+
+with
+
+checked as (
+
+    select * from {{ ref('stg_sales_lake__sales_checked') }}
+    where rejection_rule is null
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        order_id,
+        line_number,
+        customer_id,
+        sku,
+        rep_id,
+
+        -- dates
+        order_date,
+
+        -- amounts
+        quantity,
+        unit_price,
+        cast(coalesce(discount_rate, 0) as decimal(9, 6)) as discount_rate,
+        cast(
+            cast(quantity as decimal(38, 3)) * unit_price * (1 - coalesce(discount_rate, 0))
+            as decimal(18, 4)
+        ) as revenue,
+
+        -- flags
+        quantity < 0 as is_return,
+
+        -- load
+        load_id,
+        source_row,
+        loaded_at
+
+    from checked
+
+)
+
+select * from renamed

@@ -1,0 +1,127 @@
+-- Every lake row of sales (order lines), typed, with the first rejection rule it fails
+-- (null = valid). Column names stay the contract's so rejected rows can show them as loaded.
+
+with
+
+source as (
+
+    select * from {{ source('sales_lake', 'sales') }}
+
+),
+
+typed as (
+
+    select
+        -- key
+        nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
+        cast(line_number as {{ dbt.type_bigint() }}) as line_number,
+
+        -- order
+        cast(order_date as date) as order_date,
+        nullif(trim(cast(customer_id as {{ dbt.type_string() }})), '') as customer_id,
+        nullif(trim(cast(sku as {{ dbt.type_string() }})), '') as sku,
+        nullif(trim(cast(rep_id as {{ dbt.type_string() }})), '') as rep_id,
+
+        -- amounts
+        cast(quantity as decimal(18, 3)) as quantity,
+        cast(unit_price as decimal(18, 4)) as unit_price,
+        cast(discount_rate as decimal(9, 6)) as discount_rate,
+
+        -- load
+        cast(_load_id as {{ dbt.type_string() }}) as load_id,
+        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ sales_lake_missing_required('sales') }} as is_missing_required
+
+    from typed
+
+),
+
+-- Per key (among rows with every required column): the latest load wins, then the first row.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by is_missing_required, order_id, line_number
+            order by loaded_at desc, load_id desc, source_row
+        ) as key_rank,
+        first_value(load_id) over (
+            partition by is_missing_required, order_id, line_number
+            order by loaded_at desc, load_id desc, source_row
+        ) as kept_load_id
+
+    from flagged
+
+),
+
+-- The only joins in staging: a reference must point at a valid (staged) parent row.
+known_customers as (
+
+    select customer_id from {{ ref('stg_sales_lake__customers') }}
+
+),
+
+known_products as (
+
+    select sku from {{ ref('stg_sales_lake__products') }}
+
+),
+
+known_reps as (
+
+    select rep_id from {{ ref('stg_sales_lake__reps') }}
+
+),
+
+checked as (
+
+    select
+        ranked.*,
+        case
+            when ranked.is_missing_required then 'missing_required'
+            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
+            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            when ranked.unit_price < 0 then 'negative_price'
+            when ranked.discount_rate not between 0 and 1 then 'invalid_value'
+            when ranked.order_date > {{ as_of_date() }} then 'date_in_future'
+            when known_customers.customer_id is null then 'unknown_customer'
+            when known_products.sku is null then 'unknown_sku'
+            when ranked.rep_id is not null and known_reps.rep_id is null then 'unknown_rep'
+        end as rejection_rule
+
+    from ranked
+    left join known_customers
+        on ranked.customer_id = known_customers.customer_id
+    left join known_products
+        on ranked.sku = known_products.sku
+    left join known_reps
+        on ranked.rep_id = known_reps.rep_id
+
+)
+
+select
+    order_id,
+    line_number,
+    order_date,
+    customer_id,
+    sku,
+    quantity,
+    unit_price,
+    discount_rate,
+    rep_id,
+    load_id,
+    source_row,
+    loaded_at,
+    rejection_rule
+
+from checked

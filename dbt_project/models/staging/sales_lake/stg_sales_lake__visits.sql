@@ -1,0 +1,51 @@
+-- Valid visits (one row per visit_id), with the visit date and duration.
+
+with
+
+checked as (
+
+    select * from {{ ref('stg_sales_lake__visits_checked') }}
+    where rejection_rule is null
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        visit_id,
+        rep_id,
+        customer_id,
+
+        -- when
+        started_at,
+        ended_at,
+        cast(started_at as date) as visit_date,
+        cast(
+            floor({{ dbt.datediff('started_at', 'ended_at', 'second') }} / 60)
+            as {{ dbt.type_int() }}
+        ) as duration_min,
+
+        -- what
+        visit_type,
+        purpose,
+        outcome,
+        cast(relationship_level as {{ dbt.type_int() }}) as relationship_level,
+
+        -- where
+        checkin_latitude,
+        checkin_longitude,
+
+        -- notes
+        notes,
+
+        -- load
+        load_id,
+        source_row,
+        loaded_at
+
+    from checked
+
+)
+
+select * from renamed

@@ -1,0 +1,137 @@
+-- Every lake row of visits, typed, with the first rejection rule it fails (null = valid).
+-- Column names stay the contract's so rejected rows can show them as they were loaded.
+
+with
+
+source as (
+
+    select * from {{ source('sales_lake', 'visits') }}
+
+),
+
+typed as (
+
+    select
+        -- key
+        nullif(trim(cast(visit_id as {{ dbt.type_string() }})), '') as visit_id,
+
+        -- who
+        nullif(trim(cast(rep_id as {{ dbt.type_string() }})), '') as rep_id,
+        nullif(trim(cast(customer_id as {{ dbt.type_string() }})), '') as customer_id,
+
+        -- when
+        cast(started_at as {{ dbt.type_timestamp() }}) as started_at,
+        cast(ended_at as {{ dbt.type_timestamp() }}) as ended_at,
+
+        -- what
+        lower(nullif(trim(cast(visit_type as {{ dbt.type_string() }})), '')) as visit_type,
+        lower(nullif(trim(cast(purpose as {{ dbt.type_string() }})), '')) as purpose,
+        lower(nullif(trim(cast(outcome as {{ dbt.type_string() }})), '')) as outcome,
+        cast(relationship_level as {{ dbt.type_bigint() }}) as relationship_level,
+
+        -- where
+        cast(checkin_latitude as double) as checkin_latitude,
+        cast(checkin_longitude as double) as checkin_longitude,
+
+        -- notes
+        nullif(trim(cast(notes as {{ dbt.type_string() }})), '') as notes,
+
+        -- load
+        cast(_load_id as {{ dbt.type_string() }}) as load_id,
+        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ sales_lake_missing_required('visits') }} as is_missing_required
+
+    from typed
+
+),
+
+-- Per key (among rows with every required column): the latest load wins, then the first row.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by is_missing_required, visit_id
+            order by loaded_at desc, load_id desc, source_row
+        ) as key_rank,
+        first_value(load_id) over (
+            partition by is_missing_required, visit_id
+            order by loaded_at desc, load_id desc, source_row
+        ) as kept_load_id
+
+    from flagged
+
+),
+
+-- The only joins in staging: a reference must point at a valid (staged) parent row.
+known_customers as (
+
+    select customer_id from {{ ref('stg_sales_lake__customers') }}
+
+),
+
+known_reps as (
+
+    select rep_id from {{ ref('stg_sales_lake__reps') }}
+
+),
+
+checked as (
+
+    select
+        ranked.*,
+        case
+            when ranked.is_missing_required then 'missing_required'
+            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
+            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            when ranked.visit_type not in ('onsite', 'phone')
+                or ranked.purpose not in ('develop', 'maintain', 'collect', 'deliver', 'promote')
+                or ranked.outcome not in ('order', 'no_order', 'complaint', 'closed', 'not_met')
+                or ranked.relationship_level not between 1 and 5
+                then 'invalid_value'
+            when cast(ranked.started_at as date) > {{ as_of_date() }} then 'date_in_future'
+            when ranked.ended_at < ranked.started_at then 'ended_before_started'
+            when ranked.checkin_latitude not between -90 and 90
+                or ranked.checkin_longitude not between -180 and 180
+                then 'coordinates_out_of_range'
+            when known_customers.customer_id is null then 'unknown_customer'
+            when known_reps.rep_id is null then 'unknown_rep'
+        end as rejection_rule
+
+    from ranked
+    left join known_customers
+        on ranked.customer_id = known_customers.customer_id
+    left join known_reps
+        on ranked.rep_id = known_reps.rep_id
+
+)
+
+select
+    visit_id,
+    rep_id,
+    customer_id,
+    started_at,
+    ended_at,
+    visit_type,
+    purpose,
+    outcome,
+    relationship_level,
+    checkin_latitude,
+    checkin_longitude,
+    notes,
+    load_id,
+    source_row,
+    loaded_at,
+    rejection_rule
+
+from checked

@@ -1,0 +1,24 @@
+"""Shared fixtures: a small demo lake built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models import build
+from models.demo import generate
+from models.ingest import ingest_paths
+
+SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory) -> Path:
+    """A data folder with a clean scale-0.05 demo lake and one good build."""
+    home = tmp_path_factory.mktemp("home")
+    generate(home / "demo", scale=SCALE, seed=7)
+    ingest_paths([home / "demo"], base=home)
+    result = build.run_build(home)
+    assert result.ok, result.failures
+    return home

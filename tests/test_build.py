@@ -1,0 +1,158 @@
+"""Build and swap with the real dbt CLI on demo lakes: success, failure, readers, rejected rows."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from models import build, datadesk, settings
+from models.demo import generate
+from models.ingest import ingest_paths
+from models.warehouse import Warehouse
+
+from tests.conftest import SCALE
+
+
+def test_good_build_is_current_and_recorded(built_home):
+    history = build.history(built_home)
+    assert history[-1]["status"] == "success"
+    current = build.current_build_id(built_home)
+    assert current == history[-1]["build_id"]
+    link = settings.current_link(built_home)
+    assert link.is_symlink() and link.resolve().exists()
+    counts = history[-1]["row_counts"]
+    assert counts["stg_sales_lake__sales"] > 1000
+    assert counts["rpt_rejected_rows"] == 0
+    assert build.is_up_to_date(built_home)
+    frame = datadesk.builds_frame(built_home)
+    assert frame["is_current"].to_list()[0] is True
+
+
+def test_lake_rows_reconcile_with_staged_rows(built_home):
+    wh = Warehouse(built_home)
+    lake_rows = duckdb.connect().execute(
+        f"select count(*) from read_parquet('{built_home}/lake/sales/*.parquet')").fetchall()[0][0]
+    assert wh.scalar("select count(*) from stg_sales_lake__sales") == lake_rows
+
+
+def copy_project(tmp_path: Path, extra_files: dict[str, str]) -> Path:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(settings.DBT_PROJECT_DIR, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    for relative, text in extra_files.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(textwrap.dedent(text))
+    return project
+
+
+def test_failing_test_leaves_previous_build_current(built_home, tmp_path, monkeypatch):
+    before = build.current_build_id(built_home)
+    project = copy_project(tmp_path, {
+        "tests/assert_no_returns.sql":
+            "-- fails on any demo lake: it has returns\n"
+            "select * from {{ ref('stg_sales_lake__sales') }} where quantity < 0\n",
+    })
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", project)
+    lines: list[str] = []
+    result = build.run_build(built_home, on_line=lines.append)
+    assert not result.ok
+    assert any("assert_no_returns" in f for f in result.failures), result.failures
+    assert build.current_build_id(built_home) == before
+    assert not (settings.warehouse_dir(built_home) / f"{result.build_id}.duckdb").exists()
+    assert build.history(built_home)[-1]["status"] == "failed"
+    assert "FAILED" in lines[-1] and "assert_no_returns" in lines[-1]
+
+
+def test_broken_model_is_named(built_home, tmp_path, monkeypatch):
+    before = build.current_build_id(built_home)
+    project = copy_project(tmp_path, {
+        "models/marts/broken_model.sql": "select no_such_column from {{ ref('stg_sales_lake__reps') }}\n",
+    })
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", project)
+    result = build.run_build(built_home)
+    assert not result.ok
+    assert any("broken_model" in f for f in result.failures), result.failures
+    assert build.current_build_id(built_home) == before
+
+
+def test_a_reader_holding_the_warehouse_does_not_stop_a_build(built_home):
+    before = build.current_build_id(built_home)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(settings.current_link(built_home))!r}, read_only=True)
+            con.execute("select count(*) from stg_sales_lake__sales").fetchall()
+            print("holding", flush=True)
+            sys.stdin.readline()
+            print(con.execute("select count(*) from stg_sales_lake__sales").fetchall()[0][0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    wh = Warehouse(built_home)
+    rows_before = wh.scalar("select count(*) from stg_sales_lake__sales")
+    result = build.run_build(built_home)
+    assert result.ok, result.failures
+    assert build.current_build_id(built_home) != before
+    assert wh.build_id == result.build_id
+    assert wh.scalar("select count(*) from stg_sales_lake__sales") == rows_before
+    out, _ = holder.communicate("go\n", timeout=30)
+    assert int(out.strip()) == rows_before  # the old reader kept reading its build
+
+
+def test_second_concurrent_build_is_refused(built_home):
+    import fcntl
+
+    from models.errors import UserError
+
+    lock = open(settings.warehouse_dir(built_home) / ".build.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(UserError, match="Another build is running"):
+            build.run_build(built_home)
+    finally:
+        lock.close()
+
+
+def test_dirty_demo_lands_every_bad_row_in_rejected_rows(tmp_path):
+    home = tmp_path / "home"
+    generate(home / "demo", scale=SCALE, seed=11, dirty=True)
+    ingest_paths([home / "demo"], base=home)
+    result = build.run_build(home)
+    assert result.ok, result.failures  # includes the lake = staged + rejected tests
+    wh = Warehouse(home)
+    rejected = datadesk.rejected_rows(wh)
+    got = {(r["entity"], int(r["source_row"]), r["rule"]) for r in rejected.iter_rows(named=True)}
+    with open(home / "demo" / "_expected_rejections.csv", newline="") as f:
+        expected = {(r["entity"], int(r["source_row"]), r["rule"]) for r in csv.DictReader(f)}
+    assert expected, "the dirty demo must inject faults"
+    assert got == expected
+    by_rule = datadesk.rejected_by_rule(wh)
+    assert set(by_rule["rule"]) >= {"missing_required", "duplicate_key", "negative_price",
+                                    "invalid_value", "date_in_future", "ended_before_started",
+                                    "coordinates_out_of_range", "unknown_customer", "unknown_sku",
+                                    "unknown_rep"}
+
+
+def test_prune_keeps_the_last_three_good_builds(tmp_path):
+    wh = settings.warehouse_dir(tmp_path)
+    wh.mkdir(parents=True)
+    ids = [f"2026010{i}T000000-0000" for i in range(1, 7)]
+    statuses = ["success", "failed", "success", "success", "success", "failed"]
+    from models import jsonlog
+
+    for build_id, status in zip(ids, statuses):
+        (wh / f"{build_id}.duckdb").write_bytes(b"")
+        (wh / f"{build_id}.dbt").mkdir()
+        jsonlog.append(build.history_path(tmp_path), {"build_id": build_id, "status": status})
+    build._prune(wh, tmp_path)
+    left = sorted(p.name.removesuffix(".duckdb") for p in wh.glob("*.duckdb"))
+    assert left == [ids[2], ids[3], ids[4], ids[5]]  # 3 good ones, and the newer failed one
+    assert not (wh / f"{ids[0]}.dbt").exists()

@@ -1,0 +1,36 @@
+"""The Data page under Streamlit's AppTest, on a built demo warehouse and on an empty one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def run_app(monkeypatch, home: Path) -> AppTest:
+    monkeypatch.setenv("SALESDESK_HOME", str(home))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_data_page_shows_loads_builds_and_no_rejections(monkeypatch, built_home):
+    at = run_app(monkeypatch, built_home)
+    assert at.title[0].value == "Data"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Files loaded"] == "6"
+    assert metrics["Current build"] != "none"
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders == ["Loads", "Builds", "Rejected rows"]
+    loads = at.dataframe[0].value
+    assert set(loads["entity"]) == {"customers", "reps", "products", "sales", "visits", "quotas"}
+    assert any("No rows were rejected" in s.value for s in at.success)
+
+
+def test_data_page_on_an_empty_data_folder(monkeypatch, tmp_path):
+    at = run_app(monkeypatch, tmp_path)
+    infos = " ".join(i.value for i in at.info)
+    assert "The lake is empty" in infos and "no warehouse yet" in infos
