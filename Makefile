@@ -35,5 +35,10 @@ test: install chromium
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
 
+# Figures, not assertions: pipeline time, peak memory and sizes at each scale.
+BENCH_SCALES ?= 1
+bench: install
+	$(BIN)/python bench/pipeline.py $(foreach s,$(BENCH_SCALES),--scale $(s))
+
 clean:
 	rm -rf $(VENV) .pytest_cache
