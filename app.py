@@ -25,5 +25,6 @@ def sidebar() -> None:
             st.caption("No warehouse build yet: load data on the Data page.")
 
 
-sidebar()
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+page.run()
+sidebar()  # after the page, so a build the page just swapped in shows at once

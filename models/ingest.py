@@ -69,7 +69,8 @@ class LoadResult:
     missing_optional_columns: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        text = f"{self.source_name}: {self.status} as {self.entity}, {self.rows:,} rows ({self.load_id})"
+        rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
+        text = f"{self.source_name}: {self.status} as {self.entity}, {rows} ({self.load_id})"
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return text
@@ -178,7 +179,7 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
         lake.mkdir(parents=True, exist_ok=True)
         tmp = lake / f"{load_id}.parquet.tmp"
         con.execute(
-            f"copy (select {', '.join(select_list)} from src order by _source_row) "
+            f"copy (select {', '.join(select_list)} from src) "
             f"to '{_sql_path(tmp)}' (format parquet, compression zstd)"
         )
         os.replace(tmp, target)

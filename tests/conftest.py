@@ -22,3 +22,14 @@ def built_home(tmp_path_factory) -> Path:
     result = build.run_build(home)
     assert result.ok, result.failures
     return home
+
+
+@pytest.fixture(scope="session")
+def dirty_home(tmp_path_factory) -> Path:
+    """A data folder with a dirty scale-0.05 demo lake (every row-level fault) and one build."""
+    home = tmp_path_factory.mktemp("dirty")
+    generate(home / "demo", scale=SCALE, seed=11, dirty=True)
+    ingest_paths([home / "demo"], base=home)
+    result = build.run_build(home)
+    assert result.ok, result.failures
+    return home

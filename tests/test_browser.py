@@ -5,7 +5,9 @@ Screenshots go to tests/screenshots/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,11 +34,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(built_home):
+def app_home(built_home, tmp_path_factory) -> Path:
+    """A copy of the built demo data folder: the upload test adds a load and rebuilds."""
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(built_home, home, symlinks=True)
+    return home
+
+
+@pytest.fixture(scope="module")
+def app_url(app_home):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run `make chromium` (make test does it).")
     port = free_port()
-    env = dict(os.environ, SALESDESK_HOME=str(built_home))
+    env = dict(os.environ, SALESDESK_HOME=str(app_home))
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.headless", "true",
@@ -91,4 +101,41 @@ def test_data_page_in_chromium(app_url, browser):
     assert "Traceback" not in text
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+    page.close()
+
+
+def upload(page, path: Path) -> None:
+    page.get_by_text("Upload files and rebuild").click()
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Load and rebuild").click()
+
+
+def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home, browser,
+                                                              tmp_path):
+    from models.build import current_build_id
+
+    before = current_build_id(app_home)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    wait_until_done(page)
+
+    bad = tmp_path / "products_fix.csv"
+    bad.write_text("sku,name\nP0001,Renamed\n")
+    upload(page, bad)
+    page.get_by_text("missing required column(s) unit_cost").wait_for(timeout=60_000)
+    assert current_build_id(app_home) == before
+
+    with open(app_home / "demo" / "customers.csv", newline="") as f:
+        rep = next(csv.DictReader(f))["maintainer_rep_id"]
+    good = tmp_path / "customers_new.csv"
+    good.write_text(f"customer_id,name,maintainer_rep_id\nC7777777,New corner shop,{rep}\n")
+    page.goto(app_url)
+    wait_until_done(page)
+    upload(page, good)
+    page.get_by_text("loaded as customers, 1 row (").wait_for(timeout=60_000)
+    page.get_by_text("Built ").first.wait_for(timeout=180_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "data_upload.png"), full_page=True)
+    assert current_build_id(app_home) != before
     page.close()

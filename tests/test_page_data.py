@@ -34,3 +34,22 @@ def test_data_page_on_an_empty_data_folder(monkeypatch, tmp_path):
     at = run_app(monkeypatch, tmp_path)
     infos = " ".join(i.value for i in at.info)
     assert "The lake is empty" in infos and "no warehouse yet" in infos
+
+
+def test_data_page_lists_rejected_rows_by_rule_and_filters(monkeypatch, dirty_home):
+    at = run_app(monkeypatch, dirty_home)
+    by_rule = at.dataframe[2].value
+    assert {"duplicate_key", "unknown_customer", "negative_price"} <= set(by_rule["rule"])
+    assert by_rule["meaning"].notna().all()
+    rows = at.dataframe[3].value
+    assert len(rows) == int(by_rule["rejected_rows"].sum())
+    entity_box = next(s for s in at.selectbox if s.label == "Entity" and "all" in s.options)
+    entity_box.set_value("sales").run()
+    assert not at.exception
+    rows = at.dataframe[3].value
+    assert set(rows["entity"]) == {"sales"}
+    rule_box = next(s for s in at.selectbox if s.label == "Rule")
+    rule_box.set_value("unknown_sku").run()
+    rows = at.dataframe[3].value
+    assert len(rows) >= 3 and set(rows["rule"]) == {"unknown_sku"}
+    assert all("sku=" in v for v in rows["raw_values"])
