@@ -35,6 +35,10 @@ test: install chromium
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
 
+# The dbt docs of the current build (lineage and descriptions) at http://localhost:8081
+docs: install
+	$(BIN)/salesdesk docs --port 8081
+
 # Figures, not assertions: pipeline time, peak memory and sizes at each scale.
 BENCH_SCALES ?= 1
 bench: install

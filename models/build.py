@@ -117,26 +117,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
 
     result.lake_loads = len(loads(base))
     t0 = time.perf_counter()
-    command = [
-        dbt_executable(), "build",
-        "--project-dir", str(settings.DBT_PROJECT_DIR),
-        "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-        "--target-path", str(artifacts / "target"),
-        "--log-path", str(artifacts / "logs"),
-    ]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
     on_line(f"Building {build_id} from the lake {settings.lake_dir(base)}")
-    output: list[str] = []
-    proc = subprocess.Popen(command, env=dbt_env(db_path, base), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            cwd=settings.DBT_PROJECT_DIR)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        output.append(line)
-        on_line(line)
-    returncode = proc.wait()
+    returncode, output = _run_dbt(["build"], db_path, artifacts, base, on_line, dbt_vars)
 
     run_results = _read_run_results(artifacts / "target" / "run_results.json")
     result.nodes = len(run_results)
@@ -149,6 +131,11 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         result.failures = tail[-10:] or [f"dbt exited with code {returncode}"]
 
     if returncode == 0 and not result.failures:
+        on_line("Writing the dbt docs (descriptions and lineage) for this build ...")
+        docs_code, docs_output = _run_dbt(["docs", "generate", "--static"], db_path, artifacts,
+                                          base, lambda line: None, dbt_vars)
+        if docs_code != 0:
+            result.warnings.append("dbt docs generate failed: " + " ".join(docs_output[-3:]))
         result.row_counts = _row_counts(db_path)
         _swap_current(wh, db_path)
         result.status = "success"
@@ -163,6 +150,39 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         _prune(wh, base)
     on_line(str(result))
     return result
+
+
+def _run_dbt(args: list[str], db_path: Path, artifacts: Path, base: Path | None,
+             on_line: Callable[[str], None], dbt_vars: dict) -> tuple[int, list[str]]:
+    """Run one dbt command against the build file; stream its lines; (exit code, lines)."""
+    command = [
+        dbt_executable(), *args,
+        "--project-dir", str(settings.DBT_PROJECT_DIR),
+        "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+        "--target-path", str(artifacts / "target"),
+        "--log-path", str(artifacts / "logs"),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    output: list[str] = []
+    proc = subprocess.Popen(command, env=dbt_env(db_path, base), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1,
+                            cwd=settings.DBT_PROJECT_DIR)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        output.append(line)
+        on_line(line)
+    return proc.wait(), output
+
+
+def docs_file(base: Path | None = None) -> Path | None:
+    """The self-contained dbt docs page (lineage, descriptions) of the current build."""
+    build_id = current_build_id(base)
+    if build_id is None:
+        return None
+    path = settings.warehouse_dir(base) / f"{build_id}.dbt" / "target" / "static_index.html"
+    return path if path.exists() else None
 
 
 def _read_run_results(path: Path) -> list[dict]:

@@ -96,6 +96,30 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    """Serve the current build's dbt docs (one self-contained page) on localhost."""
+    import functools
+    import http.server
+
+    from models.build import docs_file
+
+    path = docs_file()
+    if path is None:
+        raise UserError("No dbt docs yet: build the warehouse first (salesdesk build).")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # every path is the docs page (dbt docs routes with #!/...)
+            self.path = "/" + path.name
+            super().do_GET()
+
+    handler = functools.partial(Handler, directory=str(path.parent))
+    with http.server.ThreadingHTTPServer((args.host, args.port), handler) as server:
+        print(f"dbt docs of build {path.parent.parent.name.removesuffix('.dbt')} at "
+              f"http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+        server.serve_forever()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesdesk",
@@ -122,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--var", action="append", metavar="NAME=VALUE",
                        help="a dbt var for this build (repeatable)")
     build.set_defaults(func=_cmd_build)
+
+    docs = sub.add_parser("docs", help="serve the current build's dbt docs (lineage, descriptions)")
+    docs.add_argument("--port", type=int, default=8081)
+    docs.add_argument("--host", default="127.0.0.1")
+    docs.set_defaults(func=_cmd_docs)
 
     status = sub.add_parser("status", help="show loads and builds")
     status.set_defaults(func=_cmd_status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,12 @@ from models.contracts import REJECTION_RULES
 from models.warehouse import Warehouse
 
 REJECTED_ROWS_MART = "rpt_rejected_rows"
+DEFAULT_DOCS_URL = "http://localhost:8081"
+
+
+def docs_url() -> str:
+    """Where `make docs` serves the dbt docs; SALESDESK_DOCS_URL when served elsewhere."""
+    return os.environ.get("SALESDESK_DOCS_URL", DEFAULT_DOCS_URL)
 
 
 def loads_frame(base: Path | None = None) -> pl.DataFrame:
@@ -44,7 +51,7 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
             "tables": len(r.get("row_counts") or {}),
             "rows_in_tables": sum((r.get("row_counts") or {}).values()),
             "failed": "; ".join(r.get("failures") or []),
-            "warnings": "; ".join(w.split(".")[-1] for w in r.get("warnings") or []),
+            "warnings": "; ".join(_short_warning(w) for w in r.get("warnings") or []),
         }
         for r in records
     ]
@@ -53,6 +60,14 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
               "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String,
               "warnings": pl.String}
     return pl.DataFrame(rows, schema=schema).reverse()
+
+
+def _short_warning(warning: str) -> str:
+    """'test.salesdesk.relationships_x.1a2b' -> 'relationships_x'; other text as it is."""
+    if warning.startswith(("test.", "unit_test.")):
+        parts = warning.split(".")
+        return parts[2] if len(parts) > 2 else warning
+    return warning
 
 
 def rejected_by_rule(wh: Warehouse) -> pl.DataFrame:

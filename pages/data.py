@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from models import datadesk
-from models.build import parse_progress, run_build
+from models.build import docs_file, parse_progress, run_build
 from models.contracts import ENTITIES
 from models.errors import UserError
 from models.ingest import ingest_file
@@ -84,6 +84,17 @@ with st.expander("Upload files and rebuild", expanded=False):
                     st.code("\n".join(log_lines[-40:]), language=None)
         elif uploads:
             st.info("Nothing new was loaded, so there is nothing to rebuild.")
+
+# --- dbt docs ------------------------------------------------------------------------------
+
+docs = docs_file()
+with st.container(horizontal=True):
+    st.link_button("dbt docs: models, columns, lineage", datadesk.docs_url(),
+                   help="Served by `make docs` (salesdesk docs).", icon=":material/account_tree:")
+    if docs is not None:
+        st.download_button("Download the docs page", docs.read_bytes(), "salesdesk_dbt_docs.html",
+                           "text/html", help="One self-contained HTML file of the current "
+                           "build's dbt docs; open it in a browser.")
 
 # --- loads and builds ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,37 @@ def test_good_build_is_current_and_recorded(built_home):
     assert build.is_up_to_date(built_home)
     frame = datadesk.builds_frame(built_home)
     assert frame["is_current"].to_list()[0] is True
+    docs = build.docs_file(built_home)
+    assert docs is not None and "rpt_rejected_rows" in docs.read_text()
+
+
+def test_salesdesk_docs_serves_the_current_docs(built_home):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, SALESDESK_HOME=str(built_home))
+    server = subprocess.Popen([str(Path(sys.executable).parent / "salesdesk"), "docs",
+                               "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "dbt docs of build" in server.stdout.readline()
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert "stg_sales_lake__sales" in page
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_lake_rows_reconcile_with_staged_rows(built_home):
