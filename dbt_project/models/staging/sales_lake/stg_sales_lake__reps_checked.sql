@@ -51,22 +51,7 @@ flagged as (
 ),
 
 -- Per key (among rows with every required column): the latest load wins, then the first row.
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by is_missing_required, rep_id
-            order by loaded_at desc, load_id desc, source_row
-        ) as key_rank,
-        first_value(load_id) over (
-            partition by is_missing_required, rep_id
-            order by loaded_at desc, load_id desc, source_row
-        ) as kept_load_id
-
-    from flagged
-
-),
+{{ sales_lake_rank_by_key('reps', 'flagged') }},
 
 checked as (
 

@@ -27,10 +27,19 @@ renamed as (
         quantity,
         unit_price,
         cast(coalesce(discount_rate, 0) as decimal(9, 6)) as discount_rate,
-        cast(
-            cast(quantity as decimal(38, 3)) * unit_price * (1 - coalesce(discount_rate, 0))
-            as decimal(18, 4)
-        ) as revenue,
+        -- Exact decimal arithmetic, rounded once to 4 places. The product's scale is 13; up to
+        -- 90,000 it fits the fast 18-digit path, larger lines take the 38-digit one (20 times
+        -- slower on DuckDB, so not for every line).
+        case
+            when abs(quantity * unit_price) < 90000
+                then cast(
+                    quantity * unit_price * (1 - coalesce(discount_rate, 0)) as decimal(18, 4)
+                )
+            else cast(
+                cast(quantity as decimal(38, 3)) * unit_price * (1 - coalesce(discount_rate, 0))
+                as decimal(18, 4)
+            )
+        end as revenue,
 
         -- flags
         quantity < 0 as is_return,
