@@ -1,0 +1,80 @@
+-- One row per valid visit, with its week and month and the distance of the check-in from the
+-- customer's coordinates. The only model of the visit marts that reads the visit log: the
+-- others aggregate this table.
+
+with
+
+visits as (
+
+    select
+        visit_id,
+        rep_id,
+        customer_id,
+        started_at,
+        visit_date,
+        duration_min,
+        visit_type,
+        outcome,
+        relationship_level,
+        checkin_latitude,
+        checkin_longitude
+
+    from {{ ref('stg_sales_lake__visits') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        latitude,
+        longitude
+
+    from {{ ref('stg_sales_lake__customers') }}
+
+),
+
+located as (
+
+    select
+        visits.*,
+        {{ haversine_km(
+            'customers.latitude', 'customers.longitude',
+            'visits.checkin_latitude', 'visits.checkin_longitude'
+        ) }} as checkin_distance_km
+
+    from visits
+    left join customers
+        on visits.customer_id = customers.customer_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        visit_id,
+        rep_id,
+        customer_id,
+
+        -- when
+        started_at,
+        visit_date,
+        cast({{ dbt.date_trunc('week', 'visit_date') }} as date) as week_start,
+        cast({{ dbt.date_trunc('month', 'visit_date') }} as date) as month_start,
+        duration_min,
+
+        -- what
+        coalesce(visit_type = 'onsite', false) as is_onsite,
+        outcome,
+        relationship_level,
+
+        -- where (null when the check-in or the customer has no coordinates)
+        cast(checkin_distance_km as decimal(12, 3)) as checkin_distance_km,
+        checkin_distance_km > {{ var('checkin_max_km') }} as is_far_checkin
+
+    from located
+
+)
+
+select * from final

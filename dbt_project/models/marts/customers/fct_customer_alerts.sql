@@ -1,0 +1,152 @@
+-- Open customer alerts as of the as-of date (SPEC 5): one row per customer and alert type
+-- raised in the as-of month's row of fct_customer_lifecycle, with a sentence for the pages,
+-- the day the condition began and a severity (high first for the accounts that matter most).
+--   long_no_purchase  days since the last order > long_no_purchase_factor x median order gap
+--   tier_drop         the tier fell this month
+--   visit_overdue     an S or A customer past its next onsite visit due date
+--   recent_complaint  a complaint in the last complaint_alert_days days
+
+with
+
+current_month as (
+
+    select * from {{ ref('fct_customer_lifecycle') }}
+    where is_as_of_month
+
+),
+
+long_no_purchase as (
+
+    select
+        customer_id,
+        'long_no_purchase' as alert_type,
+        {{ dbt.concat([
+            "'No order for '",
+            "cast(days_since_last_order as " ~ dbt.type_string() ~ ")",
+            "' days (last ordered '",
+            "cast(last_order_date as " ~ dbt.type_string() ~ ")",
+            "'); usually orders every '",
+            "cast(cast(round(median_order_gap_days, 0) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")",
+            "' days: contact now.'",
+        ]) }} as detail,
+        cast(
+            {{ dbt.dateadd(
+                'day',
+                'cast(floor(' ~ var('long_no_purchase_factor') ~ ' * median_order_gap_days) as ' ~ dbt.type_int() ~ ') + 1',
+                'last_order_date'
+            ) }}
+            as date
+        ) as since_date,
+        case
+            when tier in ('S', 'A') then 'high'
+            when tier = 'B' then 'medium'
+            else 'low'
+        end as severity,
+        tier,
+        lifecycle_stage
+
+    from current_month
+    where is_long_no_purchase
+
+),
+
+tier_drop as (
+
+    select
+        customer_id,
+        'tier_drop' as alert_type,
+        {{ dbt.concat(["'Tier dropped from '", "previous_tier", "' to '", "tier", "' this month.'"]) }}
+            as detail,
+        month_start as since_date,
+        case
+            when {{ tier_order('previous_tier') }} - {{ tier_order('tier') }} >= 2 then 'high'
+            else 'medium'
+        end as severity,
+        tier,
+        lifecycle_stage
+
+    from current_month
+    where is_tier_drop
+
+),
+
+visit_overdue as (
+
+    select
+        customer_id,
+        'visit_overdue' as alert_type,
+        {{ dbt.concat([
+            "'Tier '",
+            "tier",
+            "' customer due for an onsite visit since '",
+            "cast(next_visit_due_date as " ~ dbt.type_string() ~ ")",
+            "coalesce(" ~ dbt.concat([
+                "' (last onsite visit '",
+                "cast(last_onsite_visit_date as " ~ dbt.type_string() ~ ")",
+                "').'",
+            ]) ~ ", ' (never visited on site).')",
+        ]) }} as detail,
+        cast({{ dbt.dateadd('day', 1, 'next_visit_due_date') }} as date) as since_date,
+        case when tier = 'S' then 'high' else 'medium' end as severity,
+        tier,
+        lifecycle_stage
+
+    from current_month
+    where is_visit_overdue
+
+),
+
+recent_complaint as (
+
+    select
+        customer_id,
+        'recent_complaint' as alert_type,
+        {{ dbt.concat([
+            "'Complaint recorded on '",
+            "cast(last_complaint_date as " ~ dbt.type_string() ~ ")",
+            "'.'",
+        ]) }} as detail,
+        last_complaint_date as since_date,
+        case when tier in ('S', 'A') then 'high' else 'medium' end as severity,
+        tier,
+        lifecycle_stage
+
+    from current_month
+    where has_recent_complaint
+
+),
+
+unioned as (
+
+    select * from long_no_purchase
+    union all
+    select * from tier_drop
+    union all
+    select * from visit_overdue
+    union all
+    select * from recent_complaint
+
+),
+
+final as (
+
+    select
+        -- keys
+        customer_id,
+        alert_type,
+
+        -- the alert
+        severity,
+        since_date,
+        detail,
+
+        -- context
+        tier,
+        lifecycle_stage,
+        {{ as_of_date() }} as as_of_date
+
+    from unioned
+
+)
+
+select * from final
