@@ -1,21 +1,77 @@
-"""salesdesk: the Streamlit router, sidebar and page list."""
+"""salesdesk: the Streamlit router: sign-in, the dev-mode banner, the pages of the user's role,
+and the sidebar. Who may see what is decided in models/access.py; this file only passes it
+Streamlit's values (st.user, the request headers) and shows the outcome."""
+
+import os
 
 import streamlit as st
 
+from models import access
 from models.build import current_build_id, history
+from models.errors import UserError
 
 st.set_page_config(page_title="Sales desk", page_icon=":bar_chart:", layout="wide")
 
-PAGES = {
-    "Data": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
-    ],
-}
+
+def has_auth_secrets() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit's OIDC sign-in)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
 
 
-def sidebar() -> None:
+def request_headers() -> dict[str, list[str]]:
+    headers = st.context.headers
+    return {key: headers.get_all(key) for key in headers}
+
+
+def sign_in_page() -> None:
+    st.title("Sales desk")
+    st.write("Sign in with your company account to continue.")
+    if st.button("Sign in", type="primary", icon=":material/login:"):
+        st.login(os.environ.get("SALESDESK_AUTH_PROVIDER") or None)
+
+
+def refused_page(message: str, mode: str | None) -> None:
+    st.title("Not authorised")
+    st.error(message)
+    st.caption("Access to the sales desk is granted by an admin, who adds your e-mail address "
+               "with a role to the allow-list.")
+    if mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
+        st.logout()
+
+
+def home_page() -> None:
+    """What a manager or a rep sees until their pages (overview, scoring, commissions) exist."""
+    user = access.session_user(st.session_state)
+    st.title("Sales desk")
+    if user is not None:
+        st.write(f"Signed in as **{user.label}**. Every figure you see here is limited to "
+                 f"{user.scope.describe()}.")
+    st.info("Your pages (overview, scoring, route planning, commissions) will appear here.")
+
+
+def pages_for(user: access.User) -> dict:
+    pages: dict[str, list] = {}
+    if user.role in access.DATA_TEAM_ROLES:
+        pages["Data"] = [st.Page("pages/data.py", title="Data", icon=":material/database:",
+                                 default=True)]
+    else:
+        pages["Sales"] = [st.Page(home_page, title="Home", icon=":material/home:",
+                                  url_path="home", default=True)]
+    if user.can_run_sql:
+        pages["Analysis"] = [st.Page("pages/sql.py", title="SQL", icon=":material/terminal:",
+                                     url_path="sql")]
+    return pages
+
+
+def sidebar(user: access.User) -> None:
     with st.sidebar:
         st.markdown("### Sales desk")
+        st.caption(f"Signed in as {user.label}")
+        if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
+            st.logout()
         build_id = current_build_id()
         if build_id:
             finished = next((b.get("finished_at", "") for b in reversed(history())
@@ -25,6 +81,38 @@ def sidebar() -> None:
             st.caption("No warehouse build yet: load data on the Data page.")
 
 
-page = st.navigation(PAGES)
+def resolve_user() -> access.User:
+    """The signed-in user; NotSignedIn, NotAuthorised or UserError (misconfiguration)."""
+    config = access.auth_config(has_auth_secrets())
+    ip = st.context.ip_address  # None for localhost (and not a str under AppTest)
+    return access.identify(
+        config,
+        user_info=st.user.to_dict() if config.mode == "oidc" else None,
+        headers=request_headers() if config.mode == "header" else None,
+        client_ip=ip if isinstance(ip, str) else None,
+    )
+
+
+try:
+    user = resolve_user()
+except access.NotSignedIn:
+    st.session_state.pop(access.SESSION_KEY, None)
+    st.navigation([st.Page(sign_in_page, title="Sign in", url_path="signin")],
+                  position="hidden").run()
+    st.stop()
+except UserError as e:  # not on the allow-list, a broken allow-list, a misconfigured mode
+    st.session_state.pop(access.SESSION_KEY, None)
+    mode = os.environ.get(access.ENV_MODE) or ("oidc" if has_auth_secrets() else None)
+    st.navigation([st.Page(lambda: refused_page(str(e), mode), title="Not authorised",
+                           url_path="denied")], position="hidden").run()
+    st.stop()
+
+st.session_state[access.SESSION_KEY] = user
+if user.mode == "dev":
+    st.warning("**Local development mode**: sign-in is off and you are the admin. Configure "
+               "sign-in before anyone else uses this app (README: Sign-in, roles and the SQL "
+               "page).", icon=":material/warning:")
+
+page = st.navigation(pages_for(user))
 page.run()
-sidebar()  # after the page, so a build the page just swapped in shows at once
+sidebar(user)  # after the page, so a build the page just swapped in shows at once

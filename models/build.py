@@ -30,6 +30,7 @@ from models.errors import UserError
 
 KEEP_BUILDS = 3
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+BUILD_RESULTS = "build_run_results.json"  # dbt build's run_results.json of each build
 
 
 @dataclass
@@ -87,8 +88,13 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
 
 
 def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
-              dbt_vars: dict | None = None) -> BuildResult:
-    """Build a new warehouse; swap it in if everything passed. Raises UserError if busy."""
+              dbt_vars: dict | None = None, unit_tests: bool = False) -> BuildResult:
+    """Build a new warehouse; swap it in if everything passed. Raises UserError if busy.
+
+    Models, seeds and data tests always run. dbt unit tests check the SQL, not the data, so, as
+    dbt advises, they run in development and CI (``unit_tests=True``, ``salesdesk build
+    --unit-tests``, and the test suite) rather than in every production build.
+    """
     wh = settings.warehouse_dir(base)
     wh.mkdir(parents=True, exist_ok=True)
     lock_file = open(wh / ".build.lock", "w")
@@ -98,14 +104,15 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
         lock_file.close()
         raise UserError("Another build is running; wait for it to finish and try again.")
     try:
-        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {})
+        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
+                             unit_tests)
     finally:
         fcntl.flock(lock_file, fcntl.LOCK_UN)
         lock_file.close()
 
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
-                  ) -> BuildResult:
+                  unit_tests: bool) -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
@@ -118,9 +125,13 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     result.lake_loads = len(loads(base))
     t0 = time.perf_counter()
     on_line(f"Building {build_id} from the lake {settings.lake_dir(base)}")
-    returncode, output = _run_dbt(["build"], db_path, artifacts, base, on_line, dbt_vars)
+    build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+    returncode, output = _run_dbt(build_args, db_path, artifacts, base, on_line, dbt_vars)
 
-    run_results = _read_run_results(artifacts / "target" / "run_results.json")
+    results_file = artifacts / "target" / "run_results.json"
+    run_results = _read_run_results(results_file)
+    if results_file.exists():  # kept aside: docs generate writes a run_results.json of its own
+        shutil.copyfile(results_file, artifacts / "target" / BUILD_RESULTS)
     result.nodes = len(run_results)
     result.failures = [_describe_failure(r) for r in run_results
                        if r.get("status") in FAILED_STATUSES]
@@ -132,7 +143,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
 
     if returncode == 0 and not result.failures:
         on_line("Writing the dbt docs (descriptions and lineage) for this build ...")
-        docs_code, docs_output = _run_dbt(["docs", "generate", "--static"], db_path, artifacts,
+        docs_code, docs_output = _run_dbt(["docs", "generate", "--static", "--no-compile"],
+                                          db_path, artifacts,
                                           base, lambda line: None, dbt_vars)
         if docs_code != 0:
             result.warnings.append("dbt docs generate failed: " + " ".join(docs_output[-3:]))

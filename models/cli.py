@@ -55,7 +55,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from models.build import run_build
 
     result = run_build(on_line=lambda line: print(line, flush=True),
-                       dbt_vars=_parse_vars(args.var))
+                       dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests)
     return 0 if result.ok else 1
 
 
@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="run dbt build into a new warehouse file and swap it in")
     build.add_argument("--var", action="append", metavar="NAME=VALUE",
                        help="a dbt var for this build (repeatable)")
+    build.add_argument("--unit-tests", action="store_true",
+                       help="also run the dbt unit tests (development and CI; make test does)")
     build.set_defaults(func=_cmd_build)
 
     docs = sub.add_parser("docs", help="serve the current build's dbt docs (lineage, descriptions)")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from models import datadesk
+from models import access, datadesk
 from models.build import docs_file, parse_progress, run_build
 from models.contracts import ENTITIES
 from models.errors import UserError
@@ -13,6 +13,10 @@ from models.ingest import ingest_file
 from models.warehouse import NoWarehouse, get_warehouse
 
 st.title("Data")
+user = access.session_user(st.session_state)
+if user is None or user.role not in access.DATA_TEAM_ROLES:
+    st.error("Open the sales desk from its home page to sign in.")
+    st.stop()
 st.caption("Loads into the lake, warehouse builds and the rows staging rejected. "
            "Upload raw files here to load them and rebuild the warehouse.")
 
@@ -31,59 +35,61 @@ def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
 
 # --- upload and rebuild ----------------------------------------------------------------------
 
-with st.expander("Upload files and rebuild", expanded=False):
-    st.markdown(
-        "CSV (UTF-8 or GB18030/GBK), XLSX or Parquet. The entity is taken from the file name "
-        "(`customers…`, `reps…`, `products…`, `sales…`/`orders…`, `visits…`, `quotas…`, "
-        "`assessments…`) unless chosen here. A file that breaks its contract is refused whole."
-    )
-    uploads = st.file_uploader("Raw files", type=["csv", "xlsx", "parquet"],
-                               accept_multiple_files=True)
-    entity_choice = st.selectbox("Entity", ["from the file name", *ENTITIES])
-    if st.button("Load and rebuild", type="primary", disabled=not uploads):
-        entity = None if entity_choice == "from the file name" else entity_choice
-        loaded = 0
-        with tempfile.TemporaryDirectory() as tmp:
-            for upload in uploads:
-                path = Path(tmp) / Path(upload.name).name
-                path.write_bytes(upload.getvalue())
-                try:
-                    result = ingest_file(path, entity=entity, source_name=upload.name)
-                except UserError as e:
-                    st.error(str(e))
-                    continue
-                loaded += result.status == "loaded"
-                st.success(str(result))
-        if loaded:
-            with st.status("Building the warehouse ...", expanded=True) as status:
-                bar = st.progress(0.0, text="starting dbt")
-                log_lines: list[str] = []
+# Loading data and rebuilding is for admins; analysts see what was loaded and built.
+if user.role == "admin":
+    with st.expander("Upload files and rebuild", expanded=False):
+        st.markdown(
+            "CSV (UTF-8 or GB18030/GBK), XLSX or Parquet. The entity is taken from the file name "
+            "(`customers…`, `reps…`, `products…`, `sales…`/`orders…`, `visits…`, `quotas…`, "
+            "`assessments…`) unless chosen here. A file that breaks its contract is refused whole."
+        )
+        uploads = st.file_uploader("Raw files", type=["csv", "xlsx", "parquet"],
+                                   accept_multiple_files=True)
+        entity_choice = st.selectbox("Entity", ["from the file name", *ENTITIES])
+        if st.button("Load and rebuild", type="primary", disabled=not uploads):
+            entity = None if entity_choice == "from the file name" else entity_choice
+            loaded = 0
+            with tempfile.TemporaryDirectory() as tmp:
+                for upload in uploads:
+                    path = Path(tmp) / Path(upload.name).name
+                    path.write_bytes(upload.getvalue())
+                    try:
+                        result = ingest_file(path, entity=entity, source_name=upload.name)
+                    except UserError as e:
+                        st.error(str(e))
+                        continue
+                    loaded += result.status == "loaded"
+                    st.success(str(result))
+            if loaded:
+                with st.status("Building the warehouse ...", expanded=True) as status:
+                    bar = st.progress(0.0, text="starting dbt")
+                    log_lines: list[str] = []
 
-                def on_line(line: str) -> None:
-                    log_lines.append(line)
-                    progress = parse_progress(line)
-                    if progress:
-                        done, total = progress
-                        bar.progress(min(done / total, 1.0), text=f"{done} of {total} steps")
+                    def on_line(line: str) -> None:
+                        log_lines.append(line)
+                        progress = parse_progress(line)
+                        if progress:
+                            done, total = progress
+                            bar.progress(min(done / total, 1.0), text=f"{done} of {total} steps")
 
-                try:
-                    result = run_build(on_line=on_line)
-                except UserError as e:
-                    status.update(label="Build not started", state="error")
-                    st.error(str(e))
-                else:
-                    if result.ok:
-                        bar.progress(1.0, text="done")
-                        status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s",
-                                      state="complete", expanded=False)
-                        st.cache_data.clear()
+                    try:
+                        result = run_build(on_line=on_line)
+                    except UserError as e:
+                        status.update(label="Build not started", state="error")
+                        st.error(str(e))
                     else:
-                        status.update(label="Build failed: the previous warehouse stays current",
-                                      state="error")
-                        st.error("\n".join(["What failed:", *[f"- {f}" for f in result.failures]]))
-                    st.code("\n".join(log_lines[-40:]), language=None)
-        elif uploads:
-            st.info("Nothing new was loaded, so there is nothing to rebuild.")
+                        if result.ok:
+                            bar.progress(1.0, text="done")
+                            status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s",
+                                          state="complete", expanded=False)
+                            st.cache_data.clear()
+                        else:
+                            status.update(label="Build failed: the previous warehouse stays current",
+                                          state="error")
+                            st.error("\n".join(["What failed:", *[f"- {f}" for f in result.failures]]))
+                        st.code("\n".join(log_lines[-40:]), language=None)
+            elif uploads:
+                st.info("Nothing new was loaded, so there is nothing to rebuild.")
 
 # --- dbt docs ------------------------------------------------------------------------------
 

@@ -15,11 +15,11 @@ SCALE = 0.05
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
-    """A data folder with a clean scale-0.05 demo lake and one good build."""
+    """A data folder with a clean scale-0.05 demo lake and one good build (with unit tests)."""
     home = tmp_path_factory.mktemp("home")
     generate(home / "demo", scale=SCALE, seed=7)
     ingest_paths([home / "demo"], base=home)
-    result = build.run_build(home)
+    result = build.run_build(home, unit_tests=True)
     assert result.ok, result.failures
     return home
 

@@ -30,6 +30,12 @@ def test_good_build_is_current_and_recorded(built_home):
     assert build.is_up_to_date(built_home)
     frame = datadesk.builds_frame(built_home)
     assert frame["is_current"].to_list()[0] is True
+    import json
+
+    results = json.loads((settings.warehouse_dir(built_home) / f"{current}.dbt" / "target"
+                          / build.BUILD_RESULTS).read_text())["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert {"model", "seed", "test", "unit_test"} <= kinds  # make test runs the unit tests
     docs = build.docs_file(built_home)
     assert docs is not None and "rpt_rejected_rows" in docs.read_text()
 

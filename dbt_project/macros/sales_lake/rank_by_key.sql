@@ -27,7 +27,7 @@ duplicated_keys as (
 
 ),
 
-marked as (
+marked as {{ not_materialized() }} (
 
     select
         {{ relation }}.*,

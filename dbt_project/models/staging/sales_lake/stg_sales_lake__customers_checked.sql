@@ -3,13 +3,13 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     select * from {{ source('sales_lake', 'customers') }}
 
 ),
 
-typed as (
+typed as {{ not_materialized() }} (
 
     select
         -- key
@@ -48,7 +48,7 @@ typed as (
 
 ),
 
-flagged as (
+flagged as {{ not_materialized() }} (
 
     select
         *,

@@ -3,13 +3,13 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     select * from {{ source('sales_lake', 'visits') }}
 
 ),
 
-typed as (
+typed as {{ not_materialized() }} (
 
     select
         -- key
@@ -45,7 +45,7 @@ typed as (
 
 ),
 
-flagged as (
+flagged as {{ not_materialized() }} (
 
     select
         *,

@@ -1,0 +1,689 @@
+"""Ad hoc SQL over the marts: the one entry point is ``run_query``.
+
+DuckDB SQL can read and write any file the server can, load extensions, attach databases and
+change its own settings. So a query typed into the SQL page passes four layers:
+
+1. **One SELECT-type statement** (``duckdb.extract_statements``): SELECT, WITH, FROM-first,
+   VALUES, DESCRIBE, SHOW, SUMMARIZE. Everything else (COPY, EXPORT, ATTACH, INSTALL, SET, PRAGMA,
+   CREATE, INSERT, CALL, EXPLAIN, PIVOT-as-a-statement, two statements) is refused before any
+   engine sees it.
+2. **A hardened, read-only connection** to a marts-only extract of the current build
+   (``HARDENED_CONFIG``: external access off, extension auto-install/auto-load off, community and
+   unsigned extensions off, persistent secrets off, Python replacement scans off, a memory limit,
+   no temp spilling, and the configuration locked). The extract holds the dbt marts (``fct_``,
+   ``dim_``, ``rpt_`` models under ``models/marts/``) and nothing else: no staging, no
+   ``raw.*`` views with lake paths. A restricted scope (manager, rep) gets an extract with only
+   its rows.
+3. **A worker process per query** (forked from a small helper process, see ``_ForkServer``)
+   with OS limits: address space, CPU seconds, no file writes, no core dumps, a minimal
+   environment. A timer interrupts the query at the soft timeout; at the hard timeout the
+   kernel ends the worker (SIGALRM) and the caller kills it too. The app survives whatever the
+   query does to its worker.
+4. **A row cap in the engine**: ``relation.limit(max_rows + 1)``; the extra row only says that
+   the result was truncated.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import io
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.ipc  # noqa: F401 - imported by the helper, so that a worker imports nothing
+
+from models import access, settings
+from models.access import Scope
+from models.errors import UserError
+
+MEMORY_LIMIT = "1GB"                  # DuckDB's own limit inside the worker
+MEMORY_LIMIT_TEXT = "1 GB"
+THREADS = 2
+ADDRESS_SPACE_BYTES = 4 * 1024 ** 3   # the worker's RLIMIT_AS (the engine itself maps ~1.5 GB)
+MAX_RESULT_BYTES = 256 * 1024 ** 2    # a result larger than this (in Arrow) is refused
+HARD_KILL_GRACE_S = 2.0               # after the soft timeout, how long before the kill
+MART_PREFIXES = ("fct_", "dim_", "rpt_")
+DEFAULT_TIMEOUT_S = 30
+DEFAULT_MAX_ROWS = 10_000
+
+HARDENED_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,
+    "memory_limit": MEMORY_LIMIT,
+    "threads": THREADS,
+    "temp_directory": "",
+    "max_temp_directory_size": "0B",
+    "lock_configuration": True,
+}
+
+READ_ONLY_NOTE = ("The SQL page only reads the marts: it cannot change data or settings, read "
+                  "or write files, load extensions or attach databases.")
+
+
+# --- layer 1: one SELECT-type statement ------------------------------------------------------
+
+def check_sql(sql: str, parser: duckdb.DuckDBPyConnection | None = None) -> str:
+    """The text of the one SELECT-type statement in ``sql``; UserError otherwise.
+
+    ``parser``: the connection whose parser to use (default: duckdb's module connection).
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        raise UserError("Write a query first, for example: select * from dim_customers")
+    try:
+        statements = (parser or duckdb).extract_statements(sql)
+    except duckdb.Error as e:
+        raise UserError(f"The query does not parse: {_first_line(e)}") from None
+    if not statements:
+        raise UserError("There is no statement to run (only comments or semicolons).")
+    if len(statements) > 1:
+        raise UserError(f"Run one statement at a time: this input holds {len(statements)} "
+                        "statements separated by ';'.")
+    statement = statements[0]
+    kind = statement.type.name
+    if kind == "MULTI":
+        raise UserError("PIVOT/UNPIVOT cannot run here (DuckDB runs them as several statements). "
+                        "Write the pivot with conditional aggregates, e.g. "
+                        "count(*) filter (where tier = 'A') as tier_a.")
+    if kind != "SELECT":
+        raise UserError(f"Only queries that read can run here (SELECT, WITH, FROM, VALUES, "
+                        f"DESCRIBE, SHOW, SUMMARIZE); this is a {kind} statement. "
+                        + READ_ONLY_NOTE)
+    return statement.query
+
+
+def _first_line(error: BaseException | str) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# --- the marts and their documentation -------------------------------------------------------
+
+def _artifacts_dir(build_id: str, base: Path | None = None) -> Path:
+    return settings.warehouse_dir(base) / f"{build_id}.dbt"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@dataclass
+class MartDoc:
+    name: str
+    description: str
+    columns: pl.DataFrame  # column, type, description
+
+
+def _manifest_marts(build_id: str, base: Path | None) -> dict[str, dict]:
+    """Mart models of the build's manifest: name -> manifest node (empty without a manifest)."""
+    manifest = _read_json(_artifacts_dir(build_id, base) / "target" / "manifest.json")
+    marts = {}
+    for node in (manifest.get("nodes") or {}).values():
+        path = str(node.get("original_file_path") or node.get("path") or "")
+        if node.get("resource_type") == "model" and (path.startswith("models/marts/")
+                                                     or path.startswith("marts/")):
+            marts[node["name"]] = node
+    return marts
+
+
+def _build_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = "
+        "'main' order by 1", [catalog]).fetchall()
+    return [r[0] for r in rows]
+
+
+def _current_build(base: Path | None) -> tuple[str, Path]:
+    from models.warehouse import NoWarehouse, Warehouse
+
+    wh = Warehouse(base or settings.home())
+    path = wh.current_file()
+    if path is None or not path.exists():
+        raise NoWarehouse("There is no warehouse yet: load data and build it (salesdesk build, "
+                          "or the Data page).")
+    return path.name.removesuffix(".duckdb"), path
+
+
+def schema_browser(base: Path | None = None, scope: Scope | None = None) -> list[MartDoc]:
+    """The marts the SQL page can query, with dbt's descriptions and the column types."""
+    scope = scope or access.ALL_DATA
+    extract = extract_file(scope, base)
+    build_id = extract.parent.parent.name.removesuffix(".dbt")
+    nodes = _manifest_marts(build_id, base)
+    catalog = _read_json(_artifacts_dir(build_id, base) / "target" / "catalog.json")
+    catalog_nodes = {n.get("metadata", {}).get("name"): n
+                     for n in (catalog.get("nodes") or {}).values()}
+    con = duckdb.connect(str(extract), read_only=True, config=dict(HARDENED_CONFIG))
+    try:
+        frame = con.sql(
+            "select table_name, column_name, data_type, column_index from duckdb_columns() "
+            "where database_name = current_database() and schema_name = 'main' "
+            "order by table_name, column_index").pl()
+    finally:
+        con.close()
+    docs = []
+    for (name,), columns in frame.group_by("table_name", maintain_order=True):
+        node = nodes.get(name, {})
+        described = node.get("columns") or {}
+        typed = (catalog_nodes.get(name) or {}).get("columns") or {}
+        rows = [{
+            "column": col,
+            "type": (typed.get(col) or {}).get("type") or dtype,
+            "description": (described.get(col) or {}).get("description") or "",
+        } for col, dtype in zip(columns["column_name"], columns["data_type"])]
+        docs.append(MartDoc(name=name, description=node.get("description") or "",
+                            columns=pl.DataFrame(rows, schema={"column": pl.String,
+                                                               "type": pl.String,
+                                                               "description": pl.String})))
+    return docs
+
+
+# --- layer 2's database: a marts-only extract of the current build ---------------------------
+
+def extract_file(scope: Scope | None = None, base: Path | None = None) -> Path:
+    """The marts-only extract of the current build for ``scope``; made on first use.
+
+    ``warehouse/<build id>.dbt/adhoc/<scope key>.duckdb``: pruned with its build. An
+    unrestricted scope gets every mart; a manager or a rep only the marts of
+    ``access.MART_SCOPES``, holding only their rows.
+    """
+    scope = scope or access.ALL_DATA
+    build_id, build_file = _current_build(base)
+    folder = _artifacts_dir(build_id, base) / "adhoc"
+    target = folder / f"{scope.key}.duckdb"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            _write_extract(build_id, build_file, scope, target, base)
+    return target
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
+                   base: Path | None) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    nodes = _manifest_marts(build_id, base)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        tables = _build_tables(con, "build")
+        marts = [t for t in tables if t in nodes] if nodes else \
+            [t for t in tables if t.startswith(MART_PREFIXES)]
+        params = access.scope_params(scope)
+        for mart in marts:
+            select = access.scoped_select(mart, scope, qualifier="build.main.")
+            if select is None:
+                continue
+            used = {k: v for k, v in params.items() if f"${k}" in select}
+            con.execute(f"create table main.{mart} as {select}", used or None)
+            node = nodes.get(mart) or {}
+            if node.get("description"):
+                con.execute(f"comment on table main.{mart} is "
+                            f"{_sql_string(node['description'])}")
+            columns = {r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = current_database()"
+                " and table_name = ?", [mart]).fetchall()}
+            for column, meta in (node.get("columns") or {}).items():
+                if column in columns and meta.get("description"):
+                    con.execute(f'comment on column main.{mart}."{column}" is '
+                                f"{_sql_string(meta['description'])}")
+        con.execute("detach build")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+
+
+# --- layer 3: the worker process -------------------------------------------------------------
+#
+# A small fork server: one helper process per app process, started with a clean interpreter
+# that imports duckdb and pyarrow and never starts a thread. For each query it forks a worker,
+# which limits itself, runs the query and writes the answer straight to the caller through a
+# socket the caller handed over. Forking the app server itself would copy a multi-threaded
+# process (unsafe), spawning a fresh interpreter per query costs about 0.5 s, and
+# multiprocessing's own forkserver re-runs the caller's __main__ (streamlit's CLI) in every
+# worker.
+
+_REQUEST_MAX_BYTES = 128 * 1024
+MAX_SQL_CHARS = 100_000
+_HEADER = struct.Struct("!Q")
+
+
+def _limit_worker(timeout_s: float) -> None:
+    """OS limits of a worker: address space, CPU seconds, no file writes, no core dumps, and a
+    kernel-delivered SIGALRM (default action: terminate) at the hard timeout."""
+    signal.setitimer(signal.ITIMER_REAL, timeout_s + HARD_KILL_GRACE_S)
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
+    cpu = int(timeout_s * THREADS + 5)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# DuckDB types polars cannot take from Arrow (INTERVAL, UNION) or show (BIGNUM, BIT, GEOMETRY),
+# also inside lists and structs: such columns come back as DuckDB's text of the value.
+_NOT_FOR_POLARS = re.compile(r"\b(INTERVAL|UNION|BIGNUM|VARINT|BIT|GEOMETRY)\b")
+
+
+def _displayable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    types = [str(t) for t in relation.types]
+    columns = relation.columns
+    if not any(_NOT_FOR_POLARS.search(t) for t in types) or len(set(columns)) != len(columns):
+        return relation
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    return relation.project(", ".join(
+        f"{quoted(c)}::varchar as {quoted(c)}" if _NOT_FOR_POLARS.search(t) else quoted(c)
+        for c, t in zip(columns, types)))
+
+
+def _execute(db_path: str, sql: str, max_rows: int, timeout_s: float) -> tuple[dict, bytes]:
+    """In the worker: the query on a hardened connection; (header, Arrow IPC bytes)."""
+    try:
+        con = duckdb.connect(db_path, read_only=True, config=dict(HARDENED_CONFIG))
+        sql = check_sql(sql, con)  # again, in the process that runs it
+        timer = threading.Timer(timeout_s, con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            relation = con.sql(sql)
+            if relation is None:
+                raise UserError("The statement returned no result. " + READ_ONLY_NOTE)
+            table = _displayable(relation).limit(max_rows + 1).to_arrow_table()
+        finally:
+            timer.cancel()
+        truncated = table.num_rows > max_rows
+        if truncated:
+            table = table.slice(0, max_rows)
+        if table.nbytes > MAX_RESULT_BYTES:
+            return {"status": "error", "kind": "too_large",
+                    "detail": f"{table.nbytes / 2**20:,.0f} MB"}, b""
+        sink = io.BytesIO()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return {"status": "ok", "truncated": truncated}, sink.getvalue()
+    except UserError as e:
+        return {"status": "error", "kind": "refused", "detail": str(e)}, b""
+    except duckdb.InterruptException:
+        return {"status": "error", "kind": "timeout", "detail": ""}, b""
+    except (duckdb.OutOfMemoryException, MemoryError):
+        return {"status": "error", "kind": "memory", "detail": ""}, b""
+    except duckdb.PermissionException as e:
+        return {"status": "error", "kind": "permission", "detail": _first_line(e)}, b""
+    except duckdb.Error as e:
+        return {"status": "error", "kind": "sql", "detail": str(e).strip()}, b""
+    except Exception as e:  # noqa: BLE001 - everything goes back to the caller as text
+        return {"status": "error", "kind": "internal",
+                "detail": f"{type(e).__name__}: {_first_line(e)}"}, b""
+
+
+def _worker_main(request: dict, out: socket.socket) -> None:
+    """In the forked worker: limits first, then the query, then the answer to the caller."""
+    _limit_worker(float(request["timeout_s"]))
+    header, payload = _execute(request["db_path"], request["sql"], int(request["max_rows"]),
+                               float(request["timeout_s"]))
+    head = json.dumps(header).encode()
+    out.sendall(_HEADER.pack(len(head)) + head + _HEADER.pack(len(payload)))
+    out.sendall(payload)
+
+
+def fork_server_main(fd: int) -> None:
+    """The helper process: fork a worker per request received on the socket ``fd``."""
+    control = socket.socket(fileno=fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, _REQUEST_MAX_BYTES, 1)
+        except OSError:
+            break
+        if not message:
+            break  # the app process is gone
+        if len(fds) != 1:
+            for extra in fds:
+                os.close(extra)
+            continue
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                with socket.socket(fileno=fds[0]) as out:
+                    _worker_main(json.loads(message), out)
+            except BaseException:  # noqa: BLE001 - the caller sees a closed socket
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(fds[0])
+        control.sendall(struct.pack("!q", pid))
+
+
+_WORKER_ENV = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV"}
+
+
+class _ForkServer:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+
+    def _ensure_running(self) -> socket.socket:
+        if self._proc is not None and self._proc.poll() is None and self._control is not None:
+            return self._control
+        if self._control is not None:
+            self._control.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # A minimal environment: whatever the app was given (proxy secrets, cloud keys) is not
+        # in the workers' memory.
+        env = {k: v for k, v in os.environ.items() if k in _WORKER_ENV}
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(settings.PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c",
+             f"from models.adhoc import fork_server_main; fork_server_main({theirs.fileno()})"],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd=settings.PROJECT_ROOT,
+            env=env)
+        theirs.close()
+        self._control = ours
+        return ours
+
+    def start_worker(self, request: dict) -> tuple[int, socket.socket]:
+        """Fork a worker for ``request``; (its pid, the socket its answer arrives on)."""
+        message = json.dumps(request).encode()
+        if len(message) > _REQUEST_MAX_BYTES - 1024:
+            raise UserError(f"The query is too long ({len(message) // 1024} KB).")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with self._lock:
+                for attempt in (1, 2):  # a helper that died is started again, once
+                    control = self._ensure_running()
+                    try:
+                        socket.send_fds(control, [message], [theirs.fileno()])
+                        reply = control.recv(8)
+                        if len(reply) == 8:
+                            break
+                    except OSError:
+                        pass
+                    self._stop_locked()
+                else:
+                    raise UserError("The SQL worker could not be started; try again.")
+        finally:
+            theirs.close()
+        return struct.unpack("!q", reply)[0], ours
+
+    def _stop_locked(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+
+_fork_server = _ForkServer()
+atexit.register(_fork_server.stop)
+
+
+def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(min(remaining, 1 << 20))
+        except (TimeoutError, OSError):
+            return None
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(sock: socket.socket, deadline: float) -> tuple[dict, bytes] | None:
+    """The worker's answer, or None when it died or ran past the deadline."""
+    raw = _read_exactly(sock, _HEADER.size, deadline)
+    if raw is None:
+        return None
+    head = _read_exactly(sock, _HEADER.unpack(raw)[0], deadline)
+    raw = _read_exactly(sock, _HEADER.size, deadline) if head is not None else None
+    if raw is None:
+        return None
+    size = _HEADER.unpack(raw)[0]
+    if size > MAX_RESULT_BYTES * 2:
+        return None
+    payload = _read_exactly(sock, size, deadline) if size else b""
+    if payload is None:
+        return None
+    return json.loads(head), payload
+
+
+# --- the entry point -------------------------------------------------------------------------
+
+@dataclass
+class QueryResult:
+    frame: pl.DataFrame
+    truncated: bool
+    seconds: float = 0.0
+    build_id: str = ""
+    max_rows: int = 0
+    scope: str = field(default="all data")
+
+    def __iter__(self):  # frame, truncated = run_query(...)
+        return iter((self.frame, self.truncated))
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+def _refusal(kind: str, detail: str, timeout_s: float) -> UserError:
+    if kind == "timeout":
+        return UserError(f"The query ran longer than {timeout_s:g} s and was stopped. Narrow it "
+                         "down: filter, aggregate, or join on keys.")
+    if kind == "memory":
+        return UserError(f"The query needed more than the {MEMORY_LIMIT_TEXT} of memory a query may "
+                         "use and was stopped. Aggregate or filter before joining, or select "
+                         "fewer columns.")
+    if kind == "too_large":
+        return UserError(f"The result is {detail}, over the {MAX_RESULT_BYTES // 2**20} MB the "
+                         "page can hold: select fewer columns or rows.")
+    if kind == "permission":
+        return UserError("Reading or writing files, URLs, extensions or other databases is not "
+                         "allowed: query the marts listed in the schema browser. "
+                         f"(DuckDB said: {detail})")
+    if kind == "killed":
+        return UserError(f"The query went over the page's limits ({timeout_s:g} s, "
+                         f"{MEMORY_LIMIT_TEXT} of memory) and its worker process was ended. Make "
+                         "it smaller: filter, aggregate, fewer columns.")
+    if kind == "sql" and _FILE_AS_TABLE.search(detail):
+        return UserError("Reading files or URLs is not allowed: query the marts listed in the "
+                         f"schema browser. (DuckDB said: {_first_line(detail)})")
+    if kind == "sql":
+        hint = ""
+        lowered = detail.lower()
+        if any(word in lowered for word in ('"raw"', "raw.", "stg_", "int_")):
+            hint = (" The SQL page reads the marts only (fct_, dim_, rpt_ tables); raw lake "
+                    "views, staging and intermediate models are not in it.")
+        return UserError(f"The query failed: {detail}{hint}")
+    return UserError(detail or "The query failed.")
+
+
+# FROM 'file.csv' with external access off: a catalog error naming a path or URL.
+_FILE_AS_TABLE = re.compile(r"Table with name \S*([/\\:]|\.(csv|tsv|parquet|json|jsonl|txt|xlsx?|gz|"
+                            r"duckdb|db)\b)", re.I)
+
+
+def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+              max_rows: int = DEFAULT_MAX_ROWS, base: Path | None = None) -> QueryResult:
+    """Run one read-only query over the marts (of ``scope``) in a limited worker process.
+
+    Returns the result as polars with ``truncated`` set when more than ``max_rows`` rows
+    matched; raises UserError with a message a person can act on otherwise.
+    """
+    if timeout_s <= 0 or max_rows < 0:
+        raise ValueError("timeout_s must be > 0 and max_rows >= 0")
+    started = time.perf_counter()
+    if isinstance(sql, str) and len(sql) > MAX_SQL_CHARS:
+        raise UserError(f"The query is longer than {MAX_SQL_CHARS:,} characters.")
+    text = check_sql(sql)
+    scope = scope or access.ALL_DATA
+    db_path = extract_file(scope, base)
+    build_id = db_path.parent.parent.name.removesuffix(".dbt")
+
+    pid, answer = _fork_server.start_worker(
+        {"db_path": str(db_path), "sql": text, "max_rows": max_rows, "timeout_s": timeout_s})
+    with answer:
+        received = _receive(answer, time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0)
+    if received is None:
+        try:
+            os.kill(pid, signal.SIGKILL)  # normally dead already (SIGALRM, RLIMIT_*)
+        except ProcessLookupError:
+            pass
+        raise _refusal("killed", "", timeout_s)
+    header, payload = received
+    if header.get("status") != "ok":
+        raise _refusal(str(header.get("kind")), str(header.get("detail") or ""), timeout_s)
+    try:
+        frame = pl.read_ipc_stream(payload)
+    except (Exception, pl.exceptions.PanicException) as e:  # an Arrow type polars cannot take
+        raise UserError(f"The result has a column type the page cannot show ({_first_line(e)});"
+                        " cast it, e.g. value::varchar.") from None
+    return QueryResult(frame=frame, truncated=bool(header.get("truncated")),
+                       seconds=time.perf_counter() - started, build_id=build_id,
+                       max_rows=max_rows, scope=scope.describe())
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns (lists, structs, arrays) as JSON-ish text, for CSV."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    if not nested:
+        return frame
+    return frame.with_columns(
+        pl.col(name).map_elements(lambda v: json.dumps(v.to_list() if hasattr(v, "to_list")
+                                                       else v, default=str, ensure_ascii=False),
+                                  return_dtype=pl.String)
+        for name in nested)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """The result as CSV in UTF-8 with a BOM (so that Excel reads Chinese names right)."""
+    try:
+        binary = [n for n, t in frame.schema.items() if t == pl.Binary]
+        flat = _flat(frame.with_columns(pl.col(n).bin.encode("hex") for n in binary))
+        return flat.write_csv(include_bom=True).encode("utf-8")
+    except (Exception, pl.exceptions.PanicException) as e:
+        raise UserError(f"This result cannot be written as CSV ({_first_line(e)}); cast the "
+                        "odd column to varchar in the query.") from None
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    try:
+        sink = io.BytesIO()
+        frame.write_parquet(sink)
+        return sink.getvalue()
+    except (Exception, pl.exceptions.PanicException) as e:
+        raise UserError(f"This result cannot be written as Parquet ({_first_line(e)}); cast "
+                        "the odd column to varchar in the query.") from None
+
+
+# --- saved example queries -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    sql: str
+    marts: tuple[str, ...]
+
+
+EXAMPLES = (
+    Example("Customers and 12-month revenue by region and tier", """\
+select
+    region,
+    tier,
+    count(*) as customers,
+    round(sum(revenue_12m), 0) as revenue_12m
+from dim_customers
+group by all
+order by region, tier""", ("dim_customers",)),
+    Example("Top 3 customers of each region (window function)", """\
+with ranked as (
+    select
+        region,
+        customer_id,
+        customer_name,
+        revenue_12m,
+        rank() over (partition by region order by revenue_12m desc nulls last) as rank_in_region
+    from dim_customers
+)
+select *
+from ranked
+where rank_in_region <= 3
+order by region, rank_in_region""", ("dim_customers",)),
+    Example("Tier moves in the latest month", """\
+with latest as (
+    select max(month_start) as month_start from fct_customer_tiers
+)
+select tiers.tier_move, tiers.previous_tier, tiers.tier, count(*) as customers
+from fct_customer_tiers as tiers
+join latest using (month_start)
+group by all
+order by customers desc""", ("fct_customer_tiers",)),
+    Example("Reps' books: customers, revenue and coverage", """\
+select rep_id, rep_name, region, customers, revenue_12m, pareto_customers, coverage_rate
+from rpt_rep_books
+order by revenue_12m desc""", ("rpt_rep_books",)),
+    Example("Profile every column of the customers mart", "summarize dim_customers",
+            ("dim_customers",)),
+    Example("Columns and types of the tier mart", "describe fct_customer_tiers",
+            ("fct_customer_tiers",)),
+)
+
+
+def examples(available: set[str] | list[str]) -> list[Example]:
+    """The saved examples whose marts are in this build."""
+    have = set(available)
+    return [e for e in EXAMPLES if set(e.marts) <= have]
