@@ -291,9 +291,10 @@ def _limit_worker(timeout_s: float) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-# DuckDB types polars cannot take from Arrow (INTERVAL, UNION) or show (BIGNUM, BIT, GEOMETRY),
-# also inside lists and structs: such columns come back as DuckDB's text of the value.
-_NOT_FOR_POLARS = re.compile(r"\b(INTERVAL|UNION|BIGNUM|VARINT|BIT|GEOMETRY)\b")
+# DuckDB types polars cannot take from Arrow (INTERVAL, UNION; ENUM, whose Arrow dictionary keys
+# under NULLs can be out of range and make polars refuse the whole result at random) or show
+# (BIGNUM, BIT, GEOMETRY), also inside lists and structs: such columns come back as text.
+_NOT_FOR_POLARS = re.compile(r"\b(INTERVAL|UNION|ENUM|BIGNUM|VARINT|BIT|GEOMETRY)\b")
 
 
 def _displayable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
