@@ -22,26 +22,15 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(assessor as {{ dbt.type_string() }})), '') as assessor,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('assessments') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('assessments', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('assessments', 'typed') }},
 
 -- The only join in staging: a customer reference must point at a valid (staged) customer.
 known_customers as (
@@ -55,9 +44,7 @@ checked as (
     select
         ranked.*,
         case
-            when ranked.is_missing_required then 'missing_required'
-            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
-            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules('ranked.') }}
             when ranked.assessed_date > {{ as_of_date() }} then 'date_in_future'
             when known_customers.customer_id is null then 'unknown_customer'
         end as rejection_rule

@@ -25,35 +25,22 @@ typed as {{ not_materialized() }} (
         cast(unit_cost as decimal(18, 4)) as unit_cost,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('products') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('products', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('products', 'typed') }},
 
 checked as (
 
     select
         *,
         case
-            when is_missing_required then 'missing_required'
-            when key_rank > 1 and load_id = kept_load_id then 'duplicate_key'
-            when key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules() }}
             when list_price < 0 or unit_cost < 0 then 'negative_price'
             when price_band not in ('high', 'mid', 'low') then 'invalid_value'
         end as rejection_rule

@@ -21,26 +21,15 @@ typed as {{ not_materialized() }} (
         cast(sales_quota as decimal(18, 2)) as sales_quota,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('quotas') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('quotas', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('quotas', 'typed') }},
 
 -- The only join in staging: a rep reference must point at a valid (staged) rep.
 known_reps as (
@@ -54,9 +43,7 @@ checked as (
     select
         ranked.*,
         case
-            when ranked.is_missing_required then 'missing_required'
-            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
-            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules('ranked.') }}
             when ranked.sales_quota < 0 then 'negative_price'
             when known_reps.rep_id is null then 'unknown_rep'
         end as rejection_rule

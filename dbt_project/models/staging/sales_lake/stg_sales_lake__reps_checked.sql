@@ -32,35 +32,22 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(workday_end as {{ dbt.type_string() }})), '') as workday_end,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('reps') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('reps', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('reps', 'typed') }},
 
 checked as (
 
     select
         *,
         case
-            when is_missing_required then 'missing_required'
-            when key_rank > 1 and load_id = kept_load_id then 'duplicate_key'
-            when key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules() }}
             when role not in ('rep', 'manager')
                 or {{ hhmm_is_invalid('workday_start') }}
                 or {{ hhmm_is_invalid('workday_end') }}

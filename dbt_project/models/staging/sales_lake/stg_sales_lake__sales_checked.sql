@@ -28,26 +28,15 @@ typed as {{ not_materialized() }} (
         cast(discount_rate as decimal(9, 6)) as discount_rate,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('sales') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('sales', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('sales', 'typed') }},
 
 -- The only joins in staging: a reference must point at a valid (staged) parent row.
 known_customers as (
@@ -73,9 +62,7 @@ checked as (
     select
         ranked.*,
         case
-            when ranked.is_missing_required then 'missing_required'
-            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
-            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules('ranked.') }}
             when ranked.unit_price < 0 then 'negative_price'
             when ranked.discount_rate not between 0 and 1 then 'invalid_value'
             when ranked.order_date > {{ as_of_date() }} then 'date_in_future'

@@ -37,26 +37,15 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(notes as {{ dbt.type_string() }})), '') as notes,
 
         -- load
-        cast(_load_id as {{ dbt.type_string() }}) as load_id,
-        cast(_source_row as {{ dbt.type_bigint() }}) as source_row,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        {{ sales_lake_typed_load_columns() }}
 
     from source
 
 ),
 
-flagged as {{ not_materialized() }} (
-
-    select
-        *,
-        {{ sales_lake_missing_required('visits') }} as is_missing_required
-
-    from typed
-
-),
-
--- Per key (among rows with every required column): the latest load wins, then the first row.
-{{ sales_lake_rank_by_key('visits', 'flagged') }},
+-- Missing required columns; then per key (among complete rows) the latest load wins, then
+-- the first row of that load.
+{{ sales_lake_rank_by_key('visits', 'typed') }},
 
 -- The only joins in staging: a reference must point at a valid (staged) parent row.
 known_customers as (
@@ -76,9 +65,7 @@ checked as (
     select
         ranked.*,
         case
-            when ranked.is_missing_required then 'missing_required'
-            when ranked.key_rank > 1 and ranked.load_id = ranked.kept_load_id then 'duplicate_key'
-            when ranked.key_rank > 1 then 'superseded_by_later_load'
+            {{ sales_lake_key_rules('ranked.') }}
             when ranked.visit_type not in ('onsite', 'phone')
                 or ranked.purpose not in ('develop', 'maintain', 'collect', 'deliver', 'promote')
                 or ranked.outcome not in ('order', 'no_order', 'complaint', 'closed', 'not_met')
