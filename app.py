@@ -9,6 +9,7 @@ import streamlit as st
 from models import access
 from models.build import current_build_id, history
 from models.errors import UserError
+from pages import _ui
 
 st.set_page_config(page_title="Sales desk", page_icon=":bar_chart:", layout="wide")
 
@@ -42,34 +43,43 @@ def refused_page(message: str, mode: str | None) -> None:
         st.logout()
 
 
-def home_page() -> None:
-    """What a manager or a rep sees until their pages (overview, scoring, commissions) exist."""
-    user = access.session_user(st.session_state)
-    st.title("Sales desk")
-    if user is not None:
-        st.write(f"Signed in as **{user.label}**. Every figure you see here is limited to "
-                 f"{user.scope.describe()}.")
-    st.info("Your pages (overview, scoring, route planning, commissions) will appear here.")
+# The manager pages; the sidebar filters (pages/_ui.py) apply to those in FILTERED_PAGES.
+SALES_PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    ("pages/scoring.py", "Scoring", ":material/leaderboard:", "scoring"),
+    ("pages/customer.py", "Customer card", ":material/storefront:", "customer"),
+    ("pages/growth.py", "Growth", ":material/trending_up:", "growth"),
+    ("pages/visits.py", "Visits", ":material/directions_walk:", "visits"),
+]
+FIELD_PAGES = [
+    ("pages/routes.py", "Route planning", ":material/route:", "routes"),
+    ("pages/commissions.py", "Commissions", ":material/payments:", "commissions"),
+]
+FILTERED_PAGES = {"overview", "scoring", "customer", "growth", "visits"}
 
 
 def pages_for(user: access.User) -> dict:
+    data_team = user.role in access.DATA_TEAM_ROLES
     pages: dict[str, list] = {}
-    if user.role in access.DATA_TEAM_ROLES:
+    pages["Customers"] = [st.Page(path, title=title, icon=icon, url_path=url,
+                                  default=(url == "overview" and not data_team))
+                          for path, title, icon, url in SALES_PAGES]
+    pages["Field"] = [st.Page(path, title=title, icon=icon, url_path=url)
+                      for path, title, icon, url in FIELD_PAGES]
+    if data_team:
         pages["Data"] = [st.Page("pages/data.py", title="Data", icon=":material/database:",
-                                 default=True)]
-    else:
-        pages["Sales"] = [st.Page(home_page, title="Home", icon=":material/home:",
-                                  url_path="home", default=True)]
+                                 url_path="data", default=True)]
     if user.can_run_sql:
-        pages["Analysis"] = [st.Page("pages/sql.py", title="SQL", icon=":material/terminal:",
-                                     url_path="sql")]
+        pages["Data"] = [*pages.get("Data", []),
+                         st.Page("pages/sql.py", title="SQL", icon=":material/terminal:",
+                                 url_path="sql")]
     return pages
 
 
 def sidebar(user: access.User) -> None:
     with st.sidebar:
         st.markdown("### Sales desk")
-        st.caption(f"Signed in as {user.label}")
+        st.caption(f"Signed in as {user.label}  \nSees {user.scope.describe()}")
         if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
             st.logout()
         build_id = current_build_id()
@@ -114,5 +124,7 @@ if user.mode == "dev":
                "page).", icon=":material/warning:")
 
 page = st.navigation(pages_for(user))
+if page.url_path in FILTERED_PAGES:
+    _ui.filter_sidebar(user)
 page.run()
 sidebar(user)  # after the page, so a build the page just swapped in shows at once

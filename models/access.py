@@ -120,6 +120,7 @@ MART_SCOPES: dict[str, MartScope] = {
     "fct_customer_alerts": MartScope(customer="customer_id"),
     "fct_visits_due": MartScope(customer="customer_id"),
     "fct_visit_compliance": MartScope(customer="customer_id"),
+    "fct_visits": MartScope(customer="customer_id"),
     "rpt_rep_books": MartScope(region="region", rep="rep_id"),
     "fct_rep_visit_compliance": MartScope(region="region", rep="rep_id"),
 }

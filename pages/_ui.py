@@ -1,0 +1,208 @@
+"""What every manager page shares: the sign-in guard, the warehouse, the sidebar filters, money
+formatting, downloads, the empty message and links to a customer's card.
+
+Not a page (app.py does not register it). Pages import it as ``from pages import _ui``.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from models import access
+from models.access import User
+from models.errors import UserError
+from models.filters import TIERS, FilterOptions, Filters, filter_options
+from models.warehouse import NoWarehouse, Warehouse, get_warehouse
+
+FILTERS_KEY = "salesdesk_filters"   # the Filters the sidebar chose (set by app.py)
+CUSTOMER_KEY = "salesdesk_customer"  # the customer the card shows
+CARD_PAGE = "pages/customer.py"
+ALL = "All"
+
+
+# --- guard and warehouse ---------------------------------------------------------------------
+
+def require_user(roles: frozenset[str] | None = None) -> User:
+    """The signed-in user, or stop the page with an error (see tests/test_page_sql.py: a page
+    opened without app.py's sign-in must not render)."""
+    user = access.session_user(st.session_state)
+    if user is None:
+        st.error("Please sign in: open the app from its start page.")
+        st.stop()
+    if roles is not None and user.role not in roles:
+        st.error("This page is not available to your role. Ask an admin if you need it.")
+        st.stop()
+    return user
+
+
+def warehouse() -> Warehouse:
+    """The warehouse of the current build, or stop with a message when there is none yet."""
+    wh = get_warehouse()
+    if wh.build_id is None:
+        st.info("There is no warehouse yet: the data team loads data and builds it on the "
+                "Data page.")
+        st.stop()
+    return wh
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _options(build_id: str, scope: access.Scope) -> FilterOptions:
+    return filter_options(get_warehouse(), scope)
+
+
+def options(user: User) -> FilterOptions:
+    wh = warehouse()
+    return _options(wh.build_id, user.scope)
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+def _label_month(m: date) -> str:
+    return m.strftime("%b %Y")
+
+
+def filter_sidebar(user: User) -> Filters | None:
+    """Render the shared filters in the sidebar (app.py calls this before a manager page runs)
+    and keep the choice in the session. None when there is no warehouse or no data yet."""
+    try:
+        opts = options(user) if get_warehouse().build_id else None
+    except UserError:
+        opts = None
+    if opts is None or opts.default_month is None:
+        st.session_state.pop(FILTERS_KEY, None)
+        return None
+    with st.sidebar:
+        st.markdown("#### Filters")
+        month = st.selectbox("Month", opts.months, index=opts.months.index(opts.default_month)
+                             if opts.default_month in opts.months else 0,
+                             format_func=_label_month, key="filter_month",
+                             help="The month the pages report on. The current month is partial "
+                                  "until its last day, so the last complete month is the default.")
+        regions = [ALL, *opts.regions]
+        region = st.selectbox("Region", regions, key="filter_region",
+                              disabled=len(opts.regions) <= 1 and user.scope.is_restricted)
+        reps = opts.reps
+        if region != ALL:
+            reps = reps.filter(pl.col("region") == region)
+        rep_labels = {r: f"{n} ({r})" for r, n in zip(reps["rep_id"], reps["rep_name"])}
+        rep = st.selectbox("Rep", [ALL, *rep_labels], key="filter_rep",
+                           format_func=lambda r: rep_labels.get(r, r))
+        channel = st.selectbox("Channel", [ALL, *opts.channels], key="filter_channel",
+                               format_func=lambda c: c.replace("_", " "))
+        tier = st.selectbox("Tier", [ALL, *TIERS], key="filter_tier",
+                            help="The customer's tier in the chosen month.")
+    chosen = Filters(month=month,
+                     region=None if region == ALL else region,
+                     rep_id=None if rep == ALL else rep,
+                     channel=None if channel == ALL else channel,
+                     tier=None if tier == ALL else tier)
+    st.session_state[FILTERS_KEY] = chosen
+    return chosen
+
+
+def current_filters(user: User) -> Filters:
+    """The sidebar's filters; the defaults when the page runs without app.py's sidebar."""
+    chosen = st.session_state.get(FILTERS_KEY)
+    if isinstance(chosen, Filters):
+        return chosen
+    defaults = options(user).default_filters()
+    if defaults is None:
+        st.info("The warehouse has no customer months yet: load sales and build.")
+        st.stop()
+    return defaults
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+def money(value: Any, decimals: int = 0) -> str:
+    """¥1,234,567 (negative: -¥1,234); an en dash for no value."""
+    if value is None:
+        return "–"
+    number = float(value) if isinstance(value, Decimal) else value
+    sign = "-" if number < 0 else ""
+    return f"{sign}¥{abs(number):,.{decimals}f}"
+
+
+def pct(value: Any, decimals: int = 1) -> str:
+    """A share as a percentage (0.123 -> 12.3 %); an en dash for no value."""
+    if value is None:
+        return "–"
+    return f"{float(value) * 100:.{decimals}f} %"
+
+
+MONEY_COLUMN = st.column_config.NumberColumn  # use: MONEY_COLUMN("Revenue", format="¥%,.0f")
+
+
+def money_column(label: str, decimals: int = 0) -> Any:
+    return st.column_config.NumberColumn(label, format=f"¥%,.{decimals}f")
+
+
+def pct_column(label: str) -> Any:
+    return st.column_config.NumberColumn(label, format="percent")
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def empty(message: str = "No data for these filters. Widen the filters in the sidebar.") -> None:
+    st.info(message, icon=":material/filter_alt_off:")
+
+
+def download(frame: pl.DataFrame, name: str, label: str = "Download CSV",
+             key: str | None = None) -> None:
+    """A CSV download of what a table shows (Decimal columns as plain numbers)."""
+    st.download_button(label, frame.write_csv().encode("utf-8-sig"), file_name=f"{name}.csv",
+                       mime="text/csv", icon=":material/download:", key=key or f"dl_{name}")
+
+
+def download_excel(sheets: dict[str, pl.DataFrame], name: str, label: str = "Download Excel",
+                   key: str | None = None) -> None:
+    """An .xlsx download with one sheet per frame."""
+    buffer = io.BytesIO()
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(buffer) as workbook:
+        for sheet, frame in sheets.items():
+            frame.write_excel(workbook, worksheet=sheet[:31])
+    st.download_button(label, buffer.getvalue(), file_name=f"{name}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/table_view:", key=key or f"dlx_{name}")
+
+
+def open_customer(customer_id: str) -> None:
+    """Go to the customer card of ``customer_id``."""
+    st.session_state[CUSTOMER_KEY] = customer_id
+    st.switch_page(CARD_PAGE, query_params={"customer": customer_id})
+
+
+def selected_customer() -> str | None:
+    """The customer the card should show: the link's query parameter, else the last chosen."""
+    from_link = st.query_params.get("customer")
+    if from_link:
+        st.session_state[CUSTOMER_KEY] = from_link
+        return from_link
+    return st.session_state.get(CUSTOMER_KEY)
+
+
+def customer_table(frame: pl.DataFrame, key: str, column_config: dict | None = None,
+                   height: int | None = None) -> str | None:
+    """A dataframe whose rows can be selected; selecting a row opens that customer's card.
+
+    ``frame`` needs a ``customer_id`` column. Returns nothing useful: a selection navigates.
+    """
+    event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row",
+                         hide_index=True, column_config=column_config,
+                         height=height if height is not None else "auto")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        open_customer(frame["customer_id"][rows[0]])
+    return None
+
+
+def spinner(text: str = "Loading ..."):
+    return st.spinner(text, show_time=False)

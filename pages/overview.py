@@ -1,0 +1,9 @@
+"""Overview page (being built)."""
+
+import streamlit as st
+
+from pages import _ui
+
+st.title("Overview")
+user = _ui.require_user()
+st.info("This page is being built.")
