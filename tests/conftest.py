@@ -33,3 +33,22 @@ def dirty_home(tmp_path_factory) -> Path:
     result = build.run_build(home)
     assert result.ok, result.failures
     return home
+
+
+@pytest.fixture(scope="session")
+def served_app(built_home):
+    """The app served by streamlit on the built demo folder (read-only use: do not rebuild or
+    upload through it; copy the folder for that, as tests/test_browser.py does)."""
+    from tests.browser_util import serve_app
+
+    with serve_app(built_home) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser_session():
+    """One headless chromium for the session's browser tests."""
+    from tests.browser_util import chromium
+
+    with chromium() as browser:
+        yield browser
