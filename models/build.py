@@ -123,6 +123,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     from models.ingest import loads
 
     result.lake_loads = len(loads(base))
+    _remove_orphans(wh, base)
+    _check_free_space(wh)
     t0 = time.perf_counter()
     on_line(f"Building {build_id} from the lake {settings.lake_dir(base)}")
     build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
@@ -136,6 +138,12 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     result.failures = [_describe_failure(r) for r in run_results
                        if r.get("status") in FAILED_STATUSES]
     result.warnings = [r.get("unique_id", "") for r in run_results if r.get("status") == "warn"]
+    disk_full = [line for line in output if _DISK_FULL.search(line)]
+    if disk_full:
+        free_mb = shutil.disk_usage(wh).free / 1e6
+        result.failures.insert(0, (
+            f"The disk of the warehouse folder {wh} is full ({free_mb:,.0f} MB free): free "
+            f"space there and build again. dbt said: {disk_full[0].strip()[:300]}"))
     if returncode != 0 and not result.failures:
         # dbt stopped before running anything (a parse or compilation error): show its words.
         tail = [line for line in output if "error" in line.lower()] or output[-5:]
@@ -251,6 +259,40 @@ def _remove_build_files(wh: Path, build_id: str, keep_artifacts: bool = False) -
         (wh / f"{build_id}{suffix}").unlink(missing_ok=True)
     if not keep_artifacts:
         shutil.rmtree(wh / f"{build_id}.dbt", ignore_errors=True)
+
+
+_DISK_FULL = re.compile(r"No space left on device|Disk is full|ENOSPC|disk full", re.I)
+MIN_FREE_MB = 64  # a build needs at least this much, and room for a copy of the current file
+
+
+def _check_free_space(wh: Path) -> None:
+    """Refuse to start a build that cannot fit: the new file is about the size of the current."""
+    current = wh / "current.duckdb"
+    needed = MIN_FREE_MB * 1e6
+    if current.exists():
+        needed += current.resolve().stat().st_size * 1.2
+    free = shutil.disk_usage(wh).free
+    if free < needed:
+        raise UserError(
+            f"Not enough free disk space in the warehouse folder {wh}: {free / 1e6:,.0f} MB "
+            f"free, a build needs about {needed / 1e6:,.0f} MB. Free space there (old exports, "
+            f"other files) and build again; the current warehouse is unchanged.")
+
+
+def _remove_orphans(wh: Path, base: Path | None) -> None:
+    """Delete the files of builds that never finished (a killed process leaves them).
+
+    Runs under the build lock, so no other build is writing. A build file that has no record in
+    the history and is not the current one was cut off before it could be recorded.
+    """
+    recorded = {r.get("build_id") for r in history(base)}
+    current = current_build_id(base)
+    for path in [*wh.glob("*.duckdb*"), *wh.glob("*.dbt")]:
+        if path.is_symlink() or path.name.startswith(("current", ".")):
+            continue
+        build_id = path.name.split(".duckdb")[0].removesuffix(".dbt")
+        if build_id not in recorded and build_id != current:
+            _remove_build_files(wh, build_id)
 
 
 def _prune(wh: Path, base: Path | None) -> None:
