@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 
-.PHONY: install run test test-fast chromium prepare demo build docs bench clean
+.PHONY: install run test test-fast chromium prepare demo build docs bench soak clean
 
 install: $(STAMP)
 
@@ -39,10 +39,15 @@ test-fast: install
 docs: install
 	$(BIN)/salesdesk docs --port 8081
 
-# Figures, not assertions: pipeline time, peak memory and sizes at each scale.
-BENCH_SCALES ?= 1
-bench: install
-	$(BIN)/python bench/pipeline.py $(foreach s,$(BENCH_SCALES),--scale $(s))
+# Figures, not assertions: pipeline, dbt overhead, page speed, app memory, routing, ad hoc SQL,
+# what-if and the resilience run, each against its target (bench/run.py; JSON in bench/results/).
+BENCH_SCALES ?= 1 10
+bench: install chromium
+	$(BIN)/python -m bench.run $(foreach s,$(BENCH_SCALES),--scale $(s))
+
+# The resilience run alone, on a copy of the data folder of `make run`.
+soak: prepare chromium
+	$(BIN)/python -m bench.soak --home $${SALESDESK_HOME:-data}
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,294 @@
+"""Resilience under load: the dashboard while the data team rebuilds, a killed build, a full disk.
+
+    .venv/bin/python -m bench.soak --home DIR [--sessions 10] [--max-minutes 15]
+
+``--home`` is a built data folder; the script works on a copy of it (loopback only):
+
+1. Rebuilds under load: a streamlit server on the copy; ``--sessions`` headless chromium
+   sessions (one browser, a context each, so each is its own Streamlit session) cycle through
+   every page while three builds run one after the other; the second has a data test that fails
+   on purpose. Checked: no exception box or error text on any page, no lock error, every build
+   id a session sees is one of the good builds (never the failed one), and the failed build
+   never became current. Page times (click to finished run) are reported as p50/p95.
+2. Killed build: a build is SIGKILLed half way; the dashboard still reads the old build, and the
+   next build succeeds and removes the half-written file.
+3. Full disk: the warehouse folder of a fresh copy is a small tmpfs (needs root and ``mount``);
+   a build that cannot fit fails with a clear message and the previous build stays current.
+
+Bounded: at most ``--max-minutes`` of load, and every wait has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from models import build, settings
+    home, project = Path(sys.argv[1]), sys.argv[2]
+    if project:
+        settings.DBT_PROJECT_DIR = Path(project)
+    result = build.run_build(home)
+    print(json.dumps({"build_id": result.build_id, "ok": result.ok,
+                      "failures": result.failures[:3], "seconds": result.seconds}))
+""")
+
+ERROR_TEXT = re.compile(r"Traceback|IOException|Could not set lock|database is locked|"
+                        r"Conflicting lock", re.I)
+BUILD_ID = re.compile(r"Warehouse build\s+(\S+)")
+
+
+def run_build(home: Path, project: Path | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", BUILD, str(home), str(project or "")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    if out.returncode != 0:
+        return {"ok": False, "failures": [out.stderr[-500:]], "build_id": None}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def broken_project(tmp: Path) -> Path:
+    """A copy of the dbt project with a data test that fails on any demo lake."""
+    project = tmp / "dbt_project_broken"
+    shutil.copytree(ROOT / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (project / "tests" / "assert_fails_on_purpose.sql").write_text(
+        "-- fails on purpose: the demo lake has returns\n"
+        "select * from {{ ref('stg_sales_lake__sales') }} where quantity < 0\n")
+    return project
+
+
+async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log: list,
+                  number: int) -> None:
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    await page.goto(url, timeout=60_000)
+    await page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
+    i = number  # sessions start on different pages
+    while not stop.is_set():
+        title = titles[i % len(titles)]
+        i += 1
+        t0 = time.perf_counter()
+        entry = {"session": number, "page": title, "at": time.time()}
+        try:
+            await page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click(
+                timeout=30_000)
+            await page.wait_for_timeout(300)
+            await page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                timeout=60_000)
+            entry["seconds"] = time.perf_counter() - t0
+            body = await page.inner_text("body")
+            exceptions = await page.locator('[data-testid="stException"]').count()
+            entry["error"] = (f"{exceptions} exception box(es)" if exceptions else
+                              (ERROR_TEXT.search(body).group(0) if ERROR_TEXT.search(body)
+                               else None))
+            seen = BUILD_ID.search(body)
+            entry["build_id"] = seen.group(1).strip("`") if seen else None
+        except Exception as e:  # a timeout is a finding, not a crash of the script
+            entry["seconds"] = time.perf_counter() - t0
+            entry["error"] = f"{type(e).__name__}: {str(e)[:200]}"
+        log.append(entry)
+    await context.close()
+
+
+async def load_during_builds(url: str, titles: list[str], sessions: int, builds, max_s: float
+                             ) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    from tests.browser_util import CHROMIUM, CHROMIUM_ARGS
+
+    log: list[dict] = []
+    stop = asyncio.Event()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tasks = [asyncio.create_task(session(browser, url, titles, stop, log, n))
+                 for n in range(sessions)]
+        loop = asyncio.get_running_loop()
+        build_task = loop.run_in_executor(None, builds)
+        try:
+            await asyncio.wait_for(asyncio.shield(build_task), timeout=max_s)
+        except asyncio.TimeoutError:
+            pass
+        await asyncio.sleep(5)  # a last round on the final build
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await browser.close()
+        await build_task
+    return log
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else 0.0
+
+
+def rebuilds_under_load(home: Path, sessions: int, max_minutes: float) -> dict:
+    from bench.page_speed import page_files
+    from models import build
+    from tests.browser_util import serve_app
+
+    titles = [title for _, title in page_files()]
+    outcomes: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        broken = broken_project(Path(tmp))
+
+        def builds() -> None:
+            for project in (None, broken, None):
+                outcomes.append(run_build(home, project))
+
+        with serve_app(home) as url:
+            t0 = time.perf_counter()
+            log = asyncio.run(load_during_builds(url, titles, sessions, builds,
+                                                 max_minutes * 60))
+            seconds = time.perf_counter() - t0
+    good = {o["build_id"] for o in outcomes if o.get("ok")}
+    failed = {o["build_id"] for o in outcomes if not o.get("ok")}
+    history_good = {r["build_id"] for r in build.history(home) if r.get("status") == "success"}
+    seen = {e["build_id"] for e in log if e.get("build_id")}
+    errors = [e for e in log if e.get("error")]
+    times = [e["seconds"] for e in log if not e.get("error")]
+    return {
+        "sessions": sessions, "page_views": len(log), "seconds": round(seconds, 1),
+        "builds": [{k: o.get(k) for k in ("build_id", "ok", "seconds")} for o in outcomes],
+        "page_errors": len(errors), "error_examples": errors[:5],
+        "builds_seen": sorted(seen),
+        "saw_failed_build": bool(seen & failed),
+        "saw_unknown_build": sorted(seen - history_good),
+        "failed_build_became_current": build.current_build_id(home) in failed,
+        "current_is_last_good": build.current_build_id(home) == (
+            [o["build_id"] for o in outcomes if o.get("ok")] or [None])[-1],
+        "page_p50_s": round(statistics.median(times), 2) if times else None,
+        "page_p95_s": round(percentile(times, 0.95), 2) if times else None,
+        "expected_failures_ok": len(failed) == 1 and len(good) == 2,
+    }
+
+
+def killed_build(home: Path) -> dict:
+    from models import build, settings
+    from models.warehouse import Warehouse
+
+    before = build.current_build_id(home)
+    wh = settings.warehouse_dir(home)
+    known = {p.name for p in wh.iterdir()}
+    child = subprocess.Popen([sys.executable, "-c", BUILD, str(home), ""], cwd=ROOT,
+                             start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    half = None
+    while half is None and time.time() < deadline and child.poll() is None:
+        fresh = [p for p in wh.glob("*.duckdb") if p.name not in known and not p.is_symlink()
+                 and p.stat().st_size > 0]
+        half = fresh[0] if fresh else None
+        time.sleep(0.2)
+    time.sleep(3)
+    size_mb = half.stat().st_size / 1e6 if half and half.exists() else 0.0
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=60)
+    still_reads = Warehouse(home).scalar("select count(*) from dim_customers") > 0
+    current_kept = build.current_build_id(home) == before
+    after = run_build(home)
+    return {"half_written_mb": round(size_mb, 1), "dashboard_reads_old_build": still_reads,
+            "current_kept": current_kept, "next_build_ok": after.get("ok"),
+            "half_written_removed": bool(half) and not half.exists()}
+
+
+def full_disk(home: Path) -> dict:
+    """A build on a warehouse folder that is a tmpfs too small for the new build file."""
+    from models import build, settings
+    from models.warehouse import Warehouse
+
+    wh = settings.warehouse_dir(home)
+    current = wh / "current.duckdb"
+    size = current.resolve().stat().st_size
+    keep = build.current_build_id(home)
+    good = {r["build_id"] for r in build.history(home) if r.get("status") == "success"}
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "warehouse"
+        shutil.copytree(wh, saved, symlinks=True)
+        shutil.rmtree(wh)
+        wh.mkdir()
+        # room for the current build and the pre-check, not for a whole second build file
+        limit = int(size + build.MIN_FREE_MB * 1e6 + size * 1.25)
+        mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={limit}", "tmpfs",
+                                str(wh)], capture_output=True, text=True)
+        if mount.returncode != 0:
+            shutil.rmtree(wh)
+            shutil.copytree(saved, wh, symlinks=True)
+            return {"skipped": f"cannot mount a tmpfs here: {mount.stderr.strip()[:200]}"}
+        try:
+            for path in saved.iterdir():  # only the current build and the history
+                if path.name in ("current.duckdb", "builds.jsonl", f"{keep}.duckdb"):
+                    if path.is_symlink():
+                        os.symlink(os.readlink(path), wh / path.name)
+                    else:
+                        shutil.copy2(path, wh / path.name)
+            # The build starts (the pre-check passes), then something else fills the disk
+            # while dbt writes: the build runs out of space half way.
+            known = {p.name for p in wh.iterdir()}
+            child = subprocess.Popen([sys.executable, "-c", BUILD, str(home), ""], cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.time() + 300
+            while time.time() < deadline and child.poll() is None and not any(
+                    p.name not in known and p.suffix == ".duckdb" for p in wh.iterdir()):
+                time.sleep(0.1)
+            try:
+                with open(wh / "filler.bin", "wb") as f:
+                    while True:
+                        f.write(b"\0" * 2**20)
+                        f.flush()
+            except OSError:
+                pass  # the disk is full
+            out, err = child.communicate(timeout=1800)
+            (wh / "filler.bin").unlink(missing_ok=True)
+            lines = out.strip().splitlines()
+            outcome = json.loads(lines[-1]) if lines else {"ok": False, "failures": [err[-400:]]}
+            message = " ".join(outcome.get("failures") or [])[:400]
+            still_reads = Warehouse(home).scalar("select count(*) from dim_customers") > 0
+            return {"tmpfs_mb": round(limit / 1e6), "build_ok": outcome.get("ok"),
+                    "message": message, "current_kept": build.current_build_id(home) == keep,
+                    "dashboard_reads": still_reads, "good_builds_before": len(good)}
+        finally:
+            subprocess.run(["umount", "-l", str(wh)], capture_output=True)
+            shutil.rmtree(wh, ignore_errors=True)
+            shutil.copytree(saved, wh, symlinks=True)
+
+
+def run(home: Path, sessions: int = 10, max_minutes: float = 15) -> dict:
+    """All three cases on copies of ``home``; returns the figures."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="salesdesk-soak-") as tmp:
+        copy = Path(tmp) / "home"
+        shutil.copytree(home, copy, symlinks=True)
+        figures["rebuilds_under_load"] = rebuilds_under_load(copy, sessions, max_minutes)
+        figures["killed_build"] = killed_build(copy)
+        figures["full_disk"] = full_disk(copy)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--max-minutes", type=float, default=15)
+    args = parser.parse_args()
+    print(json.dumps(run(args.home, args.sessions, args.max_minutes), indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
