@@ -122,7 +122,14 @@ MART_SCOPES: dict[str, MartScope] = {
     "fct_visit_compliance": MartScope(customer="customer_id"),
     "fct_visits": MartScope(customer="customer_id"),
     "rpt_rep_books": MartScope(region="region", rep="rep_id"),
+    "dim_reps": MartScope(region="region", rep="rep_id"),
     "fct_rep_visit_compliance": MartScope(region="region", rep="rep_id"),
+    # Commissions: by the credited rep and the rep's region (a house account's lines and
+    # statement carry the region, so its manager sees them); team rollups by region and, for a
+    # rep, only a team they manage.
+    "fct_commission_lines": MartScope(region="region", rep="rep_id"),
+    "rpt_commission_statements": MartScope(region="region", rep="rep_id"),
+    "rpt_commission_team_statements": MartScope(region="region", rep="manager_rep_id"),
 }
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
