@@ -55,7 +55,7 @@ FIELD_PAGES = [
     ("pages/routes.py", "Route planning", ":material/route:", "routes"),
     ("pages/commissions.py", "Commissions", ":material/payments:", "commissions"),
 ]
-FILTERED_PAGES = {"overview", "scoring", "customer", "growth", "visits"}
+FILTERED_PAGES = {"overview", "scoring", "customer", "growth", "visits"}  # url paths
 
 
 def pages_for(user: access.User) -> dict:
@@ -124,7 +124,9 @@ if user.mode == "dev":
                "page).", icon=":material/warning:")
 
 page = st.navigation(pages_for(user))
-if page.url_path in FILTERED_PAGES:
+# The default page's url_path is "", so look its path up by title.
+url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES}
+if url_of.get(page.title) in FILTERED_PAGES:
     _ui.filter_sidebar(user)
 page.run()
 sidebar(user)  # after the page, so a build the page just swapped in shows at once

@@ -1,9 +1,288 @@
-"""Customer card page (being built)."""
+"""Customer card page: one customer's file, revenue and gross profit over 24 months, tier and
+lifecycle history, evaluation, visits, alerts and reps. Opened by choosing a customer here or
+from a table on another page (``_ui.open_customer``)."""
 
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
+from plotly.subplots import make_subplots
 
+from models import customer_card
+from models.access import Scope
+from models.filters import Filters
 from pages import _ui
 
 st.title("Customer card")
 user = _ui.require_user()
-st.info("This page is being built.")
+wh = _ui.warehouse()
+filters = _ui.current_filters(user)
+
+TIER_LEVELS = ["C", "B", "A", "S"]
+STAGE_LEVELS = ["prospect", "churned", "declining", "mature", "growing", "new"]
+OUTCOME_COLOURS = {"order": "#2e7d32", "no_order": "#9e9e9e", "complaint": "#c62828",
+                   "closed": "#6d4c41", "not_met": "#f9a825"}
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _choices(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
+    return customer_card.customer_choices(wh, scope, chosen)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _card(build_id: str, scope: Scope, customer_id: str, month: date):
+    return customer_card.load_card(wh, scope, customer_id, month)
+
+
+def _choose() -> None:
+    chosen_id = st.session_state.get("card_customer")
+    if chosen_id:
+        st.session_state[_ui.CUSTOMER_KEY] = chosen_id
+        st.query_params["customer"] = chosen_id
+
+
+choices = _choices(wh.build_id, user.scope, filters)
+selected = _ui.selected_customer()
+labels = {c: f"{n} ({c}) · {r}" for c, n, r in choices.iter_rows()}
+options = list(labels)
+if selected and selected not in labels:
+    options.insert(0, selected)  # opened by a link: shown even when the filters leave it out
+if not options:
+    _ui.empty("No customers for these filters. Widen the filters in the sidebar.")
+    st.stop()
+st.selectbox("Customer", options, index=options.index(selected) if selected else None,
+             format_func=lambda c: labels.get(c, c), key="card_customer", on_change=_choose,
+             placeholder="Type a customer's name or id",
+             help="The customers of the sidebar's filters, by name.")
+if not selected:
+    st.info("Choose a customer to see its card.", icon=":material/storefront:")
+    st.stop()
+
+with _ui.spinner("Loading the customer ..."):
+    card = _card(wh.build_id, user.scope, selected, filters.month)
+if card is None:
+    st.warning(f"There is no customer {selected!r} in the data you can see.",
+               icon=":material/person_off:")
+    st.stop()
+
+info = card.file
+
+
+def _value(v: Any) -> str:
+    if v is None or v == "":
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, date):
+        return f"{v:%d %b %Y}"
+    return str(v).replace("_", " ")
+
+
+def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
+    st.markdown(f"**{title}**")
+    st.markdown("\n".join(f"- {label}: **{_value(v)}**" for label, v in rows))
+
+
+# --- header ----------------------------------------------------------------------------------
+
+st.header(f"{card.name} ({card.customer_id})", anchor=False)
+st.caption(" · ".join(_value(v) for v in (info["channel"], info["region"], info["district"])))
+m = st.columns(6)
+m[0].metric("Tier", info["tier"] or "–", help="Tier in the as-of month (S key account, A, B, C).")
+m[1].metric("Lifecycle stage", _value(info["lifecycle_stage"]))
+m[2].metric("Revenue, 12 months", _ui.money(info["revenue_12m"]))
+m[3].metric("Avg monthly revenue", _ui.money(info["avg_monthly_revenue"]),
+            help="Over the tier window (the last 3 months by default).")
+m[4].metric("Evaluation score", "–" if info["evaluation_score"] is None
+            else f"{float(info['evaluation_score']):.0f} / 100")
+m[5].metric("Open alerts", f"{info['open_alert_count'] or 0:,}")
+
+# --- the customer file -----------------------------------------------------------------------
+
+st.subheader("Customer file")
+basic, credit, operating = st.columns(3, gap="large")
+with basic:
+    _facts("Basic", [
+        ("Address", info["address"]), ("District", info["district"]),
+        ("Channel", info["channel"]), ("Opened", info["opened_date"]),
+        ("Key account", info["is_key_account"]), ("Group purchase", info["is_group_purchase"]),
+        ("Owner there", f"{info['visit_window_start'] or '?'}-{info['visit_window_end'] or '?'}"),
+    ])
+with credit:
+    headroom = card.scores.get("has_credit_headroom") if card.scores else None
+    _facts("Credit", [
+        ("Credit limit", _ui.money(info["credit_limit"]) if info["credit_limit"] is not None
+         else None),
+        ("Payment terms", f"{info['payment_terms_days']} days"
+         if info["payment_terms_days"] is not None else None),
+        ("Credit headroom", headroom),
+    ])
+    st.caption("Headroom: the limit is above the estimated receivable (average monthly "
+               "revenue of 3 months x payment terms / 30).")
+with operating:
+    _facts("Operating", [
+        ("First order", info["first_order_date"]), ("Last order", info["last_order_date"]),
+        ("Days since last order", info["days_since_last_order"]),
+        ("Usual gap between orders", f"{float(info['median_order_gap_days']):.0f} days"
+         if info["median_order_gap_days"] is not None else None),
+        ("Last visit", info["last_visit_date"]),
+        ("Next onsite visit due", info["next_visit_due_date"]),
+        ("Priority", info["quadrant"]),
+        ("Potential checklist", f"{info['potential_score']} of 7"
+         if info["potential_score"] is not None else None),
+    ])
+
+# --- revenue ---------------------------------------------------------------------------------
+
+months = card.months
+first, last = months["month_start"][0], months["month_start"][-1]
+span = f"{first:%b %Y} - {last:%b %Y}"
+st.subheader("Revenue and gross profit")
+fig = go.Figure([
+    go.Bar(name="Revenue", x=months["month_start"].to_list(), y=months["revenue"].to_list(),
+           marker_color="#4a90d9", hovertemplate="%{x|%b %Y}: ¥%{y:,.0f}<extra>Revenue</extra>"),
+    go.Scatter(name="Gross profit", x=months["month_start"].to_list(),
+               y=months["gross_profit"].to_list(), mode="lines+markers",
+               line=dict(color="#2e7d32"),
+               hovertemplate="%{x|%b %Y}: ¥%{y:,.0f}<extra>Gross profit</extra>"),
+])
+fig.update_layout(title=f"Revenue and gross profit by month, {span}", height=340,
+                  yaxis=dict(title="¥ per month", tickprefix="¥", tickformat=",.0f"),
+                  xaxis=dict(title="Month", dtick="M3", tickformat="%b %Y"),
+                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+                  margin=dict(t=70, b=40))
+st.plotly_chart(fig, width="stretch")
+
+# --- tier and lifecycle ----------------------------------------------------------------------
+
+history_col, score_col = st.columns(2, gap="large")
+with history_col:
+    st.subheader("Tier and lifecycle stage")
+    known = months.filter(pl.col("tier").is_not_null() | pl.col("lifecycle_stage").is_not_null())
+    if known.is_empty():
+        st.info("No tier or stage yet in these months.")
+    else:
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                            subplot_titles=("Tier", "Lifecycle stage"))
+        x = known["month_start"].to_list()
+        fig.add_trace(go.Scatter(x=x, y=known["tier"].to_list(), mode="lines+markers",
+                                 line=dict(shape="hv", color="#1f5fa8"), name="Tier",
+                                 hovertemplate="%{x|%b %Y}: tier %{y}<extra></extra>"),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=known["lifecycle_stage"].to_list(), mode="markers",
+                                 marker=dict(size=9, color="#6d4c41"), name="Stage",
+                                 hovertemplate="%{x|%b %Y}: %{y}<extra></extra>"),
+                      row=2, col=1)
+        fig.update_yaxes(categoryorder="array", categoryarray=TIER_LEVELS, title_text="Tier",
+                         range=[-0.5, len(TIER_LEVELS) - 0.5], row=1, col=1)
+        fig.update_yaxes(categoryorder="array", categoryarray=STAGE_LEVELS,
+                         title_text="Stage", range=[-0.5, len(STAGE_LEVELS) - 0.5], row=2,
+                         col=1)
+        fig.update_xaxes(title_text="Month", tickformat="%b %Y", row=2, col=1)
+        fig.update_layout(title=f"Tier and stage by month, {span}", showlegend=False,
+                          height=420, margin=dict(t=80, b=40))
+        st.plotly_chart(fig, width="stretch")
+        moves = known.filter(pl.col("tier_move").is_in(["up", "down"]))
+        if not moves.is_empty():
+            st.caption("Tier moves: " + ", ".join(
+                f"{m:%b %Y} {p}→{t}" for m, p, t in
+                moves.select("month_start", "previous_tier", "tier").iter_rows()))
+
+with score_col:
+    st.subheader("Evaluation")
+    dims = card.dimension_scores()
+    if dims.is_empty():
+        st.info("No evaluation yet: the customer has no order or visit.")
+    else:
+        names = dims["dimension"].to_list()
+        scores = [s or 0 for s in dims["score"].to_list()]
+        fig = go.Figure(go.Scatterpolar(r=scores + scores[:1], theta=names + names[:1],
+                                        fill="toself", line=dict(color="#1f5fa8"),
+                                        hovertemplate="%{theta}: %{r:.0f} / 100<extra></extra>"))
+        fig.update_layout(title="Evaluation dimensions (percentile in region, 0-100)",
+                          polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="")),
+                          showlegend=False, height=420, margin=dict(t=80, b=30, l=90, r=90))
+        st.plotly_chart(fig, width="stretch")
+        s = card.scores or {}
+        st.caption(f"Evaluation score {float(s['evaluation_score']):.0f} / 100 · priority "
+                   f"{_value(s.get('quadrant'))} · service need "
+                   f"{float(s.get('service_need_hours') or 0):.1f} h of visits in 90 days")
+        with st.expander(f"Potential checklist: {s.get('potential_score', 0)} of 7"):
+            st.dataframe(card.checklist(), hide_index=True, column_config={
+                "criterion": "Criterion", "met": st.column_config.CheckboxColumn("Met"),
+                "source": st.column_config.TextColumn("Answered from")})
+
+# --- visits ----------------------------------------------------------------------------------
+
+st.subheader("Visits")
+visits = card.visits
+if visits.is_empty():
+    st.info(f"No visits since {first:%b %Y}.")
+else:
+    fig = go.Figure()
+    for outcome, colour in OUTCOME_COLOURS.items():
+        part = visits.filter(pl.col("outcome") == outcome)
+        if part.is_empty():
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["started_at"].to_list(), y=part["relationship_level"].to_list(),
+            mode="markers", name=outcome.replace("_", " "),
+            marker=dict(color=colour, size=10, line=dict(width=1, color="white"),
+                        symbol=["circle" if t == "onsite" else "diamond-open"
+                                for t in part["visit_type"]]),
+            customdata=list(zip(part["rep_name"], part["visit_type"],
+                                part["duration_min"].fill_null(0))),
+            hovertemplate="%{x|%d %b %Y %H:%M} · %{customdata[1]} by %{customdata[0]}, "
+                          "%{customdata[2]} min<br>relationship %{y}<extra>%{fullData.name}"
+                          "</extra>"))
+    fig.update_layout(title=f"Visits since {first:%b %Y}: outcome and relationship level "
+                            "(circle onsite, diamond phone)", height=320,
+                      yaxis=dict(title="Relationship level (1 acquainted - 5 trusted)",
+                                 range=[0.5, 5.5], dtick=1),
+                      xaxis=dict(title="Visit date"), legend_title_text="Outcome",
+                      margin=dict(t=60, b=40))
+    st.plotly_chart(fig, width="stretch")
+    with st.expander(f"The {len(visits):,} visits"):
+        shown = visits.drop("started_at")
+        st.dataframe(shown, hide_index=True, column_config={
+            "visit_date": st.column_config.DateColumn("Date"), "rep_id": "Rep ID",
+            "rep_name": "Rep", "visit_type": "Type",
+            "duration_min": st.column_config.NumberColumn("Minutes"), "outcome": "Outcome",
+            "relationship_level": st.column_config.NumberColumn("Relationship (1-5)"),
+            "checkin_distance_km": st.column_config.NumberColumn("Check-in distance (km)",
+                                                                 format="%.2f"),
+            "is_far_checkin": st.column_config.CheckboxColumn("Far check-in"),
+            "visit_id": "Visit ID"})
+        _ui.download(shown, f"visits_{card.customer_id}", label="Download visits")
+
+# --- alerts and reps -------------------------------------------------------------------------
+
+alert_col, rep_col = st.columns(2, gap="large")
+with alert_col:
+    st.subheader("Open alerts")
+    if card.alerts.is_empty():
+        st.success("No open alerts.", icon=":material/check_circle:")
+    else:
+        st.dataframe(card.alerts.drop("alert_type"), hide_index=True, column_config={
+            "alert": "Alert", "severity": "Severity",
+            "since_date": st.column_config.DateColumn("Since"),
+            "detail": st.column_config.TextColumn("Detail", width="large")})
+with rep_col:
+    st.subheader("Reps")
+    rows = [("Developer (opened the account)", info["developer_rep_name"],
+             info["developer_rep_id"]),
+            ("Maintainer (serves it now)", info["maintainer_rep_name"],
+             info["maintainer_rep_id"])]
+    st.markdown("\n".join(f"- {role}: **{_value(name)}** ({rep})" if rep else
+                          f"- {role}: not recorded" for role, name, rep in rows))
+    book = card.maintainer_book
+    if book:
+        st.caption(f"{_value(book['rep_name'])}'s book: {book['customers']:,} customers, "
+                   f"{_ui.money(book['revenue_12m'])} in 12 months, "
+                   f"{_ui.pct(book['coverage_rate'], 0)} visited per policy.")
+
+st.divider()
+_ui.download(months, f"customer_{card.customer_id}_months",
+             label=f"Download the monthly history ({span})")

@@ -1,0 +1,165 @@
+"""The Customer card page under Streamlit's AppTest, on the built demo warehouse: what the card
+shows is computed again here straight from the warehouse file with duckdb; a customer outside
+the user's scope, or unknown, shows nothing of it.
+
+(AppTest runs a switched-to page without app.py's sidebar: the tests put the sidebar's filters
+into the session, see tests/test_page_overview.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.filters import Filters, add_months
+from pages import _ui
+from tests.test_page_overview import default_month, warehouse_sql
+from tests.test_page_sql import app
+
+
+@pytest.fixture()
+def manager_list(tmp_path) -> Path:
+    path = tmp_path / "allowlist.toml"
+    path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "North"\n')
+    return path
+
+
+def busiest_customer(home: Path, region: str | None = None) -> str:
+    """The customer with the most visits (of a region)."""
+    (customer_id,), = warehouse_sql(home, """
+        select customer_id from fct_visits where ? is null or region = ?
+        group by customer_id order by count(*) desc, customer_id limit 1""", [region, region])
+    return customer_id
+
+
+def card(monkeypatch, home: Path, customer_id: str | None = None, *,
+         filters: Filters | None = None, at: AppTest | None = None) -> AppTest:
+    """The card page; ``customer_id`` opened the way another page's link opens it."""
+    at = at or app(monkeypatch, home)
+    if filters is not None:
+        at.session_state[_ui.FILTERS_KEY] = filters
+    if customer_id is not None:
+        at.query_params["customer"] = customer_id
+    at.switch_page("pages/customer.py").run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Customer card"]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home):
+    customer_id = busiest_customer(built_home)
+    month = default_month(built_home)
+    at = card(monkeypatch, built_home)
+    assert "Choose a customer" in at.info[0].value and not at.header
+    at.selectbox(key="card_customer").set_value(customer_id).run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("customer") in (customer_id, [customer_id])
+
+    (name, tier, stage, revenue_12m, alerts, developer, maintainer), = warehouse_sql(
+        built_home, """
+        select customer_name, tier, lifecycle_stage, revenue_12m, open_alert_count,
+               developer_rep_name, maintainer_rep_name
+        from dim_customers where customer_id = ?""", [customer_id])
+    assert at.header[0].value == f"{name} ({customer_id})"
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Tier"] == tier
+    assert shown["Lifecycle stage"] == stage.replace("_", " ")
+    assert shown["Revenue, 12 months"] == _ui.money(revenue_12m)
+    assert shown["Open alerts"] == f"{alerts:,}"
+    reps = " ".join(m.value for m in at.markdown)
+    assert f"**{maintainer}**" in reps
+    if developer:
+        assert f"**{developer}**" in reps
+
+    # 24 months of revenue and gross profit ending with the chosen month
+    first = add_months(month, -23)
+    rows = warehouse_sql(built_home, """
+        select period_start, revenue, gross_profit from fct_customer_contribution
+        where customer_id = ? and grain = 'month' and period_start between ? and ?""",
+                         [customer_id, first, month])
+    revenue_chart = charts(at)[0]
+    bars, line = revenue_chart["data"]
+    assert len(bars["x"]) == 24 and bars["x"][0].startswith(first.isoformat())
+    assert sum(bars["y"]) == pytest.approx(sum(float(r) for _, r, _ in rows))
+    assert sum(line["y"]) == pytest.approx(sum(float(g) for _, _, g in rows))
+
+    # the evaluation radar holds the seven dimension scores
+    radar = charts(at)[2]["data"][0]
+    (sales_score,), = warehouse_sql(built_home, "select sales_contribution_score from "
+                                                "fct_customer_scores where customer_id = ?",
+                                    [customer_id])
+    assert radar["theta"][0] == "Sales contribution"
+    assert radar["r"][0] == pytest.approx(float(sales_score))
+    assert len(radar["r"]) == 8  # seven dimensions, closed
+
+    # the visits since the first month, all of them in the table, with outcomes
+    (visits,), = warehouse_sql(built_home, "select count(*) from fct_visits where "
+                                           "customer_id = ? and visit_date >= ?",
+                               [customer_id, first])
+    visit_chart = charts(at)[3]
+    assert sum(len(trace["x"]) for trace in visit_chart["data"]) == visits > 0
+    tables = [d.value for d in at.dataframe]
+    visit_table = next(t for t in tables if "outcome" in t.columns)
+    assert len(visit_table) == visits
+    downloads = [d.label for d in at.get("download_button")]
+    assert "Download visits" in downloads
+
+
+def test_a_link_opens_the_card_and_the_filters_narrow_the_choice(monkeypatch, built_home):
+    month = default_month(built_home)
+    customer_id = busiest_customer(built_home, "East")
+    at = card(monkeypatch, built_home, customer_id, filters=Filters(month=month, region="East"))
+    assert f"({customer_id})" in at.header[0].value
+    east = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
+                                                    "where region = 'East'")}
+    assert set(at.selectbox(key="card_customer").options) == {
+        at.selectbox(key="card_customer").format_func(c) for c in east}
+
+    # choosing another customer in the box replaces the one of the link
+    other = sorted(east - {customer_id})[0]
+    at.selectbox(key="card_customer").set_value(other).run()
+    assert not at.exception
+    assert f"({other})" in at.header[0].value
+
+
+def test_filters_without_customers_show_the_empty_message(monkeypatch, built_home):
+    books = warehouse_sql(built_home, "select maintainer_rep_id, list(distinct region) "
+                                      "from dim_customers where maintainer_rep_id is not null "
+                                      "group by 1 order by 1")
+    regions = {r for (r,) in warehouse_sql(built_home, "select distinct region from "
+                                                       "dim_customers")}
+    rep_id, own = books[0]
+    at = card(monkeypatch, built_home, filters=Filters(
+        month=default_month(built_home), region=sorted(regions - set(own))[0], rep_id=rep_id))
+    assert "No customers for these filters" in at.info[0].value
+    assert not at.selectbox and not at.header
+
+
+def test_an_unknown_customer_shows_nothing(monkeypatch, built_home):
+    at = card(monkeypatch, built_home, "NO-SUCH-CUSTOMER")
+    assert "no customer 'NO-SUCH-CUSTOMER'" in at.warning[0].value
+    assert not at.header and not at.metric and not at.dataframe and not at.get("plotly_chart")
+
+
+def test_a_manager_sees_only_the_customers_of_the_region(monkeypatch, built_home, manager_list):
+    at = app(monkeypatch, built_home, email="mona@example.com", allowlist=manager_list)
+    south = busiest_customer(built_home, "South")
+    at = card(monkeypatch, built_home, south, at=at)
+    assert f"no customer '{south}'" in at.warning[0].value
+    assert not at.header and not at.metric and not at.dataframe and not at.get("plotly_chart")
+
+    north = busiest_customer(built_home, "North")
+    at.query_params["customer"] = north
+    at.run()
+    assert not at.exception and f"({north})" in at.header[0].value
+    north_ids = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
+                                                         "where region = 'North'")}
+    offered = set(at.selectbox(key="card_customer").options)
+    assert offered == {at.selectbox(key="card_customer").format_func(c) for c in north_ids}
