@@ -86,6 +86,7 @@ def open_page(page, url: str, title: str) -> None:
     """Click ``title`` in the sidebar navigation and wait for the page's run to finish."""
     page.goto(url)
     wait_until_done(page)
+    page.wait_for_selector('[data-testid="stSidebarNav"] a', timeout=60_000)
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
     wait_until_done(page)
 
