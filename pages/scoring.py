@@ -1,9 +1,243 @@
-"""Scoring page (being built)."""
+"""Scoring page: who matters most. The Pareto curve of the selected customers with the tier
+boundaries and the count per tier, the tier table, tier migration between two months, the
+priority matrix (value against service need) and the potential checklist. Rows open the
+customer's card."""
 
+from datetime import date
+
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
+from models import scoring
+from models.access import Scope
+from models.filters import TIERS, Filters, add_months
 from pages import _ui
 
 st.title("Scoring")
 user = _ui.require_user()
-st.info("This page is being built.")
+wh = _ui.warehouse()
+filters = _ui.current_filters(user)
+
+TIER_COLOURS = {"S": "#1f5fa8", "A": "#4a90d9", "B": "#9cc3ea", "C": "#b8c2cc"}
+TIER_LABELS = {"S": "S (key account)", "A": "A", "B": "B", "C": "C",
+               scoring.NOT_A_CUSTOMER: "no tier"}
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _tiers(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
+    return scoring.tiers(wh, scope, chosen)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _migration(build_id: str, scope: Scope, chosen: Filters, from_month: date,
+               to_month: date) -> pl.DataFrame:
+    return scoring.tier_migration(wh, scope, chosen, from_month, to_month)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _scores(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
+    return scoring.scores(wh, scope, chosen)
+
+
+with _ui.spinner("Loading the tiers ..."):
+    tiers = _tiers(wh.build_id, user.scope, filters)
+    scores = _scores(wh.build_id, user.scope, filters)
+
+st.caption(f"{filters.describe()} · you see {user.scope.describe()} · tiers as of the end of the "
+           "month, by average monthly revenue over the tier window")
+if tiers.height == 0:
+    _ui.empty()
+    st.stop()
+
+pareto = scoring.pareto(tiers)
+
+# --- tier counts and the Pareto curve --------------------------------------------------------
+
+st.subheader("Tiers and the Pareto curve")
+columns = st.columns(len(TIERS) + 1)
+for column, tier in zip(columns, TIERS):
+    share = pareto.counts.filter(pl.col("tier") == tier)["revenue_share"][0]
+    column.metric(f"{TIER_LABELS[tier]} customers", f"{pareto.count(tier):,}",
+                  help=f"{_ui.pct(share)} of the selection's average monthly revenue")
+columns[-1].metric("Customers", f"{pareto.customers:,}",
+                   help=f"Average monthly revenue {_ui.money(pareto.total_avg_monthly_revenue)}")
+
+curve = pareto.curve
+fig = go.Figure()
+for tier in TIERS:
+    part = curve.filter(pl.col("tier") == tier)
+    if part.height == 0:
+        continue
+    fig.add_trace(go.Scatter(
+        x=part["selection_rank"].to_list(), y=(part["cum_share"] * 100).to_list(),
+        mode="markers", name=TIER_LABELS[tier], marker={"color": TIER_COLOURS[tier], "size": 7},
+        customdata=list(zip(part["customer_name"].to_list(),
+                            part["avg_monthly_revenue"].to_list())),
+        hovertemplate=("<b>%{customdata[0]}</b><br>rank %{x}<br>average ¥%{customdata[1]:,.0f}"
+                       " a month<br>cumulative %{y:.1f} %<extra>" + tier + "</extra>")))
+fig.add_trace(go.Scatter(x=[0, *curve["selection_rank"].to_list()],
+                         y=[0, *(curve["cum_share"] * 100).to_list()], mode="lines",
+                         line={"color": "#555", "width": 1.5}, hoverinfo="skip",
+                         showlegend=False))
+for boundary in pareto.boundaries:
+    fig.add_vline(x=boundary.customers + 0.5, line_dash="dash", line_color="#c0392b")
+    fig.add_annotation(x=boundary.customers, y=boundary.share * 100, showarrow=True,
+                       arrowhead=2, ax=45, ay=35, xanchor="left", font={"color": "#c0392b"},
+                       bgcolor="rgba(255,255,255,0.85)",
+                       text=(f"{boundary.label}: top {boundary.customers:,} = "
+                             f"{boundary.share * 100:.1f} %"))
+fig.update_layout(
+    title="Pareto curve: cumulative share of average monthly revenue",
+    xaxis_title="Customers ranked by average monthly revenue (count)",
+    yaxis_title="Cumulative share of revenue (%)", yaxis_range=[0, 102],
+    legend_title_text="Tier", height=420, margin={"t": 60, "b": 40})
+st.plotly_chart(fig, key="pareto_chart")
+
+# --- the tier table --------------------------------------------------------------------------
+
+st.subheader("Tier table")
+st.caption("Select a row to open the customer's card.")
+table = tiers.select("customer_id", "customer_name", "tier", "previous_tier", "tier_move",
+                     "avg_monthly_revenue", "selection_rank", "cum_share", "tier_rank",
+                     "region", "channel", "maintainer_rep_name", "lifecycle_stage")
+_ui.customer_table(table, key="scoring_tier_table", height=360, column_config={
+    "customer_id": "Customer code",
+    "customer_name": "Customer",
+    "tier": "Tier",
+    "previous_tier": "Tier last month",
+    "tier_move": "Move",
+    "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+    "selection_rank": "Rank here",
+    "cum_share": _ui.pct_column("Cumulative share here"),
+    "tier_rank": "Rank in tier scope",
+    "region": "Region",
+    "channel": "Channel",
+    "maintainer_rep_name": "Rep",
+    "lifecycle_stage": "Stage",
+})
+_ui.download(table, f"tiers_{filters.month:%Y-%m}", key="dl_scoring_tiers")
+
+# --- tier migration --------------------------------------------------------------------------
+
+st.subheader("Tier migration")
+months = _ui.options(user).months  # newest first
+default_from = add_months(filters.month, -3)
+left, right = st.columns(2)
+from_month = left.selectbox("From month", months,
+                            index=months.index(default_from) if default_from in months
+                            else len(months) - 1,
+                            format_func=lambda m: m.strftime("%b %Y"), key="migration_from")
+to_month = right.selectbox("To month", months,
+                           index=months.index(filters.month) if filters.month in months else 0,
+                           format_func=lambda m: m.strftime("%b %Y"), key="migration_to")
+moves = _migration(wh.build_id, user.scope, filters, from_month, to_month)
+if moves.height == 0:
+    _ui.empty("None of the selected customers had a tier in either month.")
+else:
+    summary = scoring.migration_summary(moves)
+    cols = st.columns(5)
+    for col, (key, label) in zip(cols, [("up", "Moved up"), ("down", "Moved down"),
+                                         ("same", "Same tier"), ("new", "New"),
+                                         ("gone", "No tier any more")]):
+        col.metric(label, f"{summary[key]:,}")
+    matrix = scoring.migration_matrix(moves)
+    levels = [c for c in matrix.columns if c != "from_tier"]
+    values = [[int(v) for v in row] for row in matrix.select(levels).iter_rows()]
+    heat = go.Figure(go.Heatmap(
+        z=values, x=[TIER_LABELS[t] for t in levels],
+        y=[TIER_LABELS[t] for t in matrix["from_tier"].to_list()],
+        text=values, texttemplate="%{text}", colorscale="Blues", showscale=False,
+        hovertemplate="%{y} → %{x}: %{z} customers<extra></extra>"))
+    heat.update_layout(
+        title=f"Customers by tier: {from_month:%b %Y} (rows) to {to_month:%b %Y} (columns)",
+        xaxis_title=f"Tier in {to_month:%b %Y}", yaxis_title=f"Tier in {from_month:%b %Y}",
+        yaxis_autorange="reversed", height=380, margin={"t": 60, "b": 40})
+    st.plotly_chart(heat, key="migration_chart")
+    _ui.download(moves.sort("from_tier", "to_tier"),
+                 f"tier_migration_{from_month:%Y-%m}_{to_month:%Y-%m}", key="dl_migration")
+
+# --- priority matrix -------------------------------------------------------------------------
+
+st.subheader("Priority matrix")
+cuts = scoring.cuts(scores)
+if cuts is None:
+    _ui.empty("No evaluation scores for the selected customers.")
+else:
+    as_of = scores["month_start"][0]
+    st.caption(f"Evaluation as of {as_of:%b %Y} (the build's as-of month). Value: the evaluation "
+               "score; service need: hours of visits over the recent period the data team set. "
+               f"Cut at {cuts.value_cut:.1f} points and {cuts.need_cut:.1f} hours (the medians "
+               "of all scored customers by default).")
+    quadrants = scoring.quadrant_counts(scores)
+    cols = st.columns(4)
+    for col, (priority, label, n) in zip(
+            cols, quadrants.select("priority", "label", "customers").iter_rows()):
+        col.metric(f"{priority} · {label}", f"{n:,}")
+    matrix_fig = go.Figure()
+    for tier in TIERS:
+        part = scores.filter(pl.col("tier") == tier)
+        if part.height == 0:
+            continue
+        matrix_fig.add_trace(go.Scatter(
+            x=part["service_need_hours"].to_list(), y=part["evaluation_score"].to_list(),
+            mode="markers", name=TIER_LABELS[tier],
+            marker={"color": TIER_COLOURS[tier], "size": 9, "line": {"width": 0.5,
+                                                                   "color": "#333"}},
+            customdata=list(zip(part["customer_name"].to_list(), part["customer_id"].to_list(),
+                                part["avg_monthly_revenue"].to_list(),
+                                part["quadrant"].to_list())),
+            hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[1]})<br>score %{y:.1f}, "
+                           "%{x:.1f} visit hours<br>average ¥%{customdata[2]:,.0f} a month<br>"
+                           "%{customdata[3]}<extra>" + tier + "</extra>")))
+    matrix_fig.add_hline(y=cuts.value_cut, line_dash="dash", line_color="#c0392b")
+    matrix_fig.add_vline(x=cuts.need_cut, line_dash="dash", line_color="#c0392b")
+    for x_side, y_side, text in (("left", "top", "1 quick win"), ("right", "top", "2 develop"),
+                                 ("left", "bottom", "3 maintain"),
+                                 ("right", "bottom", "4 reduce")):
+        matrix_fig.add_annotation(xref="paper", yref="paper", x=0.01 if x_side == "left" else 0.99,
+                                  y=0.99 if y_side == "top" else 0.01, text=text,
+                                  showarrow=False, xanchor=x_side, yanchor=y_side,
+                                  font={"color": "#c0392b"})
+    matrix_fig.update_layout(
+        title="Priority matrix: value against service need",
+        xaxis_title="Service need (visit hours)", yaxis_title="Evaluation score (0-100 points)",
+        legend_title_text="Tier", height=480, margin={"t": 60, "b": 40})
+    st.plotly_chart(matrix_fig, key="priority_chart")
+    priority_table = scores.select("customer_id", "customer_name", "tier", "priority",
+                                   "quadrant", "evaluation_score", "service_need_hours",
+                                   "avg_monthly_revenue", "lifecycle_stage",
+                                   "maintainer_rep_name")
+    _ui.customer_table(priority_table, key="scoring_priority_table", height=300, column_config={
+        "customer_id": "Customer code",
+        "customer_name": "Customer",
+        "tier": "Tier",
+        "priority": "Priority",
+        "quadrant": "Quadrant",
+        "evaluation_score": st.column_config.NumberColumn("Evaluation score", format="%.1f"),
+        "service_need_hours": st.column_config.NumberColumn("Visit hours", format="%.1f"),
+        "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+        "lifecycle_stage": "Stage",
+        "maintainer_rep_name": "Rep",
+    })
+    _ui.download(priority_table, "priority_matrix", key="dl_priority")
+
+# --- potential checklist ---------------------------------------------------------------------
+
+st.subheader("Potential checklist")
+st.caption("Prospects and C customers: seven yes/no criteria, each from the data unless an "
+           "assessment answers it.")
+checklist = scoring.potential_checklist(scores)
+if checklist.height == 0:
+    _ui.empty("No prospects or C customers among the selected customers.")
+else:
+    config = {"customer_id": "Customer code", "customer_name": "Customer", "tier": "Tier",
+              "lifecycle_stage": "Stage",
+              "potential_score": st.column_config.ProgressColumn(
+                  "Potential (0-7)", min_value=0, max_value=len(scoring.CHECKLIST), format="%d"),
+              "assessed": "Answered by an assessment",
+              "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+              "maintainer_rep_name": "Rep"}
+    config.update({c: st.column_config.CheckboxColumn(label) for c, label in scoring.CHECKLIST})
+    _ui.customer_table(checklist, key="scoring_checklist", height=320, column_config=config)
+    _ui.download(checklist, "potential_checklist", key="dl_checklist")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,7 +40,8 @@ def serve_app(home: Path, env_extra: dict[str, str] | None = None) -> Iterator[s
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -86,8 +88,12 @@ def open_page(page, url: str, title: str) -> None:
     """Click ``title`` in the sidebar navigation and wait for the page's run to finish."""
     page.goto(url)
     wait_until_done(page)
-    page.wait_for_selector('[data-testid="stSidebarNav"] a', timeout=60_000)
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    # A freshly started server may first list the pages/ folder (old-style, without app.py's
+    # sign-in); app.py's navigation has "Customer card", the folder listing has not.
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Customer card").first.wait_for(
+        timeout=60_000)
+    page.locator('[data-testid="stSidebarNav"] a',
+                 has_text=re.compile(f"^{re.escape(title)}$")).first.click()
     wait_until_done(page)
 
 

@@ -52,3 +52,19 @@ def browser_session():
 
     with chromium() as browser:
         yield browser
+
+
+KNOWN_ANSWER = Path(__file__).resolve().parent.parent / "data" / "fixtures" / "known_answer"
+
+
+@pytest.fixture(scope="session")
+def known_answer_home(tmp_path_factory) -> Path:
+    """SPEC 3's known answer (data/fixtures/known_answer): 20 customers with 2,500,000 of sales
+    in the tier window (half in February, half in March 2026), the top 4 holding 80 % and the
+    next 6 holding 15 %. Built as of 2026-03-31 (March is the last complete month) with
+    tier_s_share 0, so that March grades 4 A, 6 B and 10 C."""
+    home = tmp_path_factory.mktemp("known_answer")
+    ingest_paths(sorted(KNOWN_ANSWER.glob("*.csv")), base=home)
+    result = build.run_build(home, dbt_vars={"as_of_date": "2026-03-31", "tier_s_share": 0})
+    assert result.ok, result.failures
+    return home
