@@ -107,8 +107,8 @@ class MartScope:
 
 
 # Every mart a manager or a rep may read, and how it is restricted. A mart not listed here is
-# empty for them (deny by default). Add the commission marts here when they are built: lines by
-# the credited rep (rep_id) and the rep's region, statements by rep and region.
+# empty for them (deny by default). Commission lines and statements go by the credited rep
+# (rep_id) and the rep's region; the team rollup by region and, for a rep, the team they manage.
 CUSTOMER_DIRECTORY = "dim_customers"
 MART_SCOPES: dict[str, MartScope] = {
     "dim_customers": MartScope(region="region", rep="maintainer_rep_id"),

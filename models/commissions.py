@@ -1,0 +1,511 @@
+"""Commissions (SPEC 9): the queries of the commissions page, the Excel export and the what-if.
+
+The rules live in dbt (``int_commission_credits``, ``fct_commission_lines``,
+``rpt_commission_statements``, ``rpt_commission_team_statements``); this module reads those
+marts through ``filters.read``, so the user's scope applies: a manager sees the lines and
+statements of the region's reps and house account, a rep only their own.
+
+The what-if re-prices the commission lines of a period under an edited plan (rates by price
+band, the developer's shares of split accounts, the accelerator and the quota rule) in an
+in-memory DuckDB database, with the same arithmetic and rounding as the dbt models, so an
+unchanged plan reproduces the actual commission to the cent. It never writes to the warehouse.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from models.access import Scope
+from models.errors import UserError
+from models.filters import add_months, read
+from models.warehouse import Warehouse
+
+BANDS = ("high", "mid", "low", "unbanded")
+ROLES = ("developer", "maintainer", "sole", "house")
+
+
+# --- statements and the lines behind each figure ----------------------------------------------
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a statement and the commission lines behind it.
+
+    ``where`` selects the lines (a fixed condition on ``fct_commission_lines``), and the sum of
+    their ``line_column`` is the figure, exactly.
+    """
+
+    key: str          # the statement's column
+    label: str
+    where: str
+    line_column: str
+    is_commission: bool  # money paid (else revenue, the base)
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("credited_revenue_developer", "Credited revenue as developer",
+           "credit_role = 'developer'", "credited_revenue", False),
+    Figure("credited_revenue_maintainer", "Credited revenue as maintainer",
+           "credit_role = 'maintainer'", "credited_revenue", False),
+    Figure("credited_revenue_sole", "Credited revenue as sole rep",
+           "credit_role = 'sole'", "credited_revenue", False),
+    Figure("credited_revenue_house", "Revenue to the house account",
+           "credit_role = 'house'", "credited_revenue", False),
+    Figure("returned_revenue", "Returns (credited revenue)", "is_return", "credited_revenue",
+           False),
+    Figure("accelerated_revenue", "Revenue above the quota line", "accelerated_revenue <> 0",
+           "accelerated_revenue", False),
+    Figure("base_commission", "Base commission", "not is_return", "base_commission", True),
+    Figure("accelerator_commission", "Accelerator", "not is_return and accelerator_commission <> 0",
+           "accelerator_commission", True),
+    Figure("clawback_commission", "Clawbacks (returns)", "is_return", "commission_amount", True),
+    Figure("total_commission", "Total commission", "true", "commission_amount", True),
+)
+FIGURES_BY_KEY = {f.key: f for f in FIGURES}
+
+# The columns of a drill-down: what a rep needs to check a figure line by line.
+LINE_COLUMNS = (
+    "order_date", "order_id", "line_number", "customer_id", "customer_name", "sku",
+    "product_name", "price_band", "quantity", "order_revenue", "credit_role", "share",
+    "credited_revenue", "plan_version", "rate", "base_commission", "accelerated_revenue",
+    "accelerator_applied", "accelerator_commission", "commission_amount", "is_return",
+    "is_first_order_month", "house_reason", "account_rep_id",
+)
+_LINE_SELECT = ", ".join(LINE_COLUMNS)
+_LINE_ORDER = "order by order_date, order_id, line_number, account_role"
+
+
+def months(wh: Warehouse, scope: Scope) -> list[date]:
+    """Months with a statement the user may see, newest first."""
+    frame = read(wh, "select distinct month_start from rpt_commission_statements "
+                     "order by month_start desc", scope)
+    return frame["month_start"].to_list()
+
+
+def statements(wh: Warehouse, scope: Scope, month: date) -> pl.DataFrame:
+    """Every statement of the month the user may see (the team table and the rep picker)."""
+    return read(wh, "select * from rpt_commission_statements where month_start = $month "
+                    "order by region, is_house, rep_name, rep_id", scope, {"month": month})
+
+
+def statement(wh: Warehouse, scope: Scope, rep_id: str, month: date) -> dict[str, Any] | None:
+    """One rep's statement of a month, or None."""
+    frame = read(wh, "select * from rpt_commission_statements "
+                     "where rep_id = $rep_id and month_start = $month", scope,
+                 {"rep_id": rep_id, "month": month})
+    return frame.row(0, named=True) if frame.height else None
+
+
+def statement_lines(wh: Warehouse, scope: Scope, rep_id: str, month: date) -> pl.DataFrame:
+    """Every commission line of a rep's month, with a flag ``in_<figure>`` per statement figure
+    telling whether the line is behind it (one query for the whole drill-down)."""
+    flags = ", ".join(f"coalesce({f.where}, false) as in_{f.key}" for f in FIGURES)
+    return read(wh, f"select {_LINE_SELECT}, {flags} from fct_commission_lines "
+                    f"where rep_id = $rep_id and month_start = $month {_LINE_ORDER}", scope,
+                {"rep_id": rep_id, "month": month})
+
+
+def lines_behind(lines: pl.DataFrame, figure: str) -> pl.DataFrame:
+    """The lines of ``statement_lines`` behind one figure (their ``line_column`` sums to it)."""
+    if figure not in FIGURES_BY_KEY:
+        raise ValueError(f"unknown statement figure {figure!r}")
+    return lines.filter(pl.col(f"in_{figure}")).select(LINE_COLUMNS)
+
+
+def figure_lines(wh: Warehouse, scope: Scope, rep_id: str, month: date, figure: str,
+                 ) -> pl.DataFrame:
+    """The commission lines behind one figure of a statement (their sum is the figure)."""
+    return lines_behind(statement_lines(wh, scope, rep_id, month), figure)
+
+
+def rep_lines(wh: Warehouse, scope: Scope, month: date, rep_id: str | None = None,
+              ) -> pl.DataFrame:
+    """All commission lines of a month (of one rep, or of every rep the user may see)."""
+    return read(wh, "select rep_id, rep_name, region, " + _LINE_SELECT +
+                " from fct_commission_lines where month_start = $month "
+                "and ($rep_id is null or rep_id = $rep_id) "
+                "order by region, rep_id, order_date, order_id, line_number, account_role",
+                scope, {"month": month, "rep_id": rep_id})
+
+
+def team_statements(wh: Warehouse, scope: Scope, month: date) -> pl.DataFrame:
+    """The team rollup of the month: one row per region and manager."""
+    return read(wh, "select * from rpt_commission_team_statements where month_start = $month "
+                    "order by region, manager_name", scope, {"month": month})
+
+
+def split_accounts(wh: Warehouse, scope: Scope, month: date, rep_id: str | None = None,
+                   ) -> pl.DataFrame:
+    """Group-purchase accounts split between a developer and a maintainer in the month, the two
+    side by side (of the accounts where ``rep_id`` is one of them, when given). A side the user
+    may not see (another region's rep, another rep) is empty."""
+    return read(wh, """
+        with split as (
+            select * from fct_commission_lines
+            where month_start = $month and is_split_account
+        ),
+        chosen as (
+            select distinct customer_id from split where $rep_id is null or rep_id = $rep_id
+        )
+        select
+            customer_id,
+            max(customer_name) as customer_name,
+            sum(case when account_role = 'developer' then order_revenue else 0 end)
+                as order_revenue,
+            max(case when account_role = 'developer' then rep_id end) as developer_rep_id,
+            max(case when account_role = 'developer' then rep_name end) as developer_name,
+            sum(case when account_role = 'developer' then credited_revenue else 0 end)
+                as developer_credited_revenue,
+            sum(case when account_role = 'developer' then commission_amount else 0 end)
+                as developer_commission,
+            max(case when account_role = 'maintainer' then rep_id end) as maintainer_rep_id,
+            max(case when account_role = 'maintainer' then rep_name end) as maintainer_name,
+            sum(case when account_role = 'maintainer' then credited_revenue else 0 end)
+                as maintainer_credited_revenue,
+            sum(case when account_role = 'maintainer' then commission_amount else 0 end)
+                as maintainer_commission,
+            bool_or(is_first_order_month) as has_first_order_month
+        from split
+        where customer_id in (select customer_id from chosen)
+        group by customer_id
+        order by order_revenue desc, customer_id
+    """, scope, {"month": month, "rep_id": rep_id})
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(rep_id: str, rep_name: str | None) -> str:
+    """An Excel sheet name for a rep: 'R0006 王超', at most 31 characters, no []:*?/\\."""
+    return _SHEET_BAD.sub(" ", f"{rep_id} {rep_name or ''}".strip())[:31]
+
+
+def export_sheets(wh: Warehouse, scope: Scope, month: date, rep_id: str | None = None,
+                  ) -> dict[str, pl.DataFrame]:
+    """The month's statements, then one sheet per rep with the rep's commission lines (of one rep,
+    or of every rep the user may see). Money as numbers."""
+    chosen = statements(wh, scope, month)
+    if rep_id is not None:
+        chosen = chosen.filter(pl.col("rep_id") == rep_id)
+    lines = rep_lines(wh, scope, month, rep_id)
+    sheets = {"Statements": _plain_numbers(chosen)}
+    for row in chosen.iter_rows(named=True):
+        mine = lines.filter(pl.col("rep_id") == row["rep_id"]).drop("rep_id", "rep_name",
+                                                                       "region")
+        sheets[sheet_name(row["rep_id"], row["rep_name"])] = _plain_numbers(mine)
+    return sheets
+
+
+def _plain_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Decimal columns as floats (what a spreadsheet holds); every figure is already rounded."""
+    return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+
+
+# --- the what-if -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """A commission plan to re-price with (one plan for the whole period)."""
+
+    rates: tuple[tuple[str, Decimal], ...]  # (price band, rate): a band not listed keeps its rate
+    developer_share: Decimal
+    first_order_developer_share: Decimal
+    accelerator: Decimal
+    quota_threshold: Decimal
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        for band, rate in self.rates:
+            if band not in BANDS:
+                raise UserError(f"Unknown price band {band!r}: use one of {', '.join(BANDS)}.")
+            if rate < 0 or rate > 1:
+                raise UserError(f"The rate of band {band} must be between 0 and 1 (0.03 = 3 %).")
+        for label, share in (("developer share", self.developer_share),
+                             ("first-order developer share", self.first_order_developer_share)):
+            if share < 0 or share > 1:
+                raise UserError(f"The {label} must be between 0 and 1.")
+        if self.accelerator < 1:
+            raise UserError("The accelerator must be at least 1 (1 = no accelerator).")
+        if self.quota_threshold < 0:
+            raise UserError("The quota threshold cannot be negative.")
+
+    def rate(self, band: str) -> Decimal | None:
+        return dict(self.rates).get(band)
+
+    def with_rates(self, rates: dict[str, Any]) -> Plan:
+        return replace(self, rates=tuple((b, _dec(r)) for b, r in rates.items()), version="")
+
+    def scaled(self, factor: Any) -> Plan:
+        """Every rate times ``factor`` (for 'what if rates were doubled')."""
+        return replace(self, rates=tuple((b, _dec(r) * _dec(factor)) for b, r in self.rates),
+                       version="")
+
+    @property
+    def maintainer_share(self) -> Decimal:
+        return 1 - self.developer_share
+
+
+def _dec(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def plan_in_force(wh: Warehouse, scope: Scope, month: date) -> Plan | None:
+    """The plan the commission lines of ``month`` were priced with (bands with lines only)."""
+    frame = read(wh, """
+        select
+            plan_version, price_band, max(rate) as rate,
+            max(plan_developer_share) as developer_share,
+            max(plan_first_order_developer_share) as first_order_developer_share,
+            max(plan_accelerator) as accelerator,
+            max(plan_quota_threshold) as quota_threshold
+        from fct_commission_lines
+        where month_start = $month
+        group by plan_version, price_band
+        order by plan_version, price_band
+    """, scope, {"month": month})
+    if frame.is_empty():
+        return None
+    first = frame.row(0, named=True)
+    order = {b: i for i, b in enumerate(BANDS)}
+    rates = sorted(zip(frame["price_band"], frame["rate"]), key=lambda br: order.get(br[0], 9))
+    return Plan(rates=tuple(rates), developer_share=first["developer_share"],
+                first_order_developer_share=first["first_order_developer_share"],
+                accelerator=first["accelerator"], quota_threshold=first["quota_threshold"],
+                version=first["plan_version"])
+
+
+def plan_versions(wh: Warehouse, scope: Scope, start: date, end: date) -> list[str]:
+    """The plan versions in force over the months ``start``..``end``."""
+    frame = read(wh, "select distinct plan_version from fct_commission_lines "
+                     "where month_start between $start and $end order by 1", scope,
+                 {"start": start.replace(day=1), "end": end.replace(day=1)})
+    return frame["plan_version"].to_list()
+
+
+# What the re-pricing needs of each line (whole rep-months: the accelerator's running total).
+WHATIF_COLUMNS = (
+    "order_id", "line_number", "account_role", "rep_id", "rep_name", "region", "is_house",
+    "month_start", "order_date", "price_band", "order_revenue", "is_split_account",
+    "is_first_order_month", "share", "rate", "credited_revenue", "base_commission",
+    "sales_quota", "accelerated_revenue", "accelerator_commission", "commission_amount",
+)
+
+
+def whatif_lines(wh: Warehouse, scope: Scope, start: date, end: date,
+                 region: str | None = None, rep_id: str | None = None) -> pl.DataFrame:
+    """The commission lines of the months ``start``..``end`` (of a region or a rep) to re-price.
+
+    Whole months of whole reps: a rep's lines all carry the rep's region, so filtering by region
+    or rep never cuts a rep-month in two.
+    """
+    if end < start:
+        raise UserError("The what-if period ends before it starts.")
+    return read(wh, f"select {', '.join(WHATIF_COLUMNS)} from fct_commission_lines "
+                    "where month_start between $start and $end "
+                    "and ($region is null or region = $region) "
+                    "and ($rep_id is null or rep_id = $rep_id)", scope,
+                {"start": start.replace(day=1), "end": end.replace(day=1), "region": region,
+                 "rep_id": rep_id})
+
+
+# The arithmetic of int_commission_credits and fct_commission_lines, on the given lines: the
+# same types and the same rounding points, so an unchanged plan gives the same cents.
+_REPRICE_SQL = """
+with
+
+plan_rates as (
+    select price_band, cast(rate as decimal(9, 4)) as rate from rates
+),
+
+priced as (
+    select
+        lines.*,
+        coalesce(plan_rates.rate, lines.rate) as whatif_rate,
+        case
+            when lines.is_split_account and lines.is_first_order_month
+                then cast($first_order_developer_share as decimal(9, 4))
+            when lines.is_split_account then cast($developer_share as decimal(9, 4))
+        end as whatif_developer_share
+    from lines
+    left join plan_rates
+        on lines.price_band = plan_rates.price_band
+),
+
+order_lines as (
+    select
+        *,
+        cast(round(order_revenue * whatif_rate, 2) as decimal(18, 2)) as whatif_order_commission
+    from priced
+),
+
+split as (
+    select
+        *,
+        cast(round(order_revenue * whatif_developer_share, 4) as decimal(18, 4))
+            as whatif_developer_revenue,
+        cast(round(whatif_order_commission * whatif_developer_share, 2) as decimal(18, 2))
+            as whatif_developer_commission
+    from order_lines
+),
+
+credited as (
+    select
+        *,
+        case
+            when not is_split_account then share
+            when account_role = 'developer' then whatif_developer_share
+            else cast(1 - whatif_developer_share as decimal(9, 4))
+        end as whatif_share,
+        case
+            when not is_split_account then order_revenue
+            when account_role = 'developer' then whatif_developer_revenue
+            else cast(order_revenue - whatif_developer_revenue as decimal(18, 4))
+        end as whatif_credited_revenue,
+        case
+            when not is_split_account then whatif_order_commission
+            when account_role = 'developer' then whatif_developer_commission
+            else cast(whatif_order_commission - whatif_developer_commission as decimal(18, 2))
+        end as whatif_base_commission,
+        cast(sales_quota * cast($quota_threshold as decimal(9, 4)) as decimal(18, 2))
+            as whatif_quota_line
+    from split
+),
+
+rep_months as (
+    select rep_id, month_start, sum(whatif_credited_revenue) as month_credited_revenue
+    from credited
+    group by rep_id, month_start
+),
+
+flagged as (
+    select
+        credited.*,
+        coalesce(
+            cast($accelerator as decimal(9, 4)) > 1
+            and rep_months.month_credited_revenue > credited.whatif_quota_line,
+            false
+        ) as whatif_over_quota
+    from credited
+    inner join rep_months
+        on credited.rep_id = rep_months.rep_id
+        and credited.month_start = rep_months.month_start
+),
+
+accelerated as (
+    select
+        *,
+        case
+            when whatif_over_quota then cast(
+                greatest(sum(whatif_credited_revenue) over running - whatif_quota_line, 0)
+                - greatest(sum(whatif_credited_revenue) over running - whatif_credited_revenue
+                           - whatif_quota_line, 0)
+                as decimal(18, 4))
+            else cast(0 as decimal(18, 4))
+        end as whatif_accelerated_revenue
+    from flagged
+    window running as (
+        partition by rep_id, month_start
+        order by order_date, order_id, line_number
+        rows between unbounded preceding and current row
+    )
+)
+
+select
+    *,
+    cast(round(whatif_accelerated_revenue * whatif_rate
+               * (cast($accelerator as decimal(9, 4)) - 1), 2) as decimal(18, 2))
+        as whatif_accelerator_commission,
+    cast(whatif_base_commission
+         + cast(round(whatif_accelerated_revenue * whatif_rate
+                      * (cast($accelerator as decimal(9, 4)) - 1), 2) as decimal(18, 2))
+         as decimal(18, 2)) as whatif_commission
+from accelerated
+"""
+
+_COMPARE_SQL = """
+select
+    region,
+    rep_id,
+    max(rep_name) as rep_name,
+    bool_or(is_house) as is_house,
+    count(*) as commission_lines,
+    cast(sum(credited_revenue) as decimal(18, 4)) as actual_credited_revenue,
+    cast(sum(whatif_credited_revenue) as decimal(18, 4)) as whatif_credited_revenue,
+    cast(sum(commission_amount) as decimal(18, 2)) as actual_commission,
+    cast(sum(whatif_commission) as decimal(18, 2)) as whatif_commission,
+    cast(sum(whatif_commission) - sum(commission_amount) as decimal(18, 2)) as difference
+from repriced
+group by region, rep_id
+order by region, is_house, rep_name, rep_id
+"""
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Actual against what-if, per rep (or house account), over the re-priced lines."""
+
+    per_rep: pl.DataFrame  # region, rep_id, rep_name, is_house, ..., actual/whatif, difference
+    lines: int
+    actual_total: Decimal
+    whatif_total: Decimal
+    seconds: float
+
+    @property
+    def difference(self) -> Decimal:
+        return self.whatif_total - self.actual_total
+
+
+def reprice(lines: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """The lines with their what-if share, rate, credited revenue, base, accelerator and
+    commission (``whatif_*`` columns), computed in an in-memory DuckDB database."""
+    missing = set(WHATIF_COLUMNS) - set(lines.columns)
+    if missing:
+        raise ValueError(f"reprice needs the columns {sorted(missing)}")
+    with duckdb.connect(":memory:") as con:
+        con.register("lines", lines)
+        con.register("rates", _rates_frame(plan))
+        return con.sql(_REPRICE_SQL, params=_plan_params(plan)).pl()
+
+
+def _rates_frame(plan: Plan) -> pl.DataFrame:
+    return pl.DataFrame({"price_band": [b for b, _ in plan.rates],
+                         "rate": [r for _, r in plan.rates]},
+                        schema={"price_band": pl.String, "rate": pl.Decimal(9, 4)})
+
+
+def _plan_params(plan: Plan) -> dict[str, Decimal]:
+    return {"developer_share": plan.developer_share,
+            "first_order_developer_share": plan.first_order_developer_share,
+            "accelerator": plan.accelerator, "quota_threshold": plan.quota_threshold}
+
+
+def compare(lines: pl.DataFrame, plan: Plan) -> WhatIf:
+    """Re-price ``lines`` (from ``whatif_lines``) under ``plan``; actual against what-if per rep."""
+    started = time.perf_counter()
+    with duckdb.connect(":memory:") as con:
+        con.register("lines", lines)
+        con.register("rates", _rates_frame(plan))
+        per_rep = con.sql(f"with repriced as ({_REPRICE_SQL})\n{_COMPARE_SQL}",
+                          params=_plan_params(plan)).pl()
+    actual = per_rep["actual_commission"].sum() if per_rep.height else Decimal("0")
+    whatif = per_rep["whatif_commission"].sum() if per_rep.height else Decimal("0")
+    return WhatIf(per_rep=per_rep, lines=lines.height, actual_total=_dec(actual),
+                  whatif_total=_dec(whatif), seconds=time.perf_counter() - started)
+
+
+def run_whatif(wh: Warehouse, scope: Scope, start: date, end: date, plan: Plan,
+               region: str | None = None, rep_id: str | None = None) -> WhatIf:
+    """``compare`` on the lines of a period read from the warehouse (read-only)."""
+    return compare(whatif_lines(wh, scope, start, end, region, rep_id), plan)
+
+
+def year_ending(month: date) -> tuple[date, date]:
+    """The 12 months ending with ``month``: (first month, last month)."""
+    return add_months(month.replace(day=1), -11), month.replace(day=1)
