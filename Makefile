@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 
-.PHONY: install run test test-fast chromium prepare demo build docs bench soak clean
+.PHONY: install run test test-fast chromium prepare demo build docs bench soak clean install-spark java test-spark
 
 install: $(STAMP)
 
@@ -20,6 +20,25 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The optional Spark target (dbt-spark session method, local PySpark; about 490 MB).
+SPARK_STAMP := $(VENV)/.installed-spark-stamp
+install-spark: $(SPARK_STAMP) java
+
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,spark]'
+	@touch $(SPARK_STAMP)
+
+# Debian's Java 17 runtime for PySpark when no java is on the PATH.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing Debian's Java 17 runtime for Spark ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+# Scale-0.05 demo data built on DuckDB and on Spark (with the dbt unit tests); every mart
+# compared row for row. Minutes, not seconds: Spark starts a JVM and runs each query as a job.
+test-spark: install-spark
+	$(BIN)/python tests/spark/compare_targets.py --scale 0.05
 
 # Demo data when the lake is empty, ingest, build when the lake changed.
 prepare: install

@@ -31,6 +31,7 @@ from models.errors import UserError
 KEEP_BUILDS = 3
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 BUILD_RESULTS = "build_run_results.json"  # dbt build's run_results.json of each build
+SPARK_TARGET = "spark"  # the dbt-spark output of profiles.yml (pip install -e '.[spark]')
 
 
 @dataclass
@@ -76,10 +77,26 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
+def spark_dir(base: Path | None = None) -> Path:
+    """The Spark target's folder: its warehouse, Derby metastore, build artifacts and history.
+
+    Apart from ``warehouse/``: a Spark build writes no DuckDB file and never becomes current.
+    """
+    return (base or settings.home()) / "spark"
+
+
+def lake_files(base: Path | None = None) -> dict[str, list[str]]:
+    """The Parquet file names of each lake entity now: the snapshot a Spark build reads."""
+    lake = settings.lake_dir(base)
+    return {d.name: sorted(f.name for f in d.glob("*.parquet"))
+            for d in sorted(lake.iterdir()) if d.is_dir()} if lake.is_dir() else {}
+
+
 def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         SALESDESK_DB_PATH=str(db_path),
+        SALESDESK_SPARK_DIR=str(spark_dir(base)),
         SALESDESK_LAKE=str(settings.lake_dir(base)),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_PROFILES_DIR=str(settings.DBT_PROJECT_DIR),
@@ -88,13 +105,19 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
 
 
 def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
-              dbt_vars: dict | None = None, unit_tests: bool = False) -> BuildResult:
+              dbt_vars: dict | None = None, unit_tests: bool = False,
+              target: str | None = None) -> BuildResult:
     """Build a new warehouse; swap it in if everything passed. Raises UserError if busy.
 
     Models, seeds and data tests always run. dbt unit tests check the SQL, not the data, so, as
     dbt advises, they run in development and CI (``unit_tests=True``, ``salesdesk build
     --unit-tests``, and the test suite) rather than in every production build.
+    ``target="spark"`` builds the same project on Spark instead (``run_spark_build``).
     """
+    if target == SPARK_TARGET:
+        return run_spark_build(base, on_line=on_line, dbt_vars=dbt_vars, unit_tests=unit_tests)
+    if target not in (None, "dev"):
+        raise UserError(f"Unknown build target {target!r}: dev (DuckDB) or {SPARK_TARGET}.")
     wh = settings.warehouse_dir(base)
     wh.mkdir(parents=True, exist_ok=True)
     lock_file = open(wh / ".build.lock", "w")
@@ -173,8 +196,13 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
 
 
 def _run_dbt(args: list[str], db_path: Path, artifacts: Path, base: Path | None,
-             on_line: Callable[[str], None], dbt_vars: dict) -> tuple[int, list[str]]:
+             on_line: Callable[[str], None], dbt_vars: dict,
+             target: str | None = None) -> tuple[int, list[str]]:
     """Run one dbt command against the build file; stream its lines; (exit code, lines)."""
+    env = dbt_env(db_path, base)
+    if target:
+        args = [*args, "--target", target]
+        env["SALESDESK_LAKE_FILES"] = json.dumps(lake_files(base))
     command = [
         dbt_executable(), *args,
         "--project-dir", str(settings.DBT_PROJECT_DIR),
@@ -185,7 +213,7 @@ def _run_dbt(args: list[str], db_path: Path, artifacts: Path, base: Path | None,
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     output: list[str] = []
-    proc = subprocess.Popen(command, env=dbt_env(db_path, base), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, bufsize=1,
                             cwd=settings.DBT_PROJECT_DIR)
     assert proc.stdout is not None
@@ -194,6 +222,71 @@ def _run_dbt(args: list[str], db_path: Path, artifacts: Path, base: Path | None,
         output.append(line)
         on_line(line)
     return proc.wait(), output
+
+
+def spark_history(base: Path | None = None) -> list[dict]:
+    """The Spark builds, oldest first (``spark/builds.jsonl``, apart from the DuckDB history)."""
+    return jsonlog.read(spark_dir(base) / "builds.jsonl")
+
+
+def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
+                    dbt_vars: dict | None = None, unit_tests: bool = False) -> BuildResult:
+    """``dbt build --target spark``: the same models on local Spark (dbt-spark, session method).
+
+    The tables land in the schema ``salesdesk`` of ``spark/warehouse`` (Parquet, Derby
+    metastore in ``spark/metastore_db``), replaced by each build. Artifacts go to
+    ``spark/builds/<build id>.dbt``, the record to ``spark/builds.jsonl``; nothing under
+    ``warehouse/`` changes, so a Spark build never becomes the app's current warehouse.
+    """
+    on_line = on_line or (lambda line: None)
+    try:
+        import dbt.adapters.spark  # noqa: F401
+    except ImportError:
+        raise UserError("The spark target needs the extra: pip install -e '.[spark]'.")
+    folder = spark_dir(base)
+    (folder / "builds").mkdir(parents=True, exist_ok=True)
+    lock_file = open(folder / ".build.lock", "w")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise UserError("Another Spark build is running; wait for it to finish and try again.")
+    try:
+        started = dt.datetime.now(dt.timezone.utc)
+        build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
+        artifacts = folder / "builds" / f"{build_id}.dbt"
+        result = BuildResult(build_id=build_id, status="failed",
+                             started_at=started.isoformat(timespec="seconds"),
+                             warehouse_file=str(folder / "warehouse"))
+        from models.ingest import loads
+
+        result.lake_loads = len(loads(base))
+        t0 = time.perf_counter()
+        on_line(f"Building {build_id} on Spark from the lake {settings.lake_dir(base)}")
+        build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+        returncode, output = _run_dbt(build_args, artifacts / "unused.duckdb", artifacts, base,
+                                      on_line, dbt_vars or {}, target=SPARK_TARGET)
+        run_results = _read_run_results(artifacts / "target" / "run_results.json")
+        result.nodes = len(run_results)
+        result.failures = [_describe_failure(r) for r in run_results
+                           if r.get("status") in FAILED_STATUSES]
+        result.warnings = [r.get("unique_id", "") for r in run_results
+                           if r.get("status") == "warn"]
+        if returncode != 0 and not result.failures:
+            tail = [line for line in output if "error" in line.lower()] or output[-5:]
+            result.failures = tail[-10:] or [f"dbt exited with code {returncode}"]
+        if returncode == 0 and not result.failures:
+            result.status = "success"
+        result.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        result.seconds = round(time.perf_counter() - t0, 2)
+        jsonlog.append(folder / "builds.jsonl", asdict(result))
+        for old in sorted((folder / "builds").glob("*.dbt"))[:-KEEP_BUILDS]:  # artifacts
+            shutil.rmtree(old, ignore_errors=True)
+        on_line(str(result).replace("; warehouse ", "; Spark warehouse "))
+        return result
+    finally:
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        lock_file.close()
 
 
 def docs_file(base: Path | None = None) -> Path | None:

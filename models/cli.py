@@ -55,7 +55,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from models.build import run_build
 
     result = run_build(on_line=lambda line: print(line, flush=True),
-                       dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests)
+                       dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests,
+                       target=args.target)
     return 0 if result.ok else 1
 
 
@@ -120,6 +121,29 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    """A rep's route for a week (or one day of it): CSV, iCalendar and the HTML day sheet."""
+    from datetime import date
+
+    from models import planner
+    from models.access import ALL_DATA
+    from models.warehouse import get_warehouse
+
+    try:
+        week = date.fromisoformat(args.week)
+        day = date.fromisoformat(args.day) if args.day else None
+    except ValueError as e:
+        raise UserError(f"Dates are YYYY-MM-DD: {e}") from e
+    dates = [day] if day else planner.week_days(week)
+    plan = planner.plan_route(get_warehouse(), ALL_DATA, args.rep, dates,
+                              time_limit_s=args.time_limit,
+                              progress=lambda message: print(message, flush=True))
+    print(planner.summary(plan))
+    for path in planner.write_exports(plan, Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesdesk",
@@ -147,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a dbt var for this build (repeatable)")
     build.add_argument("--unit-tests", action="store_true",
                        help="also run the dbt unit tests (development and CI; make test does)")
+    build.add_argument("--target", choices=["dev", "spark"], default="dev",
+                       help="dev: DuckDB, a new warehouse file swapped in (default); spark: the "
+                            "same models on local Spark under $SALESDESK_HOME/spark (needs "
+                            "pip install -e '.[spark]'; never becomes the app's warehouse)")
     build.set_defaults(func=_cmd_build)
 
     docs = sub.add_parser("docs", help="serve the current build's dbt docs (lineage, descriptions)")
@@ -156,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="show loads and builds")
     status.set_defaults(func=_cmd_status)
+
+    plan = sub.add_parser("plan", help="plan a rep's visits for a week or a day, with exports")
+    plan.add_argument("--rep", required=True, help="rep id, e.g. R0007")
+    plan.add_argument("--week", required=True, metavar="YYYY-MM-DD",
+                      help="any day of the week to plan (Monday to Friday)")
+    plan.add_argument("--day", metavar="YYYY-MM-DD", help="plan this one day instead")
+    plan.add_argument("--out", default=".", help="folder for the CSV, .ics and HTML files")
+    plan.add_argument("--time-limit", type=float, default=None,
+                      help="solver seconds (default 2 for a day, 6 for a week)")
+    plan.set_defaults(func=_cmd_plan)
 
     prepare = sub.add_parser("prepare", help="demo data if the lake is empty, then build if needed")
     prepare.add_argument("--scale", type=float, default=1.0)

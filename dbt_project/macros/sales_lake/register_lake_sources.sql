@@ -66,23 +66,55 @@
 
 
 {% macro spark__register_lake_sources() %}
-    {#- An external Parquet table per entity folder, with the contract schema (so an entity
-        without files is an empty table). Spark lists the folder at query time; the session
-        time zone must be UTC (Parquet timestamps). -#}
+    {#- A view per entity over the files listed for the build (the env var SALESDESK_LAKE_FILES,
+        JSON {entity: [file name, ...]}, set by `salesdesk build --target spark`: Spark SQL
+        cannot list a folder, and an explicit list is the same fixed snapshot as on DuckDB),
+        selecting exactly the contract columns with their types; a column no file has is null.
+        No files: an empty view with the same columns. Permanent views in the build's own
+        metastore, replaced on every build: a temporary view cannot live in the schema raw that
+        the sources name. Parquet timestamps are read in the session time zone, UTC. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set lake = env_var('SALESDESK_LAKE').rstrip('/').replace("'", "\\'") -%}
+    {%- set listed = fromjson(env_var('SALESDESK_LAKE_FILES', 'null')) -%}
+    {%- if listed is none -%}
+        {{ exceptions.raise_compiler_error(
+            "register_lake_sources on Spark needs SALESDESK_LAKE_FILES (JSON: entity -> lake "
+            ~ "file names); salesdesk build --target spark sets it"
+        ) }}
+    {%- endif -%}
+    {%- set lake = env_var('SALESDESK_LAKE').rstrip('/').replace('`', '``') -%}
     {%- do run_query('create schema if not exists raw') -%}
+    {%- set counts = [] -%}
     {%- for entity in sales_lake_entities() -%}
-        {%- set columns = [] -%}
+        {%- set files = listed.get(entity, []) | sort -%}
+        {%- set present = [] -%}
+        {%- if files -%}
+            {#- one path; several files as a Hadoop glob alternation {a,b} -#}
+            {%- set names = files[0] if files | length == 1 else '{' ~ files | join(',') ~ '}' -%}
+            {%- set scan = 'parquet.`' ~ lake ~ '/' ~ entity ~ '/' ~ names ~ '`' -%}
+            {%- set present = run_query('select * from ' ~ scan ~ ' limit 0').column_names -%}
+        {%- endif -%}
+        {%- set selected = [] -%}
         {%- for column in sales_lake_columns(entity) -%}
-            {%- do columns.append(column.name ~ ' ' ~ column.data_type) -%}
+            {%- set value = column.name if column.name in present else 'null' -%}
+            {%- do selected.append(
+                'cast(' ~ value ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name
+            ) -%}
         {%- endfor -%}
-        {%- do run_query(
-            'create table if not exists raw.' ~ entity ~ ' (' ~ columns | join(', ') ~ ')'
-            ~ " using parquet location '" ~ lake ~ '/' ~ entity ~ "'"
-        ) -%}
+        {%- set view_sql -%}
+            create or replace view raw.{{ entity }} as
+            select
+                {{ selected | join(',\n                ') }}
+            {% if files -%}
+            from {{ scan }}
+            {%- else -%}
+            where 1 = 0
+            {%- endif %}
+        {%- endset -%}
+        {%- do run_query(view_sql) -%}
+        {%- do counts.append(entity ~ " " ~ files | length) -%}
     {%- endfor -%}
+    {{ log("Lake " ~ lake ~ " files: " ~ counts | join(", "), info=true) }}
     {{ return('') }}
 {% endmacro %}

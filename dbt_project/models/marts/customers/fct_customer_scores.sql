@@ -182,15 +182,23 @@ evaluated as (
 
 ),
 
+-- The quantiles are doubles whose last bits differ between engines (each interpolates in its
+-- own order): through decimal(18, 6) first, so a value such as 49.775 rounds the same on both.
 cuts as (
 
     select
         cast(
-            {{ quantile_cont('evaluation_score', var('priority_value_cut_quantile')) }}
+            cast(
+                {{ quantile_cont('evaluation_score', var('priority_value_cut_quantile')) }}
+                as decimal(18, 6)
+            )
             as decimal(9, 2)
         ) as value_cut,
         cast(
-            {{ quantile_cont('service_need_hours', var('priority_need_cut_quantile')) }}
+            cast(
+                {{ quantile_cont('service_need_hours', var('priority_need_cut_quantile')) }}
+                as decimal(18, 6)
+            )
             as decimal(9, 2)
         ) as need_cut
 
