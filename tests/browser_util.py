@@ -93,7 +93,7 @@ def open_page(page, url: str, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a', has_text="Customer card").first.wait_for(
         timeout=60_000)
     page.locator('[data-testid="stSidebarNav"] a',
-                 has_text=re.compile(rf"(^|\s){re.escape(title)}\s*$")).first.click()
+                 has_text=re.compile(re.escape(title) + r"\s*$")).first.click()
     wait_until_done(page)
 
 

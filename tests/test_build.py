@@ -188,3 +188,18 @@ def test_prune_keeps_the_last_three_good_builds(tmp_path):
     left = sorted(p.name.removesuffix(".duckdb") for p in wh.glob("*.duckdb"))
     assert left == [ids[2], ids[3], ids[4], ids[5]]  # 3 good ones, and the newer failed one
     assert not (wh / f"{ids[0]}.dbt").exists()
+
+
+def test_the_spark_target_reads_the_lake_snapshot_and_an_unknown_target_is_refused(built_home):
+    from models.errors import UserError
+    from models.ingest import loads
+
+    files = build.lake_files(built_home)
+    lake = settings.lake_dir(built_home)
+    assert sum(len(v) for v in files.values()) == len(loads(built_home))
+    for entity, names in files.items():
+        assert names and all((lake / entity / name).is_file() for name in names)
+    before = build.current_build_id(built_home)
+    with pytest.raises(UserError, match="Unknown build target 'nope'"):
+        build.run_build(built_home, target="nope")
+    assert build.current_build_id(built_home) == before

@@ -177,70 +177,32 @@ def test_every_page_refuses_to_render_without_a_signed_in_user(built_home, monke
 # --- in a real browser: the banner above the SQL page, Ctrl+Enter, the CSV download ------------
 
 @pytest.mark.browser
-def test_sql_page_in_chromium(built_home, tmp_path):
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+def test_sql_page_in_chromium(served_app, browser_session, tmp_path):
+    from tests.browser_util import open_page, screenshot, wait_until_done
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, wait_until_done
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make chromium` (make test does it).")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESDESK_AUTH")}
-    env["SALESDESK_HOME"] = str(built_home)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-         str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.time() < deadline and server.poll() is None, "streamlit did not start"
-            time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000},
+    page = browser_session.new_page(viewport={"width": 1400, "height": 1000},
                                     accept_downloads=True)
-            page.goto(url)
-            wait_until_done(page)
-            page.get_by_text("Local development mode").first.wait_for(timeout=30_000)
-            page.locator('[data-testid="stSidebarNav"] a', has_text="SQL").click()
-            page.get_by_role("heading", name="SQL").first.wait_for(timeout=30_000)
-            wait_until_done(page)
-            assert page.get_by_text("Local development mode").count() >= 1
-            editor = page.get_by_label("Query")
-            editor.fill("select region, count(*) as customers from dim_customers "
-                        "group by all order by region")
-            editor.press("Control+Enter")
-            page.get_by_text("row(s) in").first.wait_for(timeout=60_000)
-            with page.expect_download(timeout=30_000) as download:
-                page.get_by_role("button", name="Download CSV").click()
-            saved = tmp_path / "query.csv"
-            download.value.save_as(saved)
-            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
-            page.wait_for_timeout(1000)  # the grid draws on a canvas
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "sql.png"), full_page=True)
-            assert "Traceback" not in page.inner_text("body")
-            browser.close()
+    try:
+        page.goto(served_app)
+        wait_until_done(page)
+        page.get_by_text("Local development mode").first.wait_for(timeout=30_000)
+        open_page(page, served_app, "SQL")
+        page.get_by_role("heading", name="SQL").first.wait_for(timeout=30_000)
+        wait_until_done(page)
+        assert page.get_by_text("Local development mode").count() >= 1
+        editor = page.get_by_label("Query")
+        editor.fill("select region, count(*) as customers from dim_customers "
+                    "group by all order by region")
+        editor.press("Control+Enter")
+        page.get_by_text("row(s) in").first.wait_for(timeout=60_000)
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="Download CSV").click()
+        saved = tmp_path / "query.csv"
+        download.value.save_as(saved)
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+        screenshot(page, "sql")
+        assert "Traceback" not in page.inner_text("body")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        page.close()
     frame = pl.read_csv(saved.read_bytes()[3:])
     assert frame.columns == ["region", "customers"] and frame["customers"].sum() > 0
