@@ -7,6 +7,7 @@ Not a page (app.py does not register it). Pages import it as ``from pages import
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -149,27 +150,46 @@ def pct_column(label: str) -> Any:
 
 # --- output ----------------------------------------------------------------------------------
 
+def shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` for st.dataframe: Decimal columns as floats (the grid shows them rounded by
+    its column format; Decimal objects make the conversion to the browser's format slow).
+    Downloads keep the exact values."""
+    decimals = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)]
+    return frame.with_columns(pl.col(decimals).cast(pl.Float64)) if decimals else frame
+
+
 def empty(message: str = "No data for these filters. Widen the filters in the sidebar.") -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
 def download(frame: pl.DataFrame, name: str, label: str = "Download CSV",
              key: str | None = None) -> None:
-    """A CSV download of what a table shows (Decimal columns as plain numbers)."""
-    st.download_button(label, frame.write_csv().encode("utf-8-sig"), file_name=f"{name}.csv",
-                       mime="text/csv", icon=":material/download:", key=key or f"dl_{name}")
+    """A CSV download of what a table shows (Decimal columns as plain numbers).
+
+    The file is written when the button is clicked, not on every run of the page."""
+    st.download_button(label, lambda: frame.write_csv().encode("utf-8-sig"),
+                       file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
+                       key=key or f"dl_{name}")
 
 
-def download_excel(sheets: dict[str, pl.DataFrame], name: str, label: str = "Download Excel",
-                   key: str | None = None) -> None:
-    """An .xlsx download with one sheet per frame."""
-    buffer = io.BytesIO()
+def excel_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
+    """An .xlsx workbook with one sheet per frame (sheet names cut to Excel's 31 characters)."""
     import xlsxwriter
 
+    buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer) as workbook:
         for sheet, frame in sheets.items():
             frame.write_excel(workbook, worksheet=sheet[:31])
-    st.download_button(label, buffer.getvalue(), file_name=f"{name}.xlsx",
+    return buffer.getvalue()
+
+
+def download_excel(sheets: dict[str, pl.DataFrame] | Callable[[], dict[str, pl.DataFrame]],
+                   name: str, label: str = "Download Excel", key: str | None = None) -> None:
+    """An .xlsx download with one sheet per frame, written when the button is clicked (a
+    workbook of a month's lines takes seconds to write). ``sheets`` may be a function that
+    returns them, so that their query also runs only on a click."""
+    st.download_button(label, lambda: excel_bytes(sheets() if callable(sheets) else sheets),
+                       file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=key or f"dlx_{name}")
 

@@ -198,7 +198,7 @@ for figure in commissions.FIGURES:
     shown = _ui.money(value, 2) if figure.is_commission else _ui.money(value)
     with st.expander(f"{figure.label}: {shown} · {behind.height:,} line(s)",
                      key=f"cm_fig_{figure.key}"):
-        st.dataframe(behind, hide_index=True, column_config=LINE_CONFIG,
+        st.dataframe(_ui.shown(behind), hide_index=True, column_config=LINE_CONFIG,
                      key=f"cm_lines_{figure.key}")
 
 downloads = st.columns([1, 1, 4])
@@ -207,9 +207,8 @@ with downloads[0]:
                  f"commission-lines-{rep_id}-{month:%Y-%m}", label="Download lines (CSV)",
                  key="cm_dl_lines")
 with downloads[1]:
-    with _ui.spinner("Preparing the Excel file ..."):
-        sheets = _export(build_id, scope, month)
-    _ui.download_excel(sheets, f"commission-statements-{month:%Y-%m}",
+    _ui.download_excel(lambda: _export(build_id, scope, month),
+                       f"commission-statements-{month:%Y-%m}",
                        label="Download statements (Excel)", key="cm_dl_excel")
 st.caption("The Excel file has the month's statements you may see, then one sheet per rep "
            "with the rep's commission lines.")
@@ -218,7 +217,7 @@ st.caption("The Excel file has the month's statements you may see, then one shee
 
 st.subheader(f"Team, {_month_label(month)}")
 team_view = month_statements.select(list(STATEMENT_CONFIG))
-st.dataframe(team_view, hide_index=True, column_config=STATEMENT_CONFIG, key="cm_team")
+st.dataframe(_ui.shown(team_view), hide_index=True, column_config=STATEMENT_CONFIG, key="cm_team")
 _ui.download(team_view, f"commission-statements-{month:%Y-%m}", key="cm_dl_team")
 
 if month_statements.height > 1:
@@ -237,7 +236,7 @@ if month_statements.height > 1:
 teams = _teams(build_id, scope, month)
 if not teams.is_empty():
     st.markdown("**By manager and region**")
-    st.dataframe(teams.select(list(TEAM_CONFIG)), hide_index=True, column_config=TEAM_CONFIG,
+    st.dataframe(_ui.shown(teams.select(list(TEAM_CONFIG))), hide_index=True, column_config=TEAM_CONFIG,
                  key="cm_teams")
 
 # --- split accounts --------------------------------------------------------------------------
@@ -264,7 +263,7 @@ else:
         "has_first_order_month": st.column_config.CheckboxColumn("First-order month"),
     }
     split_view = split.select(list(split_config))
-    st.dataframe(split_view, hide_index=True, column_config=split_config, key="cm_split")
+    st.dataframe(_ui.shown(split_view), hide_index=True, column_config=split_config, key="cm_split")
     _ui.download(split_view, f"split-accounts-{month:%Y-%m}", key="cm_dl_split")
 
 # --- what-if ---------------------------------------------------------------------------------
@@ -368,7 +367,7 @@ if stored is not None:
             "difference": _ui.money_column("Difference", 2),
         }
         compare_view = per_rep.select(list(compare_config))
-        st.dataframe(compare_view, hide_index=True, column_config=compare_config,
+        st.dataframe(_ui.shown(compare_view), hide_index=True, column_config=compare_config,
                      key="cm_whatif_table")
         _ui.download(compare_view, f"commission-whatif-{w_start:%Y-%m}-{w_end:%Y-%m}",
                      key="cm_dl_whatif")
