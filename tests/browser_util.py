@@ -60,7 +60,11 @@ def serve_app(home: Path, env_extra: dict[str, str] | None = None) -> Iterator[s
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # busy with sessions: stop it hard
+            server.kill()
+            server.wait(timeout=20)
 
 
 @contextlib.contextmanager
