@@ -215,7 +215,7 @@ def customer_table(frame: pl.DataFrame, key: str, column_config: dict | None = N
 
     ``frame`` needs a ``customer_id`` column. Returns nothing useful: a selection navigates.
     """
-    event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row",
+    event = st.dataframe(shown(frame), key=key, on_select="rerun", selection_mode="single-row",
                          hide_index=True, column_config=column_config,
                          height=height if height is not None else "auto")
     rows = event.selection.rows if event is not None else []

@@ -64,6 +64,14 @@ columns[-1].metric("Customers", f"{pareto.customers:,}",
                    help=f"Average monthly revenue {_ui.money(pareto.total_avg_monthly_revenue)}")
 
 curve = pareto.curve
+# A chart of tens of thousands of markers is slow to build and to draw: beyond MAX_POINTS
+# customers, plot every n-th one (and the last); the tier counts above are exact.
+MAX_POINTS = 2000
+step = max(1, -(-curve.height // MAX_POINTS))
+if step > 1:
+    curve = pl.concat([curve.gather_every(step), curve.tail(1)]).unique(
+        "selection_rank", keep="first", maintain_order=True)
+    st.caption(f"The chart shows every {step}th customer of {pareto.customers:,}.")
 fig = go.Figure()
 for tier in TIERS:
     part = curve.filter(pl.col("tier") == tier)
