@@ -11,47 +11,17 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, last_complete_month
-from models.warehouse import READ_CONFIG
-from pages import _ui
+from models.filters import Filters
+from tests.apptest_util import default_month, metrics, open_page, sql
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGE = "pages/visits.py"
 
 
-def sql(home: Path, query: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(home / "warehouse" / "current.duckdb"), read_only=True,
-                         config=dict(READ_CONFIG))
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def default_month(home: Path) -> date:
-    return last_complete_month(sql(home, "select max(as_of_date) from dim_customers")[0][0])
-
-
 def open_visits(monkeypatch, home: Path, filters: Filters | None = None) -> AppTest:
-    monkeypatch.setenv("SALESDESK_HOME", str(home))
-    monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if filters is not None:
-        at.session_state[_ui.FILTERS_KEY] = filters
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    assert [t.value for t in at.title] == ["Visits"]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return open_page(monkeypatch, home, PAGE, "Visits", filters)
 
 
 def table_with(at: AppTest, *columns: str):
