@@ -35,13 +35,25 @@ def default_month(home: Path) -> date:
     return last_complete_month(sql(home, "select max(as_of_date) from dim_customers")[0][0])
 
 
+# An [auth] section for AppTest's secrets (OIDC mode); never a real provider or secret.
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
+        "client_id": "test", "client_secret": "test-only",
+        "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
+
+
 def open_page(monkeypatch, home: Path, page: str, title: str,
-              filters: Filters | None = None) -> AppTest:
-    """app.py as the dev-mode admin on ``home``, then ``page`` with ``filters``; checks that it
-    ran without an exception and shows ``title``."""
+              filters: Filters | None = None, email: str | None = None,
+              allowlist: Path | None = None, timeout: int = 60) -> AppTest:
+    """app.py on ``home`` as the dev-mode admin, or signed in (OIDC) as ``email`` on the
+    ``allowlist``; then ``page`` with ``filters``. Checks that it ran without an exception and
+    shows ``title``."""
     monkeypatch.setenv("SALESDESK_HOME", str(home))
     monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if email is not None:
+        monkeypatch.setenv("SALESDESK_ALLOWLIST", str(allowlist))
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": email}
     at.run()
     if filters is not None:
         at.session_state[_ui.FILTERS_KEY] = filters

@@ -13,30 +13,16 @@ from streamlit.testing.v1 import AppTest
 from models import commissions
 from models.access import ALL_DATA, Scope
 from models.warehouse import get_warehouse
+from tests.apptest_util import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGE = "pages/commissions.py"
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
-        "client_id": "test", "client_secret": "test-only",
-        "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
 
 
 def commissions_page(monkeypatch, home: Path, email: str | None = None,
                      allowlist: Path | None = None) -> AppTest:
-    """The commissions page, as the dev-mode admin or signed in (oidc) as ``email``."""
-    monkeypatch.setenv("SALESDESK_HOME", str(home))
-    monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    if email is not None:
-        monkeypatch.setenv("SALESDESK_ALLOWLIST", str(allowlist))
-        at.secrets["auth"] = AUTH
-        at.user = {"is_logged_in": True, "email": email}
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    assert [t.value for t in at.title] == ["Commissions"]
-    return at
+    """The page as the dev-mode admin, or signed in (OIDC) as ``email``."""
+    return open_page(monkeypatch, home, PAGE, "Commissions", email=email, allowlist=allowlist,
+                     timeout=120)
 
 
 def money(text: str) -> Decimal:

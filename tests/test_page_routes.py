@@ -12,12 +12,8 @@ from streamlit.testing.v1 import AppTest
 from models import planner
 from models.access import ALL_DATA
 from models.warehouse import get_warehouse
+from tests.apptest_util import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
-        "client_id": "test", "client_secret": "test-only",
-        "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +27,9 @@ def busiest(frame: pl.DataFrame) -> str:
 
 def routes_page(monkeypatch, home: Path, email: str | None = None,
                 allowlist: Path | None = None) -> AppTest:
-    monkeypatch.setenv("SALESDESK_HOME", str(home))
-    monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    if email is not None:
-        monkeypatch.setenv("SALESDESK_ALLOWLIST", str(allowlist))
-        at.secrets["auth"] = AUTH
-        at.user = {"is_logged_in": True, "email": email}
-    at.run()
-    at.switch_page("pages/routes.py").run()
-    assert not at.exception, at.exception
-    assert [t.value for t in at.title] == ["Route planning"]
-    return at
+    """The page as the dev-mode admin, or signed in (OIDC) as ``email``."""
+    return open_page(monkeypatch, home, "pages/routes.py", "Route planning", email=email, allowlist=allowlist,
+                     timeout=120)
 
 
 def test_a_week_is_planned_shown_and_exported(monkeypatch, built_home, reps):
