@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from models import access
-from models.build import current_build_id, history
+from models.build import history
 from models.errors import UserError
 from pages import _ui
 
@@ -82,7 +82,8 @@ def sidebar(user: access.User) -> None:
         st.caption(f"Signed in as {user.label}  \nSees {user.scope.describe()}")
         if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
             st.logout()
-        build_id = current_build_id()
+        pinned = st.session_state.get(_ui.WAREHOUSE_KEY)
+        build_id = pinned.build_id if pinned else None
         if build_id:
             finished = next((b.get("finished_at", "") for b in reversed(history())
                              if b.get("build_id") == build_id), "")
@@ -118,6 +119,7 @@ except UserError as e:  # not on the allow-list, a broken allow-list, a misconfi
     st.stop()
 
 st.session_state[access.SESSION_KEY] = user
+_ui.pin_warehouse()  # every query of this run reads one build (see models/warehouse.py)
 if user.mode == "dev":
     st.warning("**Local development mode**: sign-in is off and you are the admin. Configure "
                "sign-in before anyone else uses this app (README: Sign-in, roles and the SQL "
@@ -129,4 +131,4 @@ url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES}
 if url_of.get(page.title) in FILTERED_PAGES:
     _ui.filter_sidebar(user)
 page.run()
-sidebar(user)  # after the page, so a build the page just swapped in shows at once
+sidebar(user)  # after the page, so a build the Data page just swapped in shows at once

@@ -150,22 +150,48 @@ def rebuilds_under_load(home: Path, sessions: int, max_minutes: float) -> dict:
 
         def builds() -> None:
             for project in (None, broken, None):
-                outcomes.append(run_build(home, project))
+                outcome = run_build(home, project)
+                outcome["finished_at"] = time.time()
+                outcomes.append(outcome)
 
+        start_id = build.current_build_id(home)
         with serve_app(home) as url:
-            t0 = time.perf_counter()
+            t0 = time.time()
             log = asyncio.run(load_during_builds(url, titles, sessions, builds,
                                                  max_minutes * 60))
-            seconds = time.perf_counter() - t0
+            stopped = time.time()
+            seconds = stopped - t0
     good = {o["build_id"] for o in outcomes if o.get("ok")}
     failed = {o["build_id"] for o in outcomes if not o.get("ok")}
     history_good = {r["build_id"] for r in build.history(home) if r.get("status") == "success"}
     seen = {e["build_id"] for e in log if e.get("build_id")}
     errors = [e for e in log if e.get("error")]
     times = [e["seconds"] for e in log if not e.get("error")]
+    # Build ids sort by time: a session that shows an older build after a newer one went back.
+    went_back = 0
+    for number in range(sessions):
+        ids = [e["build_id"] for e in sorted(log, key=lambda e: e["at"])
+               if e["session"] == number and e.get("build_id")]
+        went_back += any(b < a for a, b in zip(ids, ids[1:]))
+    swaps = []
+    for o in outcomes:
+        if not o.get("ok"):
+            continue
+        after = [e for e in log if e.get("build_id") == o["build_id"]]
+        swaps.append({"build_id": o["build_id"],
+                      "finished_after_s": round(o["finished_at"] - t0, 1),
+                      "during_load": o["finished_at"] < stopped,
+                      "views_showing_it": len(after),
+                      "sessions_showing_it": len({e["session"] for e in after}),
+                      "first_view_after_s": round(min(e["at"] for e in after) - o["finished_at"],
+                                                  1) if after else None})
     return {
         "sessions": sessions, "page_views": len(log), "seconds": round(seconds, 1),
+        "start_build": start_id,
         "builds": [{k: o.get(k) for k in ("build_id", "ok", "seconds")} for o in outcomes],
+        "new_builds_seen": swaps,
+        "sessions_that_went_back_to_an_older_build": went_back,
+        "views_without_a_build_id": sum(1 for e in log if not e.get("build_id")),
         "page_errors": len(errors), "error_examples": errors[:5],
         "builds_seen": sorted(seen),
         "saw_failed_build": bool(seen & failed),

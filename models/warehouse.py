@@ -4,7 +4,8 @@
   ``models.build``).
 - ``current.duckdb`` is a symlink; before each query the module checks where it points, and when
   a new build has been swapped in, the next query opens the new file. A query never mixes builds:
-  it runs on one connection to one file.
+  it runs on one connection to one file. ``Warehouse.pin()`` fixes the build for several queries
+  (a page run), so a page never shows figures of two builds.
 - One cursor per thread (a DuckDB connection serialises its queries; cursors run side by side).
 - Bound parameters only; results as polars DataFrames.
 """
@@ -34,15 +35,18 @@ class NoWarehouse(UserError):
     """There is no successful build yet."""
 
 
+# Connections kept open per process: the current build and the one before it, so a page run
+# that pinned the previous build (see Warehouse.pin) finishes on it after a swap.
+KEEP_OPEN = 2
+
+
 class Warehouse:
     """Read-only access to the current build; follows swaps."""
 
     def __init__(self, base: Path | None = None) -> None:
         self.base = base
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._file: str | None = None
-        self._generation = 0
+        self._cons: dict[str, duckdb.DuckDBPyConnection] = {}  # file -> connection, oldest first
         self._local = threading.local()
 
     # -- which file -------------------------------------------------------------------------
@@ -62,29 +66,52 @@ class Warehouse:
         path = self.current_file()
         return path.name.removesuffix(".duckdb") if path else None
 
+    def pin(self) -> Snapshot:
+        """The current build, fixed: queries through the snapshot read this build even after a
+        new one is swapped in. A page run pins once, so all its figures come from one build."""
+        path = self._existing(self.current_file())
+        self._connection(path)  # open it now, while the file is certainly there
+        return Snapshot(self, path)
+
     # -- connections -----------------------------------------------------------------------
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        path = self.current_file()
+    @staticmethod
+    def _existing(path: Path | None) -> Path:
         if path is None or not path.exists():
             raise NoWarehouse(
                 "There is no warehouse yet: load data and build it (salesdesk build, or the "
                 "Data page)."
             )
+        return path
+
+    def _connection(self, path: Path) -> duckdb.DuckDBPyConnection:
+        key = str(path)
         with self._lock:
-            if str(path) != self._file:
-                # A new build was swapped in: open it. The old connection is dropped, not
-                # closed, so queries running on it in other threads finish on the old build.
-                self._con = duckdb.connect(str(path), read_only=True, config=dict(READ_CONFIG))
-                self._file = str(path)
-                self._generation += 1
-            generation, con = self._generation, self._con
-        local = self._local
-        if getattr(local, "generation", None) != generation:
-            assert con is not None
-            local.cursor = con.cursor()
-            local.generation = generation
-        return local.cursor
+            con = self._cons.get(key)
+            if con is None:
+                con = duckdb.connect(key, read_only=True, config=dict(READ_CONFIG))
+                self._cons[key] = con
+                # Older connections are dropped, not closed: queries running on them in other
+                # threads finish on their build, and the file closes with its last cursor.
+                while len(self._cons) > KEEP_OPEN:
+                    self._cons.pop(next(iter(self._cons)))
+            return con
+
+    def _cursor(self, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on ``path`` (default: the current build)."""
+        path = path or self.current_file()
+        if path is None or str(path) not in self._cons:  # an open file may be deleted already
+            path = self._existing(path)
+        con = self._connection(path)
+        cursors: dict[str, tuple] = getattr(self._local, "cursors", {})
+        held = cursors.get(str(path))
+        if held is None or held[0] is not con:
+            held = (con, con.cursor())
+            # keep only cursors of connections still open, so dropped builds can close
+            cursors = {k: v for k, v in cursors.items() if self._cons.get(k) is v[0]}
+            cursors[str(path)] = held
+            self._local.cursors = cursors
+        return held[1]
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run one read query with bound parameters; the result as a polars DataFrame."""
@@ -107,10 +134,30 @@ class Warehouse:
 
     def close(self) -> None:
         with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con, self._file = None, None
-            self._generation += 1
+            for con in self._cons.values():
+                con.close()
+            self._cons = {}
+
+
+class Snapshot(Warehouse):
+    """One build of a Warehouse, fixed (see ``Warehouse.pin``); shares its connections."""
+
+    def __init__(self, parent: Warehouse, path: Path) -> None:
+        self.base = parent.base
+        self._parent = parent
+        self._path = path
+
+    def current_file(self) -> Path:
+        return self._path
+
+    def pin(self) -> Snapshot:
+        return self
+
+    def _cursor(self, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+        return self._parent._cursor(self._path)
+
+    def close(self) -> None:
+        """Nothing to close: the connections belong to the parent Warehouse."""
 
 
 _instances: dict[str, Warehouse] = {}

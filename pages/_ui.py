@@ -23,6 +23,7 @@ from models.warehouse import NoWarehouse, Warehouse, get_warehouse
 
 FILTERS_KEY = "salesdesk_filters"   # the Filters the sidebar chose (set by app.py)
 CUSTOMER_KEY = "salesdesk_customer"  # the customer the card shows
+WAREHOUSE_KEY = "salesdesk_warehouse"  # the build this run reads (a Snapshot, see pin_warehouse)
 CARD_PAGE = "pages/customer.py"
 ALL = "All"
 
@@ -42,19 +43,31 @@ def require_user(roles: frozenset[str] | None = None) -> User:
     return user
 
 
+def pin_warehouse() -> None:
+    """Fix the build this run reads (app.py calls it first in every run): every query of the
+    run, the sidebar's included, reads that build, even when a new one is swapped in meanwhile."""
+    try:
+        st.session_state[WAREHOUSE_KEY] = get_warehouse().pin()
+    except NoWarehouse:
+        st.session_state.pop(WAREHOUSE_KEY, None)
+
+
 def warehouse() -> Warehouse:
-    """The warehouse of the current build, or stop with a message when there is none yet."""
-    wh = get_warehouse()
-    if wh.build_id is None:
-        st.info("There is no warehouse yet: the data team loads data and builds it on the "
-                "Data page.")
-        st.stop()
+    """The build this run reads, or stop with a message when there is none yet."""
+    wh = st.session_state.get(WAREHOUSE_KEY)
+    if wh is None:  # a page run without app.py (a test): pin here
+        try:
+            wh = get_warehouse().pin()
+        except NoWarehouse:
+            st.info("There is no warehouse yet: the data team loads data and builds it on the "
+                    "Data page.")
+            st.stop()
     return wh
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _options(build_id: str, scope: access.Scope) -> FilterOptions:
-    return filter_options(get_warehouse(), scope)
+    return filter_options(warehouse(), scope)
 
 
 def options(user: User) -> FilterOptions:
@@ -72,7 +85,7 @@ def filter_sidebar(user: User) -> Filters | None:
     """Render the shared filters in the sidebar (app.py calls this before a manager page runs)
     and keep the choice in the session. None when there is no warehouse or no data yet."""
     try:
-        opts = options(user) if get_warehouse().build_id else None
+        opts = options(user) if st.session_state.get(WAREHOUSE_KEY) else None
     except UserError:
         opts = None
     if opts is None or opts.default_month is None:

@@ -11,7 +11,6 @@ import streamlit as st
 from models import commissions
 from models.access import Scope
 from models.errors import UserError
-from models.warehouse import get_warehouse
 from pages import _ui
 
 st.title("Commissions")
@@ -27,48 +26,48 @@ WHATIF_KEY = "commissions_whatif"
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _months(build_id: str, scope: Scope) -> list[date]:
-    return commissions.months(get_warehouse(), scope)
+    return commissions.months(wh, scope)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _statements(build_id: str, scope: Scope, month: date) -> pl.DataFrame:
-    return commissions.statements(get_warehouse(), scope, month)
+    return commissions.statements(wh, scope, month)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _statement_lines(build_id: str, scope: Scope, rep_id: str, month: date) -> pl.DataFrame:
-    return commissions.statement_lines(get_warehouse(), scope, rep_id, month)
+    return commissions.statement_lines(wh, scope, rep_id, month)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _teams(build_id: str, scope: Scope, month: date) -> pl.DataFrame:
-    return commissions.team_statements(get_warehouse(), scope, month)
+    return commissions.team_statements(wh, scope, month)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _split(build_id: str, scope: Scope, month: date, rep_id: str | None) -> pl.DataFrame:
-    return commissions.split_accounts(get_warehouse(), scope, month, rep_id)
+    return commissions.split_accounts(wh, scope, month, rep_id)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _export(build_id: str, scope: Scope, month: date) -> dict[str, pl.DataFrame]:
-    return commissions.export_sheets(get_warehouse(), scope, month)
+    return commissions.export_sheets(wh, scope, month)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _plan(build_id: str, scope: Scope, month: date) -> commissions.Plan | None:
-    return commissions.plan_in_force(get_warehouse(), scope, month)
+    return commissions.plan_in_force(wh, scope, month)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _versions(build_id: str, scope: Scope, start: date, end: date) -> list[str]:
-    return commissions.plan_versions(get_warehouse(), scope, start, end)
+    return commissions.plan_versions(wh, scope, start, end)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _whatif(build_id: str, scope: Scope, start: date, end: date, region: str | None,
             plan: commissions.Plan) -> commissions.WhatIf:
-    return commissions.run_whatif(get_warehouse(), scope, start, end, plan, region=region)
+    return commissions.run_whatif(wh, scope, start, end, plan, region=region)
 
 
 # --- labels ----------------------------------------------------------------------------------

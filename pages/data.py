@@ -11,6 +11,7 @@ from models.contracts import ENTITIES
 from models.errors import UserError
 from models.ingest import ingest_file
 from models.warehouse import NoWarehouse, get_warehouse
+from pages import _ui
 
 st.title("Data")
 user = access.session_user(st.session_state)
@@ -20,17 +21,17 @@ if user is None or user.role not in access.DATA_TEAM_ROLES:
 st.caption("Loads into the lake, warehouse builds and the rows staging rejected. "
            "Upload raw files here to load them and rebuild the warehouse.")
 
-wh = get_warehouse()
+wh = get_warehouse()  # live: a build run from this page shows at once
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _rejected_by_rule(build_id: str):
-    return datadesk.rejected_by_rule(wh)
+    return datadesk.rejected_by_rule(snap)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
-    return datadesk.rejected_rows(wh, entity, rule)
+    return datadesk.rejected_rows(snap, entity, rule)
 
 
 # --- upload and rebuild ----------------------------------------------------------------------
@@ -83,6 +84,7 @@ if user.role == "admin":
                             status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s",
                                           state="complete", expanded=False)
                             st.cache_data.clear()
+                            _ui.pin_warehouse()  # the rest of this run shows the new build
                         else:
                             status.update(label="Build failed: the previous warehouse stays current",
                                           state="error")
@@ -149,7 +151,8 @@ else:
 
 st.subheader("Rejected rows")
 try:
-    build_id = wh.build_id or ""
+    snap = wh.pin()  # one build for the whole section
+    build_id = snap.build_id
     by_rule = _rejected_by_rule(build_id)
 except NoWarehouse as e:
     st.info(str(e))

@@ -10,7 +10,6 @@ import streamlit as st
 
 from models import access, planner, routing
 from models.errors import UserError
-from models.warehouse import get_warehouse
 from pages import _ui
 
 PLAN_KEY = "routes_plan"  # {"key": (...), "plan": RoutePlan, "files": {...}}
@@ -24,13 +23,12 @@ build_id = wh.build_id
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _reps(build_id: str, scope: access.Scope) -> tuple[pl.DataFrame, date | None]:
-    warehouse = get_warehouse()
-    return planner.reps(warehouse, scope), planner.as_of_date(warehouse, scope)
+    return planner.reps(wh, scope), planner.as_of_date(wh, scope)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def _due(build_id: str, scope: access.Scope, rep_id: str, week: bool) -> pl.DataFrame:
-    return planner.due_list(get_warehouse(), scope, rep_id, week=week)
+    return planner.due_list(wh, scope, rep_id, week=week)
 
 
 with _ui.spinner("Loading the reps ..."):

@@ -45,6 +45,39 @@ def test_follows_the_current_link_and_is_read_only(tmp_path):
     assert wh.scalar("select value from answer") == 2
 
 
+def test_a_pinned_build_is_read_after_a_swap(tmp_path):
+    """A page run pins the build once: all its queries read that build, even when a new one is
+    swapped in half way and the old file is deleted by the retention of builds."""
+    first = make_build(tmp_path, "b1", 1)
+    build._swap_current(first.parent, first)
+    wh = Warehouse(tmp_path)
+    run = wh.pin()
+    assert run.build_id == "b1" and run.scalar("select value from answer") == 1
+
+    second = make_build(tmp_path, "b2", 2)
+    build._swap_current(second.parent, second)
+    first.unlink()
+    assert wh.build_id == "b2" and wh.scalar("select value from answer") == 2
+    assert run.build_id == "b1"
+    assert run.query("select value from answer").item() == 1  # still the pinned build
+    assert wh.pin().scalar("select value from answer") == 2  # the next run reads the new one
+
+    # threads of one run share the pin
+    seen: list[int] = []
+    threads = [threading.Thread(target=lambda: seen.append(run.scalar("select value from answer")))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [1, 1, 1]
+
+
+def test_pinning_without_a_build_is_a_clear_error(tmp_path):
+    with pytest.raises(NoWarehouse, match="no warehouse yet"):
+        Warehouse(tmp_path).pin()
+
+
 def test_a_cursor_per_thread(tmp_path):
     path = make_build(tmp_path, "b1", 7)
     build._swap_current(path.parent, path)
