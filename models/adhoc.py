@@ -210,8 +210,14 @@ def extract_file(scope: Scope | None = None, base: Path | None = None) -> Path:
     unrestricted scope gets every mart; a manager or a rep only the marts of
     ``access.MART_SCOPES``, holding only their rows.
     """
-    scope = scope or access.ALL_DATA
     build_id, build_file = _current_build(base)
+    return prepare_extract(build_id, build_file, scope or access.ALL_DATA, base)
+
+
+def prepare_extract(build_id: str, build_file: Path, scope: Scope, base: Path | None = None
+                    ) -> Path:
+    """Write (once) the marts-only extract of the build ``build_id`` for ``scope``. The build
+    calls it for the unrestricted scope before the swap, so the SQL page opens at once."""
     folder = _artifacts_dir(build_id, base) / "adhoc"
     target = folder / f"{scope.key}.duckdb"
     if target.exists():
@@ -234,6 +240,7 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
     tmp.unlink(missing_ok=True)
     nodes = _manifest_marts(build_id, base)
     con = duckdb.connect(str(tmp))
+    con.execute("set enable_progress_bar = false")  # the build's output is the dbt log
     try:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
         tables = _build_tables(con, "build")

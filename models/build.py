@@ -180,6 +180,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         if docs_code != 0:
             result.warnings.append("dbt docs generate failed: " + " ".join(docs_output[-3:]))
         result.row_counts = _row_counts(db_path)
+        on_line("Writing the marts-only copy the SQL page reads ...")
+        _prepare_sql_extract(build_id, db_path, base, result)
         _swap_current(wh, db_path)
         result.status = "success"
     else:
@@ -336,6 +338,18 @@ def _row_counts(db_path: Path) -> dict[str, int]:
         return counts
     finally:
         con.close()
+
+
+def _prepare_sql_extract(build_id: str, db_path: Path, base: Path | None,
+                         result: BuildResult) -> None:
+    """The SQL page's marts-only extract (models/adhoc.py) for the unrestricted scope, written
+    now rather than on the first query. A failure only warns: the page writes it on first use."""
+    from models import access, adhoc
+
+    try:
+        adhoc.prepare_extract(build_id, db_path, access.ALL_DATA, base)
+    except Exception as e:  # noqa: BLE001 - the build itself succeeded
+        result.warnings.append(f"The SQL page's copy of the marts was not written: {e}")
 
 
 def _swap_current(wh: Path, db_path: Path) -> None:
