@@ -5,6 +5,7 @@ customer's card."""
 
 from datetime import date
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -22,6 +23,13 @@ filters = _ui.current_filters(user)
 TIER_COLOURS = {"S": "#1f5fa8", "A": "#4a90d9", "B": "#9cc3ea", "C": "#b8c2cc"}
 TIER_LABELS = {"S": "S (key account)", "A": "A", "B": "B", "C": "C",
                scoring.NOT_A_CUSTOMER: "no tier"}
+
+
+def _customdata(frame: pl.DataFrame, *columns: str) -> np.ndarray:
+    """Hover data as one numpy array: plotly checks a list of tuples element by element, which
+    took seconds for the customers of a whole company."""
+    return frame.select(pl.col(c).cast(pl.Float64) if frame[c].dtype.is_numeric() else pl.col(c)
+                        for c in columns).to_numpy()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -78,14 +86,14 @@ for tier in TIERS:
     if part.height == 0:
         continue
     fig.add_trace(go.Scatter(
-        x=part["selection_rank"].to_list(), y=(part["cum_share"] * 100).to_list(),
+        x=part["selection_rank"].to_numpy(), y=(part["cum_share"] * 100).to_numpy(),
         mode="markers", name=TIER_LABELS[tier], marker={"color": TIER_COLOURS[tier], "size": 7},
-        customdata=list(zip(part["customer_name"].to_list(),
-                            part["avg_monthly_revenue"].to_list())),
+        customdata=_customdata(part, "customer_name", "avg_monthly_revenue"),
         hovertemplate=("<b>%{customdata[0]}</b><br>rank %{x}<br>average ¥%{customdata[1]:,.0f}"
                        " a month<br>cumulative %{y:.1f} %<extra>" + tier + "</extra>")))
-fig.add_trace(go.Scatter(x=[0, *curve["selection_rank"].to_list()],
-                         y=[0, *(curve["cum_share"] * 100).to_list()], mode="lines",
+fig.add_trace(go.Scatter(x=np.concatenate([[0], curve["selection_rank"].to_numpy()]),
+                         y=np.concatenate([[0], (curve["cum_share"] * 100).to_numpy()]),
+                         mode="lines",
                          line={"color": "#555", "width": 1.5}, hoverinfo="skip",
                          showlegend=False))
 for boundary in pareto.boundaries:
@@ -188,13 +196,12 @@ else:
         if part.height == 0:
             continue
         matrix_fig.add_trace(go.Scatter(
-            x=part["service_need_hours"].to_list(), y=part["evaluation_score"].to_list(),
+            x=part["service_need_hours"].to_numpy(), y=part["evaluation_score"].to_numpy(),
             mode="markers", name=TIER_LABELS[tier],
             marker={"color": TIER_COLOURS[tier], "size": 9, "line": {"width": 0.5,
                                                                    "color": "#333"}},
-            customdata=list(zip(part["customer_name"].to_list(), part["customer_id"].to_list(),
-                                part["avg_monthly_revenue"].to_list(),
-                                part["quadrant"].to_list())),
+            customdata=_customdata(part, "customer_name", "customer_id", "avg_monthly_revenue",
+                                   "quadrant"),
             hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[1]})<br>score %{y:.1f}, "
                            "%{x:.1f} visit hours<br>average ¥%{customdata[2]:,.0f} a month<br>"
                            "%{customdata[3]}<extra>" + tier + "</extra>")))
