@@ -193,6 +193,17 @@ def bench_soak(table: Table, home: Path) -> None:
               "False", not load["saw_failed_build"])
     table.add("resilience", "failed build became current", load["failed_build_became_current"],
               "", "False", not load["failed_build_became_current"])
+    shown = [b for b in load["new_builds_seen"] if b["during_load"]]
+    table.add("resilience", "new good builds shown to sessions",
+              f"{sum(b['views_showing_it'] > 0 for b in shown)} of {len(shown)}", "",
+              "all", bool(shown) and all(b["views_showing_it"] > 0 for b in shown))
+    for b in shown:
+        table.add("resilience", f"  {b['build_id']}: sessions showing it",
+                  f"{b['sessions_showing_it']} of {load['sessions']}, first after "
+                  f"{b['first_view_after_s']} s")
+    went_back = load["sessions_that_went_back_to_an_older_build"]
+    table.add("resilience", "sessions that went back to an older build", went_back, "", "0",
+              went_back == 0)
     table.add("resilience", "page time p50 during rebuilds", load["page_p50_s"], "s")
     table.add("resilience", "page time p95 during rebuilds", load["page_p95_s"], "s")
     killed = figures["killed_build"]
