@@ -7,7 +7,6 @@ import os
 import streamlit as st
 
 from models import access
-from models.build import history
 from models.errors import UserError
 from pages import _ui
 
@@ -82,14 +81,8 @@ def sidebar(user: access.User) -> None:
         st.caption(f"Signed in as {user.label}  \nSees {user.scope.describe()}")
         if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
             st.logout()
-        pinned = st.session_state.get(_ui.WAREHOUSE_KEY)
-        build_id = pinned.build_id if pinned else None
-        if build_id:
-            finished = next((b.get("finished_at", "") for b in reversed(history())
-                             if b.get("build_id") == build_id), "")
-            st.caption(f"Warehouse build `{build_id}`  \nfinished {finished[:16].replace('T', ' ')} UTC")
-        else:
-            st.caption("No warehouse build yet: load data on the Data page.")
+        st.session_state[_ui.BUILD_SLOT_KEY] = st.empty()
+    _ui.show_build()
 
 
 def resolve_user() -> access.User:
@@ -130,5 +123,5 @@ page = st.navigation(pages_for(user))
 url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES}
 if url_of.get(page.title) in FILTERED_PAGES:
     _ui.filter_sidebar(user)
+sidebar(user)  # before the page, whose st.stop() (an empty selection) would skip it
 page.run()
-sidebar(user)  # after the page, so a build the Data page just swapped in shows at once

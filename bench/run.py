@@ -207,6 +207,10 @@ def bench_soak(table: Table, home: Path) -> None:
     table.add("resilience", "page time p50 during rebuilds", load["page_p50_s"], "s")
     table.add("resilience", "page time p95 during rebuilds", load["page_p95_s"], "s")
     killed = figures["killed_build"]
+    table.add("resilience", "killed build: killed at (new file / current file)",
+              f"{killed['half_written_mb']} / {killed['current_file_mb']} MB after "
+              f"{killed['killed_after_s']} s", "", "half way",
+              not killed["finished_before_the_kill"] and killed["half_written_mb"] > 0)
     table.add("resilience", "killed build: dashboard kept reading",
               killed["dashboard_reads_old_build"] and killed["current_kept"], "", "True",
               killed["dashboard_reads_old_build"] and killed["current_kept"])

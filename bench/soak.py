@@ -51,7 +51,7 @@ BUILD = textwrap.dedent("""
 
 ERROR_TEXT = re.compile(r"Traceback|IOException|Could not set lock|database is locked|"
                         r"Conflicting lock", re.I)
-BUILD_ID = re.compile(r"Warehouse build\s+(\S+)")
+BUILD_ID = re.compile(r"Warehouse build\s+(\S+)")  # the sidebar: the build the run read
 
 
 def run_build(home: Path, project: Path | None = None) -> dict:
@@ -75,10 +75,14 @@ def broken_project(tmp: Path) -> Path:
 
 async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log: list,
                   number: int) -> None:
+    from tests.browser_util import RUN_FINISHED
+
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     await page.goto(url, timeout=60_000)
-    await page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
+    # app.py's navigation (a freshly opened session may first list the pages/ folder)
+    await page.locator('[data-testid="stSidebarNav"] a', has_text="Customer card").first.wait_for(
+        timeout=60_000)
     i = number  # sessions start on different pages
     while not stop.is_set():
         title = titles[i % len(titles)]
@@ -86,12 +90,11 @@ async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log
         t0 = time.perf_counter()
         entry = {"session": number, "page": title, "at": time.time()}
         try:
-            await page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click(
+            await page.locator('[data-testid="stSidebarNav"] a',
+                               has_text=re.compile(re.escape(title) + r"\s*$")).first.click(
                 timeout=30_000)
-            await page.wait_for_timeout(300)
-            await page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                timeout=60_000)
+            await page.wait_for_timeout(500)  # the click's rerun request reaches the server
+            await page.wait_for_function(RUN_FINISHED, timeout=60_000)
             entry["seconds"] = time.perf_counter() - t0
             body = await page.inner_text("body")
             exceptions = await page.locator('[data-testid="stException"]').count()
@@ -212,24 +215,29 @@ def killed_build(home: Path) -> dict:
     before = build.current_build_id(home)
     wh = settings.warehouse_dir(home)
     known = {p.name for p in wh.iterdir()}
+    # half way: the new file has grown to half the size of the current build's file
+    target_size = (wh / "current.duckdb").resolve().stat().st_size / 2
     child = subprocess.Popen([sys.executable, "-c", BUILD, str(home), ""], cwd=ROOT,
                              start_new_session=True, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
+    t0 = time.time()
     half = None
-    while half is None and time.time() < deadline and child.poll() is None:
-        fresh = [p for p in wh.glob("*.duckdb") if p.name not in known and not p.is_symlink()
-                 and p.stat().st_size > 0]
+    while child.poll() is None and time.time() < t0 + 600:
+        fresh = [p for p in wh.glob("*.duckdb") if p.name not in known and not p.is_symlink()]
         half = fresh[0] if fresh else None
-        time.sleep(0.2)
-    time.sleep(3)
+        if half is not None and half.exists() and half.stat().st_size >= target_size:
+            break
+        time.sleep(0.1)
+    finished_first = child.poll() is not None
     size_mb = half.stat().st_size / 1e6 if half and half.exists() else 0.0
+    killed_after = time.time() - t0
     os.killpg(child.pid, signal.SIGKILL)
     child.wait(timeout=60)
     still_reads = Warehouse(home).scalar("select count(*) from dim_customers") > 0
     current_kept = build.current_build_id(home) == before
     after = run_build(home)
-    return {"half_written_mb": round(size_mb, 1), "dashboard_reads_old_build": still_reads,
+    return {"killed_after_s": round(killed_after, 1), "finished_before_the_kill": finished_first,
+            "current_file_mb": round(target_size * 2 / 1e6, 1), "half_written_mb": round(size_mb, 1), "dashboard_reads_old_build": still_reads,
             "current_kept": current_kept, "next_build_ok": after.get("ok"),
             "half_written_removed": bool(half) and not half.exists()}
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from models import access
 from models.access import User
+from models.build import history
 from models.errors import UserError
 from models.filters import TIERS, FilterOptions, Filters, filter_options
 from models.warehouse import NoWarehouse, Warehouse, get_warehouse
@@ -24,6 +25,7 @@ from models.warehouse import NoWarehouse, Warehouse, get_warehouse
 FILTERS_KEY = "salesdesk_filters"   # the Filters the sidebar chose (set by app.py)
 CUSTOMER_KEY = "salesdesk_customer"  # the customer the card shows
 WAREHOUSE_KEY = "salesdesk_warehouse"  # the build this run reads (a Snapshot, see pin_warehouse)
+BUILD_SLOT_KEY = "salesdesk_build_slot"  # the sidebar's place for the build id (app.py)
 CARD_PAGE = "pages/customer.py"
 ALL = "All"
 
@@ -50,6 +52,22 @@ def pin_warehouse() -> None:
         st.session_state[WAREHOUSE_KEY] = get_warehouse().pin()
     except NoWarehouse:
         st.session_state.pop(WAREHOUSE_KEY, None)
+
+
+def show_build() -> None:
+    """Say in the sidebar which build this run reads (app.py draws the place; the Data page
+    calls this again after it swapped a new build in)."""
+    slot = st.session_state.get(BUILD_SLOT_KEY)
+    if slot is None:
+        return
+    pinned = st.session_state.get(WAREHOUSE_KEY)
+    if pinned is None:
+        slot.caption("No warehouse build yet: load data on the Data page.")
+        return
+    finished = next((b.get("finished_at", "") for b in reversed(history())
+                     if b.get("build_id") == pinned.build_id), "")
+    slot.caption(f"Warehouse build `{pinned.build_id}`  \n"
+                 f"finished {finished[:16].replace('T', ' ')} UTC")
 
 
 def warehouse() -> Warehouse:

@@ -85,6 +85,7 @@ if user.role == "admin":
                                           state="complete", expanded=False)
                             st.cache_data.clear()
                             _ui.pin_warehouse()  # the rest of this run shows the new build
+                            _ui.show_build()
                         else:
                             status.update(label="Build failed: the previous warehouse stays current",
                                           state="error")

@@ -80,12 +80,21 @@ def chromium() -> Iterator:
             browser.close()
 
 
-def wait_until_done(page) -> None:
+# The run is over: Streamlit's app root says its script is not running, and no element of the
+# previous run is still shown as stale (the status widget alone appears only after a delay).
+RUN_FINISHED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
+def wait_until_done(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app has drawn and no script run is in progress."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    page.wait_for_timeout(500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(500)  # the click's rerun request reaches the server
+    page.wait_for_function(RUN_FINISHED, timeout=timeout_ms)
 
 
 def open_page(page, url: str, title: str) -> None:

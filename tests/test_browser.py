@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import SHOTS, serve_app, wait_until_done
+from tests.browser_util import SHOTS, open_page, serve_app, wait_until_done
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,8 @@ def test_data_page_in_chromium(app_url, browser):
     page.get_by_role("heading", name="Data").first.wait_for(timeout=30_000)
     for heading in ("Loads", "Builds", "Rejected rows"):
         page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
+    page.get_by_text("Files loaded").first.wait_for(timeout=30_000)
+    wait_until_done(page)
     text = page.inner_text("body")
     assert "Files loaded" in text and "Current build" in text
     assert "Traceback" not in text
@@ -62,6 +64,10 @@ def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home,
     from models.build import current_build_id
 
     before = current_build_id(app_home)
+    # a manager's session open on the Overview while the data team rebuilds
+    manager = browser.new_page(viewport={"width": 1400, "height": 1000})
+    open_page(manager, app_url, "Overview")
+    assert f"Warehouse build {before}" in manager.inner_text('[data-testid="stSidebar"]')
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
     wait_until_done(page)
@@ -83,5 +89,14 @@ def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home,
     page.get_by_text("Built ").first.wait_for(timeout=180_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "data_upload.png"), full_page=True)
-    assert current_build_id(app_home) != before
+    after = current_build_id(app_home)
+    assert after != before
+    # the sidebar of the run that built says so at once, and the open session's next page
+    # reads the new build
+    page.get_by_text(f"Warehouse build {after}").first.wait_for(timeout=30_000)
+    manager.locator('[data-testid="stSidebarNav"] a', has_text="Scoring").first.click()
+    wait_until_done(manager)
+    assert f"Warehouse build {after}" in manager.inner_text('[data-testid="stSidebar"]')
+    assert not manager.locator('[data-testid="stException"]').count()
+    manager.close()
     page.close()
