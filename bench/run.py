@@ -179,7 +179,7 @@ def bench_whatif(table: Table, home: Path) -> None:
 def bench_soak(table: Table, home: Path) -> None:
     from bench import soak
 
-    figures = soak.run(home, sessions=10, max_minutes=15)
+    figures = soak.run(home, sessions=10, max_minutes=25)
     load = figures["rebuilds_under_load"]
     table.add("resilience", "concurrent browser sessions", load["sessions"])
     table.add("resilience", "page views during 3 rebuilds", load["page_views"])

@@ -1,6 +1,6 @@
 """Resilience under load: the dashboard while the data team rebuilds, a killed build, a full disk.
 
-    .venv/bin/python -m bench.soak --home DIR [--sessions 10] [--max-minutes 15]
+    .venv/bin/python -m bench.soak --home DIR [--sessions 10] [--max-minutes 25]
 
 ``--home`` is a built data folder; the script works on a copy of it (loopback only):
 
@@ -303,7 +303,7 @@ def full_disk(home: Path) -> dict:
             shutil.copytree(saved, wh, symlinks=True)
 
 
-def run(home: Path, sessions: int = 10, max_minutes: float = 15) -> dict:
+def run(home: Path, sessions: int = 10, max_minutes: float = 25) -> dict:
     """All three cases on copies of ``home``; returns the figures."""
     figures = {}
     with tempfile.TemporaryDirectory(prefix="salesdesk-soak-") as tmp:
@@ -319,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--max-minutes", type=float, default=15)
+    parser.add_argument("--max-minutes", type=float, default=25)
     args = parser.parse_args()
     print(json.dumps(run(args.home, args.sessions, args.max_minutes), indent=2, default=str))
 
