@@ -51,6 +51,7 @@ BUILD = textwrap.dedent("""
 
 ERROR_TEXT = re.compile(r"Traceback|IOException|Could not set lock|database is locked|"
                         r"Conflicting lock", re.I)
+THINK_S = 1.0  # between a page's end and the next click
 BUILD_ID = re.compile(r"Warehouse build\s+(\S+)")  # the sidebar: the build the run read
 
 
@@ -75,7 +76,7 @@ def broken_project(tmp: Path) -> Path:
 
 async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log: list,
                   number: int) -> None:
-    from tests.browser_util import RUN_FINISHED
+    from tests.browser_util import PAGE_FINISHED
 
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
@@ -93,8 +94,7 @@ async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log
             await page.locator('[data-testid="stSidebarNav"] a',
                                has_text=re.compile(re.escape(title) + r"\s*$")).first.click(
                 timeout=30_000)
-            await page.wait_for_timeout(500)  # the click's rerun request reaches the server
-            await page.wait_for_function(RUN_FINISHED, timeout=60_000)
+            await page.wait_for_function(PAGE_FINISHED, arg=title, timeout=60_000)
             entry["seconds"] = time.perf_counter() - t0
             body = await page.inner_text("body")
             exceptions = await page.locator('[data-testid="stException"]').count()
@@ -107,6 +107,7 @@ async def session(browser, url: str, titles: list[str], stop: asyncio.Event, log
             entry["seconds"] = time.perf_counter() - t0
             entry["error"] = f"{type(e).__name__}: {str(e)[:200]}"
         log.append(entry)
+        await asyncio.sleep(THINK_S)  # a person reads the page before the next click
     await context.close()
 
 
@@ -128,7 +129,7 @@ async def load_during_builds(url: str, titles: list[str], sessions: int, builds,
             await asyncio.wait_for(asyncio.shield(build_task), timeout=max_s)
         except asyncio.TimeoutError:
             pass
-        await asyncio.sleep(5)  # a last round on the final build
+        await asyncio.sleep(30)  # a last round of every session on the final build
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await browser.close()

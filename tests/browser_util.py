@@ -90,6 +90,20 @@ RUN_FINISHED = """() => {
 }"""
 
 
+# The page titled ``title`` has finished its run: its heading is drawn (so the run that the
+# click asked for has started: a busy server may take a while to start it, and until then the
+# previous page still looks finished) and the run is over.
+PAGE_FINISHED = """(title) => {
+    const heading = document.querySelector('[data-testid="stMain"] h1');
+    return heading !== null && heading.innerText.trim() === title && (""" + RUN_FINISHED + """)();
+}"""
+
+
+def wait_for_page(page, title: str, timeout_ms: int = 60_000) -> None:
+    """Wait until the page titled ``title`` has finished its run."""
+    page.wait_for_function(PAGE_FINISHED, arg=title, timeout=timeout_ms)
+
+
 def wait_until_done(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app has drawn and no script run is in progress."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
@@ -107,7 +121,7 @@ def open_page(page, url: str, title: str) -> None:
         timeout=60_000)
     page.locator('[data-testid="stSidebarNav"] a',
                  has_text=re.compile(re.escape(title) + r"\s*$")).first.click()
-    wait_until_done(page)
+    wait_for_page(page, title)
 
 
 def screenshot(page, name: str) -> Path:
