@@ -124,7 +124,7 @@ def bench_routing(table: Table, home: Path) -> None:
     os.environ["SALESDESK_HOME"] = str(home)
     for row in routing.run(time_limit_s=1.0):
         target = row.get("target", "")
-        table.add("routing", str(row.get("name", row.get("instance", "?")))[:44],
+        table.add("routing", str(row.get("name", row.get("instance", "?"))),
                   row.get("value", row.get("gap_pct")), row.get("unit", ""), target,
                   row.get("met"))
 
