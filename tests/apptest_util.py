@@ -22,7 +22,8 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 def sql(home: Path, query: str, params: list | None = None) -> list[tuple]:
     """Rows of ``query`` on the current warehouse file of ``home`` (read-only)."""
-    con = duckdb.connect(str(home / "warehouse" / "current.duckdb"), read_only=True,
+    # the resolved file and the app's config: DuckDB shares one instance per file in a process
+    con = duckdb.connect(str((home / "warehouse" / "current.duckdb").resolve()), read_only=True,
                          config=dict(READ_CONFIG))
     try:
         return con.execute(query, params or []).fetchall()

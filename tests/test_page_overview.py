@@ -14,15 +14,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, add_months, last_complete_month
-from models.warehouse import READ_CONFIG
+from models.filters import Filters, add_months
 from pages import _ui
+from tests.apptest_util import default_month, sql
 from tests.test_page_sql import app
-
 
 
 @pytest.fixture()
@@ -32,25 +30,9 @@ def manager_list(tmp_path) -> Path:
     return path
 
 
-def warehouse_sql(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    """Rows straight from the current warehouse file (not through models/)."""
-    # the resolved file and the app's config: DuckDB shares one instance per file in a process
-    con = duckdb.connect(str((home / "warehouse" / "current.duckdb").resolve()), read_only=True,
-                         config=dict(READ_CONFIG))
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def default_month(home: Path) -> date:
-    (as_of,), = warehouse_sql(home, "select max(as_of_date) from dim_customers")
-    return last_complete_month(as_of)
-
-
 def revenue(home: Path, first: date, last: date, where: str = "true",
             params: list | None = None) -> float:
-    (value,), = warehouse_sql(home, f"""
+    (value,), = sql(home, f"""
         select coalesce(sum(c.revenue), 0) from fct_customer_contribution c
         join dim_customers d using (customer_id)
         where c.grain = 'month' and c.period_start between ? and ? and {where}""",
@@ -60,7 +42,7 @@ def revenue(home: Path, first: date, last: date, where: str = "true",
 
 def stage_counts(home: Path, month: date, where: str = "true",
                  params: list | None = None) -> dict[str, int]:
-    rows = warehouse_sql(home, f"""
+    rows = sql(home, f"""
         select l.lifecycle_stage, count(*) from fct_customer_lifecycle l
         join dim_customers d using (customer_id)
         where l.month_start = ? and {where} group by 1""", [month, *(params or [])])
@@ -116,7 +98,7 @@ def test_overview_shows_the_warehouse_figures(monkeypatch, built_home):
     assert shown["New"][0] == f"{now.get('new', 0):,}"
 
     # the tier mix chart counts the month's tiers
-    tiers = dict(warehouse_sql(built_home, "select tier, count(*) from fct_customer_tiers "
+    tiers = dict(sql(built_home, "select tier, count(*) from fct_customer_tiers "
                                            "where month_start = ? group by 1", [month]))
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     bars = spec["data"][0]
@@ -124,14 +106,14 @@ def test_overview_shows_the_warehouse_figures(monkeypatch, built_home):
     assert bars["y"] == [tiers.get(t, 0) for t in "SABC"]
 
     # visit compliance of the month's weeks
-    (done, required), = warehouse_sql(built_home, "select sum(done_visits), "
+    (done, required), = sql(built_home, "select sum(done_visits), "
                                                   "sum(required_visits) from "
                                                   "fct_visit_compliance where month_start = ?",
                                       [month])
     assert shown["Visits made / required"][0] == _ui.pct(float(done) / float(required), 0)
 
     # every open alert is listed, most severe first, and can be downloaded
-    (alert_count,), = warehouse_sql(built_home, "select count(*) from fct_customer_alerts")
+    (alert_count,), = sql(built_home, "select count(*) from fct_customer_alerts")
     table = at.dataframe[0].value
     assert len(table) == alert_count > 0
     severities = list(table["severity"])
@@ -160,10 +142,10 @@ def test_a_filter_changes_the_figures(monkeypatch, built_home):
 
 def test_filters_without_customers_show_the_empty_message(monkeypatch, built_home):
     # a rep and a region where the rep maintains no customer
-    books = warehouse_sql(built_home, "select maintainer_rep_id, list(distinct region) "
+    books = sql(built_home, "select maintainer_rep_id, list(distinct region) "
                                       "from dim_customers where maintainer_rep_id is not null "
                                       "group by 1 order by 1")
-    regions = {r for (r,) in warehouse_sql(built_home, "select distinct region from "
+    regions = {r for (r,) in sql(built_home, "select distinct region from "
                                                        "dim_customers")}
     rep_id, own = books[0]
     region = sorted(regions - set(own))[0]
@@ -185,7 +167,7 @@ def test_a_north_manager_sees_north_figures_only(monkeypatch, built_home, manage
     active = sum(now.get(s, 0) for s in ("new", "growing", "mature", "declining"))
     assert shown["Active"][0] == f"{active:,}"
     table = at.dataframe[0].value
-    (north_alerts,), = warehouse_sql(built_home, """
+    (north_alerts,), = sql(built_home, """
         select count(*) from fct_customer_alerts a join dim_customers d using (customer_id)
         where d.region = 'North'""")
     assert len(table) == north_alerts
