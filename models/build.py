@@ -19,7 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -120,15 +121,22 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
         raise UserError(f"Unknown build target {target!r}: dev (DuckDB) or {SPARK_TARGET}.")
     wh = settings.warehouse_dir(base)
     wh.mkdir(parents=True, exist_ok=True)
-    lock_file = open(wh / ".build.lock", "w")
+    with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
+        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
+                             unit_tests)
+
+
+@contextmanager
+def _build_lock(folder: Path, busy: str) -> Iterator[None]:
+    """Hold ``folder/.build.lock`` for one build; UserError(``busy``) if another build has it."""
+    lock_file = open(folder / ".build.lock", "w")
     try:
         fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock_file.close()
-        raise UserError("Another build is running; wait for it to finish and try again.")
+        raise UserError(busy)
     try:
-        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
-                             unit_tests)
+        yield
     finally:
         fcntl.flock(lock_file, fcntl.LOCK_UN)
         lock_file.close()
@@ -247,13 +255,8 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
         raise UserError("The spark target needs the extra: pip install -e '.[spark]'.")
     folder = spark_dir(base)
     (folder / "builds").mkdir(parents=True, exist_ok=True)
-    lock_file = open(folder / ".build.lock", "w")
-    try:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock_file.close()
-        raise UserError("Another Spark build is running; wait for it to finish and try again.")
-    try:
+    with _build_lock(folder, "Another Spark build is running; wait for it to finish and try "
+                             "again."):
         started = dt.datetime.now(dt.timezone.utc)
         build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
         artifacts = folder / "builds" / f"{build_id}.dbt"
@@ -286,9 +289,6 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
             shutil.rmtree(old, ignore_errors=True)
         on_line(str(result).replace("; warehouse ", "; Spark warehouse "))
         return result
-    finally:
-        fcntl.flock(lock_file, fcntl.LOCK_UN)
-        lock_file.close()
 
 
 def docs_file(base: Path | None = None) -> Path | None:
