@@ -3,7 +3,7 @@ shows is computed again here straight from the warehouse file with duckdb; a cus
 the user's scope, or unknown, shows nothing of it.
 
 (AppTest runs a switched-to page without app.py's sidebar: the tests put the sidebar's filters
-into the session, see tests/test_page_overview.py.)
+into the session, see tests/apptest_util.py.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from models.filters import Filters, add_months
 from pages import _ui
-from tests.test_page_overview import default_month, warehouse_sql
+from tests.apptest_util import default_month
+from tests.apptest_util import sql as warehouse_sql
 from tests.test_page_sql import app
 
 
