@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import time
@@ -19,6 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+
+# Clearing the caches between runs happens outside any script run, which Streamlit warns about
+# on every call; the bench log keeps only real problems.
+QUIET_LOGGERS = ("streamlit.runtime.scriptrunner_utils.script_run_context",
+                 "streamlit.runtime.caching.cache_data_api")
 
 
 def page_files() -> list[tuple[str, str]]:
@@ -42,6 +48,8 @@ def render_times(home: Path, runs: int = 5) -> list[dict]:
 
     os.environ["SALESDESK_HOME"] = str(home)
     os.environ.pop("SALESDESK_AUTH_MODE", None)
+    for name in QUIET_LOGGERS:  # a filter, since Streamlit resets its loggers' levels
+        logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
     figures = []
     for file, title in page_files():
         times = []
