@@ -16,6 +16,27 @@
 {% endmacro %}
 
 
+{% macro sales_lake_raw_view(entity, scan, present) %}
+    {#- The view raw.<entity> over ``scan`` (a relation: the lake files of the entity), selecting
+        exactly the contract columns with their types; a column not in ``present`` (the scan's
+        column names) is null. ``scan`` none: an empty view with the same columns. Both
+        adapters' register_lake_sources build their views with it. -#}
+    {%- set selected = [] -%}
+    {%- for column in sales_lake_columns(entity) -%}
+        {%- set value = column.name if column.name in present else 'null' -%}
+        {%- do selected.append('cast(' ~ value ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name) -%}
+    {%- endfor -%}
+    create or replace view raw.{{ entity }} as
+    select
+        {{ selected | join(',\n        ') }}
+    {% if scan is not none -%}
+    from {{ scan }}
+    {%- else -%}
+    where 1 = 0
+    {%- endif %}
+{% endmacro %}
+
+
 {% macro duckdb__register_lake_sources() %}
     {#- A view per entity over the files present now (an explicit list, so the build reads a
         fixed snapshot of the lake), selecting exactly the contract columns with their types;
@@ -39,24 +60,7 @@
             {%- set scan = "read_parquet([" ~ file_list | join(', ') ~ "], union_by_name = true)" -%}
             {%- set present = run_query("describe select * from " ~ scan).columns[0].values() -%}
         {%- endif -%}
-        {%- set selected = [] -%}
-        {%- for column in sales_lake_columns(entity) -%}
-            {%- set value = column.name if column.name in present else 'null' -%}
-            {%- do selected.append(
-                'cast(' ~ value ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name
-            ) -%}
-        {%- endfor -%}
-        {%- set view_sql -%}
-            create or replace view raw.{{ entity }} as
-            select
-                {{ selected | join(',\n                ') }}
-            {% if file_list -%}
-            from {{ scan }}
-            {%- else -%}
-            where 1 = 0
-            {%- endif %}
-        {%- endset -%}
-        {%- do run_query(view_sql) -%}
+        {%- do run_query(sales_lake_raw_view(entity, scan if file_list else none, present)) -%}
         {%- do counts.append(entity ~ " " ~ file_list | length) -%}
     {%- endfor -%}
     {%- do adapter.commit() -%}
@@ -95,24 +99,7 @@
             {%- set scan = 'parquet.`' ~ lake ~ '/' ~ entity ~ '/' ~ names ~ '`' -%}
             {%- set present = run_query('select * from ' ~ scan ~ ' limit 0').column_names -%}
         {%- endif -%}
-        {%- set selected = [] -%}
-        {%- for column in sales_lake_columns(entity) -%}
-            {%- set value = column.name if column.name in present else 'null' -%}
-            {%- do selected.append(
-                'cast(' ~ value ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name
-            ) -%}
-        {%- endfor -%}
-        {%- set view_sql -%}
-            create or replace view raw.{{ entity }} as
-            select
-                {{ selected | join(',\n                ') }}
-            {% if files -%}
-            from {{ scan }}
-            {%- else -%}
-            where 1 = 0
-            {%- endif %}
-        {%- endset -%}
-        {%- do run_query(view_sql) -%}
+        {%- do run_query(sales_lake_raw_view(entity, scan if files else none, present)) -%}
         {%- do counts.append(entity ~ " " ~ files | length) -%}
     {%- endfor -%}
     {{ log("Lake " ~ lake ~ " files: " ~ counts | join(", "), info=true) }}
