@@ -238,7 +238,8 @@ def killed_build(home: Path) -> dict:
     current_kept = build.current_build_id(home) == before
     after = run_build(home)
     return {"killed_after_s": round(killed_after, 1), "finished_before_the_kill": finished_first,
-            "current_file_mb": round(target_size * 2 / 1e6, 1), "half_written_mb": round(size_mb, 1), "dashboard_reads_old_build": still_reads,
+            "current_file_mb": round(target_size * 2 / 1e6, 1),
+            "half_written_mb": round(size_mb, 1), "dashboard_reads_old_build": still_reads,
             "current_kept": current_kept, "next_build_ok": after.get("ok"),
             "half_written_removed": bool(half) and not half.exists()}
 

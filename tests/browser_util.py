@@ -119,6 +119,11 @@ def open_page(page, url: str, title: str) -> None:
     # sign-in); app.py's navigation has "Customer card", the folder listing has not.
     page.locator('[data-testid="stSidebarNav"] a', has_text="Customer card").first.wait_for(
         timeout=60_000)
+    click_page(page, title)
+
+
+def click_page(page, title: str) -> None:
+    """Click ``title`` in the sidebar navigation of the open session; wait for its run."""
     page.locator('[data-testid="stSidebarNav"] a',
                  has_text=re.compile(re.escape(title) + r"\s*$")).first.click()
     wait_for_page(page, title)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import SHOTS, open_page, serve_app, wait_until_done
+from tests.browser_util import SHOTS, click_page, open_page, serve_app, wait_until_done
 
 pytestmark = pytest.mark.browser
 
@@ -94,8 +94,7 @@ def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home,
     # the sidebar of the run that built says so at once, and the open session's next page
     # reads the new build
     page.get_by_text(f"Warehouse build {after}").first.wait_for(timeout=30_000)
-    manager.locator('[data-testid="stSidebarNav"] a', has_text="Scoring").first.click()
-    wait_until_done(manager)
+    click_page(manager, "Scoring")  # waits for the Scoring run itself, not the Overview's
     assert f"Warehouse build {after}" in manager.inner_text('[data-testid="stSidebar"]')
     assert not manager.locator('[data-testid="stException"]').count()
     manager.close()
