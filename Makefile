@@ -38,7 +38,7 @@ java:
 # Scale-0.05 demo data built on DuckDB and on Spark (with the dbt unit tests); every mart
 # compared row for row. Minutes, not seconds: Spark starts a JVM and runs each query as a job.
 test-spark: install-spark
-	$(BIN)/python tests/spark/compare_targets.py --scale 0.05
+	$(BIN)/python -m tests.spark.compare_targets --scale 0.05
 
 # Demo data when the lake is empty, ingest, build when the lake changed.
 prepare: install

@@ -139,7 +139,7 @@ else:
         builds, hide_index=True, width="stretch",
         column_config={
             "build_id": "Build", "is_current": "Current", "status": "Status",
-            "started_at": "Started (UTC)", "finished_at": "Finished (UTC)",
+            "started_at": "Started (UTC)", "finished_at": "Finished (UTC)", "as_of_date": "As of",
             "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
             "tables": "Tables",
             "rows_in_tables": st.column_config.NumberColumn("Rows in tables", format="localized"),

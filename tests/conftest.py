@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from models import build
+from models import build, clock
 from models.demo import generate
 from models.ingest import ingest_paths
+from tests.pinned import TODAY
 
 SCALE = 0.05
+
+# Every build and demo of the session, in this process and in the apps and commands it starts,
+# takes TODAY as today (models.clock), never the system clock.
+os.environ[clock.ENV] = TODAY.isoformat()
 
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
     """A data folder with a clean scale-0.05 demo lake and one good build (with unit tests)."""
     home = tmp_path_factory.mktemp("home")
-    generate(home / "demo", scale=SCALE, seed=7)
+    generate(home / "demo", scale=SCALE, seed=7, today=TODAY)
     ingest_paths([home / "demo"], base=home)
     result = build.run_build(home, unit_tests=True)
     assert result.ok, result.failures
@@ -28,7 +34,7 @@ def built_home(tmp_path_factory) -> Path:
 def dirty_home(tmp_path_factory) -> Path:
     """A data folder with a dirty scale-0.05 demo lake (every row-level fault) and one build."""
     home = tmp_path_factory.mktemp("dirty")
-    generate(home / "demo", scale=SCALE, seed=11, dirty=True)
+    generate(home / "demo", scale=SCALE, seed=11, dirty=True, today=TODAY)
     ingest_paths([home / "demo"], base=home)
     result = build.run_build(home)
     assert result.ok, result.failures
