@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-from models import routing, settings
+from models import exports, routing, settings
 from models.access import Scope
 from models.errors import UserError
 from models.filters import read
@@ -428,11 +428,11 @@ CSV_COLUMNS = ["date", "seq", "customer_id", "customer_name", "tier", "must_visi
 
 
 def to_csv(rp: RoutePlan) -> bytes:
-    """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly)."""
+    """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly; text that
+    starts like a formula quoted, see models/exports.py)."""
     if rp.visits.is_empty():
-        empty = pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS})
-        return empty.write_csv().encode("utf-8-sig")
-    return rp.visits.select(CSV_COLUMNS).write_csv().encode("utf-8-sig")
+        return exports.csv_bytes(pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS}))
+    return exports.csv_bytes(rp.visits.select(CSV_COLUMNS))
 
 
 def _at(day: date, minutes: float) -> datetime:
@@ -440,7 +440,11 @@ def _at(day: date, minutes: float) -> datetime:
 
 
 def to_ics(rp: RoutePlan) -> bytes:
-    """An iCalendar file with one event per visit (local times, as the rep's phone shows them)."""
+    """An iCalendar file with one event per visit (local times, as the rep's phone shows them).
+
+    Text properties (summary, location, description) are escaped per RFC 5545 by icalendar's
+    vText (backslash, semicolon, comma and line breaks), so a name cannot end a property or
+    start another event; tests/test_planner.py reads a hostile name back."""
     from icalendar import Calendar, Event
 
     cal = Calendar()

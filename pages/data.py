@@ -57,10 +57,10 @@ if user.role == "admin":
                     try:
                         result = ingest_file(path, entity=entity, source_name=upload.name)
                     except UserError as e:
-                        st.error(str(e))
+                        st.error(_ui.md(e))
                         continue
                     loaded += result.status == "loaded"
-                    st.success(str(result))
+                    st.success(_ui.md(result))
             if loaded:
                 with st.status("Building the warehouse ...", expanded=True) as status:
                     bar = st.progress(0.0, text="starting dbt")
@@ -77,7 +77,7 @@ if user.role == "admin":
                         result = run_build(on_line=on_line)
                     except UserError as e:
                         status.update(label="Build not started", state="error")
-                        st.error(str(e))
+                        st.error(_ui.md(e))
                     else:
                         if result.ok:
                             bar.progress(1.0, text="done")
@@ -89,7 +89,8 @@ if user.role == "admin":
                         else:
                             status.update(label="Build failed: the previous warehouse stays current",
                                           state="error")
-                            st.error("\n".join(["What failed:", *[f"- {f}" for f in result.failures]]))
+                            st.error("What failed:\n" + "\n".join(
+                                f"- {_ui.md(f)}" for f in result.failures))
                         st.code("\n".join(log_lines[-40:]), language=None)
             elif uploads:
                 st.info("Nothing new was loaded, so there is nothing to rebuild.")
@@ -129,7 +130,7 @@ else:
             "file_format": "Format", "encoding": "Encoding", "load_id": "Load id (content hash)",
         },
     )
-    st.download_button("Download loads (CSV)", loads.write_csv(), "loads.csv", "text/csv")
+    _ui.download(loads, "loads", label="Download loads (CSV)")
 
 st.subheader("Builds")
 if builds.is_empty():
@@ -181,5 +182,5 @@ else:
                            "source_row": "Row in file", "load_id": "Load",
                            "loaded_at": "Loaded at", "raw_values": "Values as loaded"},
         )
-        st.download_button("Download rejected rows (CSV)", rows.write_csv(),
-                           f"rejected_rows_{entity}_{rule}.csv", "text/csv")
+        _ui.download(rows, f"rejected_rows_{entity}_{rule}", label="Download rejected rows (CSV)",
+                     key="dl_rejected_rows")

@@ -35,7 +35,7 @@ with _ui.spinner("Loading the reps ..."):
     try:
         reps, as_of = _reps(build_id, user.scope)
     except UserError as e:
-        st.error(str(e))
+        st.error(_ui.md(e))
         st.stop()
 if reps.is_empty() or as_of is None:
     _ui.empty("There is no rep with customers you can plan for.")
@@ -110,7 +110,7 @@ if st.button("Plan route", type="primary", icon=":material/route:", key="routes_
         except UserError as e:
             status.update(label="No route", state="error")
             st.session_state.pop(PLAN_KEY, None)
-            st.error(str(e))
+            st.error(_ui.md(e))
             st.stop()
         files = {"csv": planner.to_csv(result), "ics": planner.to_ics(result),
                  "html": planner.to_html(result).encode("utf-8")}
@@ -128,7 +128,7 @@ rp: planner.RoutePlan = stored["plan"]
 # --- totals ----------------------------------------------------------------------------------
 st.subheader("Plan")
 if rp.rep.base_source != "rep file":
-    st.caption(f"Start and end of each day: the {rp.rep.base_source} "
+    st.caption(f"Start and end of each day: the {_ui.md(rp.rep.base_source)} "
                f"({rp.rep.lat:.5f}, {rp.rep.lon:.5f}); the warehouse has no base coordinates "
                f"for the reps yet. Workday {planner.clock(rp.rep.workday_start_min)}-"
                f"{planner.clock(rp.rep.workday_end_min)}.")
@@ -190,8 +190,9 @@ def route_map(rp: planner.RoutePlan, only: date | None) -> go.Figure:
             mode="markers+text", text=[str(s) for s in stops["seq"].to_list()],
             textposition="top center", marker={"size": 11, "color": colour},
             legendgroup=name, showlegend=False,
-            customdata=list(zip(stops["customer_name"].to_list(), stops["arrival"].to_list(),
-                                stops["tier"].to_list())),
+            customdata=list(zip(_ui.plot_text(stops["customer_name"].to_list()),
+                                stops["arrival"].to_list(),
+                                _ui.plot_text(stops["tier"].to_list()))),
             hovertemplate="%{text}. %{customdata[0]} (%{customdata[2]})<br>arrive "
                           "%{customdata[1]}<extra>" + name + "</extra>"))
     fig.add_trace(go.Scatter(x=[rp.rep.lon], y=[rp.rep.lat], mode="markers",
@@ -200,7 +201,7 @@ def route_map(rp: planner.RoutePlan, only: date | None) -> go.Figure:
     when = (f"{only:%a %d %b}" if only else f"week of {rp.dates[0]:%a %d %b}" if rp.is_week
             else f"{rp.dates[0]:%a %d %b}")
     fig.update_layout(
-        title=f"Route of {rp.rep.rep_name}, {when}",
+        title=f"Route of {_ui.plot_text(rp.rep.rep_name)}, {when}",
         xaxis_title="Longitude (°)", yaxis_title="Latitude (°)", height=560,
         margin={"l": 10, "r": 10, "t": 50, "b": 10}, plot_bgcolor="#f4f6f8")
     # one degree of longitude is cos(latitude) degrees of latitude long

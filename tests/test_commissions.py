@@ -5,7 +5,6 @@ exactly without writing anything."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models import commissions, settings
+from models import commissions, exports, settings
 from models.access import ALL_DATA, Scope
 from models.warehouse import get_warehouse
 
@@ -289,13 +288,7 @@ def test_the_whatif_of_a_region_writes_nothing(wh, built_home, busy_month):
 
 
 def test_the_excel_bytes_open_with_one_sheet_per_rep(wh, busy_month):
-    import xlsxwriter
-
     sheets = commissions.export_sheets(wh, ALL_DATA, busy_month)
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer) as workbook:
-        for name, frame in sheets.items():
-            frame.write_excel(workbook, worksheet=name)
-    read = pl.read_excel(buffer.getvalue(), sheet_id=0)
+    read = pl.read_excel(exports.xlsx_bytes(sheets), sheet_id=0)
     assert list(read) == list(sheets)
     assert read["Statements"].height == sheets["Statements"].height
