@@ -313,7 +313,7 @@ MAX_SQL_CHARS = 100_000
 _REQUEST_MAX_BYTES = 4 * MAX_SQL_CHARS + 64 * 1024
 _CONTROL_MESSAGE = b"run"
 _HEADER = struct.Struct("!Q")
-_BATCH_ROWS = 1024  # the worker adds up the result's size batch by batch
+_BATCH_ROWS = 2048  # the worker adds up the result's size batch by batch (one DuckDB vector)
 
 
 def _limit_worker(timeout_s: float) -> None:
@@ -773,13 +773,14 @@ def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAUL
         with answer:
             deadline = time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0
             received = _receive(answer, deadline, limit)
-            # The slot is free only once the worker is gone (its memory released).
-            gone = received is not None and _worker_gone(answer, deadline)
-        if not gone:
-            try:
-                os.kill(pid, signal.SIGKILL)  # normally dead already (SIGALRM, RLIMIT_*)
-            except ProcessLookupError:
-                pass
+            # The slot is free only once the worker is gone: its socket closes as it exits,
+            # after its memory is released.
+            if received is None or not _worker_gone(answer, deadline):
+                try:
+                    os.kill(pid, signal.SIGKILL)  # normally dead already (SIGALRM, RLIMIT_*)
+                except ProcessLookupError:
+                    pass
+                _worker_gone(answer, time.monotonic() + HARD_KILL_GRACE_S)
     if received is None:
         raise _refusal("killed", "", timeout_s)
     header, payload = received
