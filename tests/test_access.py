@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from models import access, adhoc, settings
-from models.access import AuthConfig, NotAuthorised, NotSignedIn, Scope, User
+from models.access import (AuthConfig, NotAuthorised, NotSignedIn, Scope, SignInMisconfigured,
+                           User)
 from models.errors import UserError
 from models.warehouse import Warehouse
 from tests.test_adhoc import make_small_warehouse
@@ -24,27 +25,45 @@ ALLOWLIST = {
 def config(mode: str, **kw) -> AuthConfig:
     return AuthConfig(mode=mode, explicit=kw.pop("explicit", True),
                       header=kw.pop("header", access.DEFAULT_HEADER),
-                      allowlist=kw.pop("allowlist", Path("/nonexistent/allowlist.toml")), **kw)
+                      allowlist=kw.pop("allowlist", Path("/nonexistent/allowlist.toml")),
+                      server_address=kw.pop("server_address", "127.0.0.1"), **kw)
+
+
+SECRET = "4f1c0e6a9b2d7e3f5a8c1b0d9e7f6a5b"  # a test value, long enough for auth_config
+KIM = {"kim@corp.example": User("kim@corp.example", "admin", name="Kim")}
 
 
 # --- choosing the mode -----------------------------------------------------------------------
 
 def test_the_mode_defaults_to_oidc_with_auth_secrets_and_to_dev_without():
-    assert access.auth_config(True, env={}).mode == "oidc"
-    dev = access.auth_config(False, env={})
+    assert access.auth_config(True, env={}, server_address="127.0.0.1").mode == "oidc"
+    dev = access.auth_config(False, env={}, server_address="127.0.0.1")
     assert (dev.mode, dev.explicit) == ("dev", False)
     header = access.auth_config(False, env={"SALESDESK_AUTH_MODE": "Header",
                                             "SALESDESK_AUTH_HEADER": "X-Auth-Request-Email",
-                                            "SALESDESK_ALLOWLIST": "/etc/salesdesk/users.csv"})
+                                            "SALESDESK_ALLOWLIST": "/etc/salesdesk/users.csv"},
+                                server_address="127.0.0.1")
     assert (header.mode, header.explicit, header.header, header.allowlist) == \
         ("header", True, "X-Auth-Request-Email", Path("/etc/salesdesk/users.csv"))
 
 
 def test_a_bad_mode_is_refused():
-    with pytest.raises(UserError, match="not a sign-in mode"):
+    with pytest.raises(SignInMisconfigured, match="not a sign-in mode"):
         access.auth_config(False, env={"SALESDESK_AUTH_MODE": "none"})
-    with pytest.raises(UserError, match=r"no \[auth\] section"):
+    with pytest.raises(SignInMisconfigured, match=r"no \[auth\] section"):
         access.auth_config(False, env={"SALESDESK_AUTH_MODE": "oidc"})
+
+
+@pytest.mark.parametrize("address, loopback_only", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), (" LocalHost ", True), ("::ffff:127.0.0.1", True),
+    ("unix:///run/salesdesk.sock", True),
+    (None, False), ("", False), ("0.0.0.0", False), ("::", False), ("10.231.0.1", False),
+    ("192.168.1.20", False), ("::ffff:10.0.0.1", False), ("salesdesk.corp.example", False),
+    ("localhost.corp.example", False),
+])
+def test_which_server_addresses_are_this_machine_only(address, loopback_only):
+    assert access.listens_on_loopback_only(address) is loopback_only
 
 
 # --- dev mode --------------------------------------------------------------------------------
@@ -54,10 +73,26 @@ def test_dev_mode_is_a_single_admin_on_this_machine_only():
     for ip in (None, "127.0.0.1", "::1"):
         assert access.identify(implicit, client_ip=ip) == access.DEV_USER
     assert access.DEV_USER.role == "admin" and access.DEV_USER.mode == "dev"
-    with pytest.raises(NotAuthorised, match="only serves this machine"):
+    with pytest.raises(NotAuthorised, match=r"only serves this machine \(this request came "
+                                            r"from 10\.1\.2\.3\)"):
         access.identify(implicit, client_ip="10.1.2.3")
     # chosen on purpose (SALESDESK_AUTH_MODE=dev): served to anyone, with the banner
     assert access.identify(config("dev"), client_ip="10.1.2.3") == access.DEV_USER
+
+
+@pytest.mark.parametrize("address", [None, "", "0.0.0.0", "::", "10.231.0.1",
+                                     "salesdesk.corp.example"])
+def test_the_silent_dev_default_is_refused_unless_the_app_listens_on_loopback_only(address):
+    # A same-host forwarder makes every peer look like 127.0.0.1, so the peer check alone
+    # would make every network client the admin: the default needs a loopback bind.
+    with pytest.raises(SignInMisconfigured, match="Sign-in is not configured, and the app "
+                                                  "listens on .*SALESDESK_AUTH_MODE=oidc"):
+        access.auth_config(False, env={}, server_address=address)
+    with pytest.raises(SignInMisconfigured, match="nobody is let in"):
+        config("dev", explicit=False, server_address=address)  # also when built by hand
+    chosen = access.auth_config(False, env={"SALESDESK_AUTH_MODE": "dev"},
+                                server_address=address)
+    assert access.identify(chosen, client_ip="10.231.0.2") == access.DEV_USER
 
 
 # --- oidc mode -------------------------------------------------------------------------------
@@ -72,9 +107,6 @@ def test_oidc_needs_a_signed_in_user_on_the_allow_list():
     with pytest.raises(NotAuthorised, match="not on the sales desk's allow-list"):
         access.identify(oidc, user_info={"is_logged_in": True, "email": "eve@example.com"},
                         allowlist=ALLOWLIST)
-    with pytest.raises(NotAuthorised, match="not verified"):
-        access.identify(oidc, user_info={"is_logged_in": True, "email": "ana@example.com",
-                                         "email_verified": False}, allowlist=ALLOWLIST)
     with pytest.raises(NotAuthorised, match="no e-mail"):
         access.identify(oidc, user_info={"is_logged_in": True}, allowlist=ALLOWLIST)
     user = access.identify(oidc, user_info={"is_logged_in": True, "email": " Mona@Example.com",
@@ -84,10 +116,71 @@ def test_oidc_needs_a_signed_in_user_on_the_allow_list():
     assert user.scope == Scope("manager", region="North") and not user.can_run_sql
 
 
+@pytest.mark.parametrize("flag", [False, "false", "False", None, 0, "", "no"])
+def test_oidc_refuses_an_email_the_provider_says_is_not_verified(flag):
+    with pytest.raises(NotAuthorised, match="not verified"):
+        access.identify(config("oidc"), user_info={"is_logged_in": True, "email_verified": flag,
+                                                   "email": "ana@example.com"},
+                        allowlist=ALLOWLIST)
+
+
+@pytest.mark.parametrize("claims", [{"email_verified": True}, {"email_verified": "true"}, {}])
+def test_oidc_accepts_a_verified_email_or_a_provider_without_the_claim(claims):
+    user = access.identify(config("oidc"), user_info={"is_logged_in": True,
+                                                      "email": "ana@example.com", **claims},
+                           allowlist=ALLOWLIST)
+    assert user.role == "analyst"
+
+
 def test_without_an_allow_list_nobody_is_let_in(tmp_path):
     with pytest.raises(NotAuthorised, match="no allow-list"):
         access.identify(config("oidc", allowlist=tmp_path / "missing.toml"),
                         user_info={"is_logged_in": True, "email": "ana@example.com"})
+
+
+# --- e-mail addresses ------------------------------------------------------------------------
+
+def test_emails_are_lower_cased_in_ascii_only():
+    assert access.normalise_email("  Kim@Corp.Example\t") == "kim@corp.example"
+    assert "\u212a".lower() == "k"  # what str.lower() would have done with the Kelvin sign
+    assert access.normalise_email("\u212aim@corp.example") == "\u212aim@corp.example"
+    assert access.normalise_email("\uff2bim@corp.example") == "\uff2bim@corp.example"  # Ｋ
+    assert access.normalise_email("\u0130pek@corp.example") == "\u0130pek@corp.example"  # İ
+    assert access.normalise_email("王芳@公司.example") == "王芳@公司.example"
+
+
+@pytest.mark.parametrize("value", [
+    "kim\u200b@corp.example",            # zero-width space
+    "kim\u202e@corp.example",            # right-to-left override
+    "kim@corp.example\u00a0",            # no-break space
+    "kim\uff20corp.example",             # fullwidth at sign
+    "[kim](https://evil.example)@corp.example", "kim:x@corp.example", "k<b>@corp.example",
+    "kim@corp", "kim@.example", "kim@corp..example", ".kim@corp.example", "kim..x@corp.example",
+    "kim@@corp.example", "", None, 42,
+])
+def test_odd_emails_are_not_emails(value):
+    assert access.normalise_email(value) is None
+
+
+@pytest.mark.parametrize("sent", ["\u212aim@corp.example", "\uff4bim@corp.example",
+                                  "\u212aIM@CORP.EXAMPLE"])
+def test_a_look_alike_email_never_gets_someone_elses_role(sent):
+    with pytest.raises(NotAuthorised, match="is not on the sales desk's allow-list"):
+        access.identify(config("oidc"), user_info={"is_logged_in": True, "email": sent},
+                        allowlist=KIM)
+    with pytest.raises(NotAuthorised, match="is not on the sales desk's allow-list"):
+        access.identify(config("header"), headers={"X-Forwarded-Email": sent}, allowlist=KIM)
+    # the real address, in any ASCII case, is Kim
+    assert access.identify(config("header"), headers={"X-Forwarded-Email": "KIM@corp.example"},
+                           allowlist=KIM).role == "admin"
+
+
+def test_the_allow_list_keeps_look_alike_addresses_apart():
+    users = access.parse_allowlist([{"email": "kim@corp.example", "role": "admin"},
+                                    {"email": "\u212aim@corp.example", "role": "rep",
+                                     "rep_id": "R9"}])
+    assert users["kim@corp.example"].role == "admin"
+    assert users["\u212aim@corp.example"].role == "rep"
 
 
 # --- header mode -----------------------------------------------------------------------------
@@ -107,6 +200,7 @@ def test_the_trusted_header_gives_the_email():
     ({}, "sent no X-Forwarded-Email"),
     ({"Host": "salesdesk"}, "sent no X-Forwarded-Email"),
     ({"X-Forwarded-Email": ["ana@example.com", "boss@example.com"]}, "more than once"),
+    ({"X-Forwarded-Email": ["ana@example.com", "\u212ana@example.com"]}, "more than once"),
     ({"X-Forwarded-Email": "not an email"}, "does not hold an e-mail"),
     ({"X-Forwarded-Email": "ana@example.com, boss@example.com"}, "does not hold an e-mail"),
 ])
@@ -119,11 +213,72 @@ def test_the_proxy_secret_is_required_when_configured():
     headers = {"X-Forwarded-Email": "ana@example.com"}
     with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
         access.email_from_headers(headers, proxy_secret="s3cret")
-    with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
-        access.email_from_headers({**headers, "X-Salesdesk-Proxy-Secret": "guess"},
-                                  proxy_secret="s3cret")
+    for wrong in ("guess", "s3cre", "s3cret ", ["s3cret", "s3cret"]):
+        with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
+            access.email_from_headers({**headers, "X-Salesdesk-Proxy-Secret": wrong},
+                                      proxy_secret="s3cret")
     assert access.email_from_headers({**headers, "x-salesdesk-proxy-secret": "s3cret"},
                                      proxy_secret="s3cret") == "ana@example.com"
+    assert access.secret_matches("s3cret", "s3cret") and not access.secret_matches("s", "s3cret")
+
+
+@pytest.mark.parametrize("address", [None, "", "0.0.0.0", "::", "10.231.0.1"])
+def test_header_mode_refuses_to_serve_the_network_without_a_proxy_secret(address):
+    env = {"SALESDESK_AUTH_MODE": "header"}
+    with pytest.raises(SignInMisconfigured, match="no proxy secret is set, so anyone who "
+                                                  "reaches the app's port could send the "
+                                                  "X-Forwarded-Email header"):
+        access.auth_config(False, env=env, server_address=address)
+    with pytest.raises(SignInMisconfigured, match="no proxy secret"):
+        config("header", server_address=address)  # also when built by hand
+    served = access.auth_config(False, env={**env, "SALESDESK_AUTH_PROXY_SECRET": SECRET},
+                                server_address=address)
+    assert (served.mode, served.proxy_secret) == ("header", SECRET)
+    assert access.auth_config(False, env=env, server_address="127.0.0.1").mode == "header"
+
+
+def test_header_mode_reached_directly_from_the_network_is_refused():
+    forged = {"X-Forwarded-Email": "kim@corp.example"}
+    # loopback only, no secret: a client that is not on this machine is refused
+    with pytest.raises(NotAuthorised, match=r"came from 10\.231\.0\.2, not from this machine, "
+                                            r"and the app has no proxy secret"):
+        access.identify(config("header"), headers=forged, client_ip="10.231.0.2",
+                        allowlist=KIM)
+    assert access.identify(config("header"), headers=forged, client_ip=None,
+                           allowlist=KIM).role == "admin"
+    # with a secret: whoever does not send it is refused, from anywhere
+    guarded = config("header", proxy_secret=SECRET, server_address="0.0.0.0")
+    for ip in ("10.231.0.2", None):
+        with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
+            access.identify(guarded, headers=forged, client_ip=ip, allowlist=KIM)
+    proxied = {**forged, "X-Salesdesk-Proxy-Secret": SECRET}
+    assert access.identify(guarded, headers=proxied, client_ip="10.231.0.2",
+                           allowlist=KIM).role == "admin"
+
+
+def test_the_secret_header_is_configurable():
+    env = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_AUTH_PROXY_SECRET": SECRET,
+           "SALESDESK_AUTH_PROXY_SECRET_HEADER": "X-Proxy-Token"}
+    chosen = access.auth_config(False, env=env, server_address="0.0.0.0")
+    forged = {"X-Forwarded-Email": "kim@corp.example"}
+    with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
+        access.identify(chosen, headers={**forged, "X-Salesdesk-Proxy-Secret": SECRET},
+                        allowlist=KIM)
+    assert access.identify(chosen, headers={**forged, "x-proxy-token": SECRET},
+                           allowlist=KIM).email == "kim@corp.example"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"SALESDESK_AUTH_PROXY_SECRET": "hunter2"}, "too easy to guess"),
+    ({"SALESDESK_AUTH_PROXY_SECRET": f" {SECRET}"}, "too easy to guess"),
+    ({"SALESDESK_AUTH_PROXY_SECRET_HEADER": "X-Forwarded-Email"}, "name the same header"),
+    ({"SALESDESK_AUTH_PROXY_SECRET_HEADER": "X Secret"}, "is not a header name"),
+    ({"SALESDESK_AUTH_HEADER": "X-Email:"}, "is not a header name"),
+])
+def test_a_weak_secret_or_a_bad_header_name_is_refused(env, message):
+    with pytest.raises(SignInMisconfigured, match=message):
+        access.auth_config(False, env={"SALESDESK_AUTH_MODE": "header", **env},
+                           server_address="127.0.0.1")
 
 
 def test_header_mode_maps_the_email_through_the_allow_list():
@@ -148,7 +303,7 @@ def test_a_client_sent_header_is_ignored_unless_header_mode_is_configured():
     # dev: the header does not change who you are
     assert access.identify(config("dev", explicit=False), headers=forged) == access.DEV_USER
     # and the default configuration (no env, no [auth]) is dev, never header
-    assert access.auth_config(False, env={}).mode == "dev"
+    assert access.auth_config(False, env={}, server_address="127.0.0.1").mode == "dev"
 
 
 # --- the allow-list file ---------------------------------------------------------------------
