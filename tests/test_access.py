@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import itertools
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -461,3 +474,257 @@ def test_run_query_for_a_manager_reads_a_region_extract(tmp_path):
     rep = adhoc.run_query("select customer_id from dim_customers order by 1", scope=REP_R3,
                           base=tmp_path)
     assert rep.frame["customer_id"].to_list() == ["C4", "C5"]
+
+
+# --- the refusals in the app (AppTest) -------------------------------------------------------
+
+@pytest.fixture()
+def listen_on():
+    """Set Streamlit's server.address for AppTest's in-process run of app.py (restored after)."""
+    from streamlit import config as st_config
+
+    before = st_config.get_option("server.address")
+    yield lambda address: st_config.set_option("server.address", address)
+    st_config.set_option("server.address", before)
+
+
+def run_app(monkeypatch, home: Path, env: dict[str, str]):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_util import APP
+
+    monkeypatch.setenv("SALESDESK_HOME", str(home))
+    for key in [k for k in os.environ if k.startswith("SALESDESK_AUTH")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in(at) -> list[str]:
+    return [c.value for c in at.sidebar.caption if c.value.startswith("Signed in as")]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "Sign-in is not configured, and the app listens on every network interface: without "
+         "sign-in every visitor would be the admin, so nobody is let in."),
+    ({"SALESDESK_AUTH_MODE": "header"},
+     "Sign-in is set to header mode (SALESDESK_AUTH_MODE=header), but the app listens on every "
+     "network interface and no proxy secret is set"),
+])
+def test_the_app_refuses_everyone_under_unsafe_settings(monkeypatch, tmp_path, listen_on, env,
+                                                        message):
+    listen_on("0.0.0.0")
+    at = run_app(monkeypatch, tmp_path, env)
+    assert [t.value for t in at.title] == ["Sign-in is not set up"]
+    assert len(at.error) == 1 and at.error[0].value.startswith(message)
+    assert not signed_in(at) and not at.warning
+
+
+def test_the_dev_banner_says_which_dev_mode(monkeypatch, tmp_path, listen_on):
+    listen_on("127.0.0.1")
+    at = run_app(monkeypatch, tmp_path, {})
+    assert signed_in(at) == ["Signed in as Local developer (admin)  \nSees all data"]
+    assert [w.value.split(":")[0] for w in at.warning] == ["**Local development mode**"]
+    assert "listens on this machine only" in at.warning[0].value
+    listen_on("0.0.0.0")
+    at = run_app(monkeypatch, tmp_path, {"SALESDESK_AUTH_MODE": "dev"})
+    assert signed_in(at) == ["Signed in as Local developer (admin)  \nSees all data"]
+    assert at.warning[0].value.startswith("**Development mode** (SALESDESK_AUTH_MODE=dev): "
+                                          "sign-in is off and everyone who reaches this app, "
+                                          "from any machine, is the admin.")
+
+
+# --- end to end: requests from another host --------------------------------------------------
+# A test host of our own: a network namespace joined to this one by a veth pair (root only; CI
+# runs as root). The app listens on 0.0.0.0 and a headless chromium inside the namespace opens
+# it at this machine's end of the pair, so the app sees a peer that is not loopback.
+
+@dataclass(frozen=True)
+class OtherHost:
+    namespace: str
+    app_ip: str   # this machine's end of the pair: where the other host reaches the app
+    peer_ip: str  # the other host's address, as the app sees it
+
+
+_hosts = itertools.count()
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+
+
+def _free_subnet(pid: int) -> ipaddress.IPv4Network:
+    """A /30 of 10.231.0.0/16 that no interface of this machine uses, starting at one chosen by
+    the process id (so that parallel runs pick different ones)."""
+    used = [ipaddress.ip_network(m, strict=False) for m in
+            re.findall(r"inet (\d+\.\d+\.\d+\.\d+/\d+)", _ip("-4", "-o", "addr", "show").stdout)]
+    subnets = list(ipaddress.ip_network("10.231.0.0/16").subnets(new_prefix=30))
+    for i in range(len(subnets)):
+        net = subnets[(pid + i) % len(subnets)]
+        if not any(net.overlaps(u) for u in used):
+            return net
+    pytest.fail("no free /30 in 10.231.0.0/16 for a test host")
+
+
+@pytest.fixture(scope="module")
+def other_host() -> Iterator[OtherHost]:
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.fail("This test needs root and iproute2 (`ip`) to make a test host in a network "
+                    "namespace (CI runs as root). Run it as root, or leave the browser tests "
+                    "out: -m 'not browser'.")
+    pid, n = os.getpid(), next(_hosts)
+    namespace, veth, peer = f"salesdesk-test-{pid}-{n}", f"sdt{pid}{n}a", f"sdt{pid}{n}b"
+    net = _free_subnet(pid)
+    app_ip, peer_ip = (str(a) for a in net.hosts())
+    steps = [("netns", "add", namespace),
+             ("link", "add", veth, "type", "veth", "peer", "name", peer),
+             ("link", "set", peer, "netns", namespace),
+             ("addr", "add", f"{app_ip}/30", "dev", veth),
+             ("link", "set", veth, "up"),
+             ("netns", "exec", namespace, "ip", "addr", "add", f"{peer_ip}/30", "dev", peer),
+             ("netns", "exec", namespace, "ip", "link", "set", peer, "up"),
+             ("netns", "exec", namespace, "ip", "link", "set", "lo", "up")]
+    try:
+        for step in steps:
+            done = _ip(*step)
+            if done.returncode != 0:
+                pytest.fail(f"could not make the test host: ip {' '.join(step)}: "
+                            f"{done.stderr.strip()}")
+        yield OtherHost(namespace, app_ip, peer_ip)
+    finally:
+        _ip("netns", "del", namespace)  # takes the namespace's end of the pair with it
+        _ip("link", "del", veth)        # and so the other end; gone already, normally
+        assert namespace not in _ip("netns", "list").stdout
+
+
+# Runs inside the namespace: opens the app with the given request headers and reports what it
+# shows once the first run is over.
+CLIENT = r"""
+import json, sys
+from tests.browser_util import RUN_FINISHED, chromium
+url, headers = sys.argv[1], json.loads(sys.argv[2])
+with chromium() as browser:
+    page = browser.new_context(extra_http_headers=headers).new_page()
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=90_000)
+    page.wait_for_function(RUN_FINISHED, timeout=90_000)
+    print(json.dumps({
+        "title": page.locator('[data-testid="stMain"] h1').first.inner_text(),
+        "errors": page.locator('[data-testid="stAlert"]').all_inner_texts(),
+        "sidebar": page.locator('[data-testid="stSidebar"]').all_inner_texts(),
+        "body": page.inner_text("body"),
+    }))
+"""
+
+
+def visit_from(host: OtherHost, url: str, headers: dict[str, str]) -> dict:
+    """What the other host's browser sees at ``url`` (which must name host.app_ip)."""
+    done = subprocess.run(["ip", "netns", "exec", host.namespace, sys.executable, "-c", CLIENT,
+                           url, json.dumps(headers)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Traceback" not in seen["body"]
+    return seen
+
+
+def app_url(local_url: str, host: OtherHost) -> str:
+    return local_url.replace("127.0.0.1", host.app_ip)
+
+
+@pytest.fixture()
+def kim_list(tmp_path) -> Path:
+    path = tmp_path / "allowlist.toml"
+    path.write_text('[[user]]\nemail = "kim@corp.example"\nrole = "admin"\nname = "Kim"\n')
+    return path
+
+
+@contextlib.contextmanager
+def tcp_forwarder(listen_ip: str, target_port: int) -> Iterator[int]:
+    """A TCP forwarder on this machine (what socat or an SSH tunnel does): connections to
+    ``listen_ip``:<port> are relayed to 127.0.0.1:``target_port``, so the app sees them come
+    from 127.0.0.1. Yields the port."""
+    listener = socket.create_server((listen_ip, 0))
+    listener.settimeout(0.5)
+    stop = threading.Event()
+    sockets: list[socket.socket] = [listener]
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", target_port))
+            sockets.extend((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        acceptor.join(timeout=5)
+        for s in sockets:
+            s.close()
+
+
+@pytest.mark.browser
+def test_from_another_host_the_default_dev_mode_is_refused(other_host, tmp_path):
+    from tests.browser_util import serve_app
+
+    with serve_app(tmp_path, address="0.0.0.0") as url:
+        direct = visit_from(other_host, app_url(url, other_host), {})
+        # through a forwarder on this machine the request comes from 127.0.0.1: still refused
+        with tcp_forwarder(other_host.app_ip, int(url.rsplit(":", 1)[1])) as port:
+            forwarded = visit_from(other_host, f"http://{other_host.app_ip}:{port}", {})
+    for seen in (direct, forwarded):
+        assert seen["title"] == "Sign-in is not set up"
+        assert seen["errors"][0].startswith("Sign-in is not configured, and the app listens on "
+                                            "every network interface")
+        assert "Signed in as" not in seen["body"]
+        assert "Local development mode" not in seen["body"]
+
+
+@pytest.mark.browser
+def test_from_another_host_a_forged_sign_in_header_is_refused(other_host, tmp_path, kim_list):
+    from tests.browser_util import serve_app
+
+    forged = {"X-Forwarded-Email": "kim@corp.example"}
+    header_mode = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_ALLOWLIST": str(kim_list)}
+    # no proxy secret: the app refuses to serve at all on 0.0.0.0
+    with serve_app(tmp_path, header_mode, address="0.0.0.0") as url:
+        seen = visit_from(other_host, app_url(url, other_host), forged)
+    assert seen["title"] == "Sign-in is not set up"
+    assert "no proxy secret is set, so anyone who reaches the app's port could send the " \
+        "X-Forwarded-Email header" in seen["errors"][0]
+    assert "Signed in as" not in seen["body"]
+    # with a secret: a request without it is refused; the proxy's, with it, signs Kim in
+    with serve_app(tmp_path, {**header_mode, "SALESDESK_AUTH_PROXY_SECRET": SECRET},
+                   address="0.0.0.0") as url:
+        seen = visit_from(other_host, app_url(url, other_host), forged)
+        assert seen["title"] == "Not authorised"
+        assert seen["errors"][0].startswith("This request did not come through the sign-in "
+                                            "proxy")
+        assert "Signed in as" not in seen["body"]
+        proxied = visit_from(other_host, app_url(url, other_host),
+                             {**forged, "X-Salesdesk-Proxy-Secret": SECRET})
+    assert "Signed in as Kim (admin)" in "\n".join(proxied["sidebar"])
