@@ -728,3 +728,31 @@ def test_from_another_host_a_forged_sign_in_header_is_refused(other_host, tmp_pa
         proxied = visit_from(other_host, app_url(url, other_host),
                              {**forged, "X-Salesdesk-Proxy-Secret": SECRET})
     assert "Signed in as Kim (admin)" in "\n".join(proxied["sidebar"])
+
+
+@pytest.mark.browser
+def test_header_mode_without_a_secret_refuses_a_browser_a_local_proxy_says_is_elsewhere(
+        tmp_path, kim_list, browser_session):
+    # A proxy on this machine that passes the browser's address on (X-Forwarded-For) makes
+    # Streamlit's server report that address: without a secret, that request is refused.
+    from tests.browser_util import serve_app, wait_until_done
+
+    forged = {"X-Forwarded-Email": "kim@corp.example"}
+    with serve_app(tmp_path, {"SALESDESK_AUTH_MODE": "header",
+                              "SALESDESK_ALLOWLIST": str(kim_list)}) as url:
+        for extra, title in (({"X-Forwarded-For": "10.231.0.2"}, "Not authorised"), ({}, "Data")):
+            context = browser_session.new_context(extra_http_headers={**forged, **extra})
+            try:
+                page = context.new_page()
+                page.goto(url)
+                page.wait_for_selector('[data-testid="stMain"] h1', timeout=90_000)
+                wait_until_done(page)
+                assert page.locator('[data-testid="stMain"] h1').first.inner_text() == title
+                body = page.inner_text("body")
+            finally:
+                context.close()
+            if extra:
+                assert "This request came from 10.231.0.2, not from this machine, and the app " \
+                    "has no proxy secret" in body and "Signed in as" not in body
+            else:  # straight from this machine: the proxy's header is trusted
+                assert "Signed in as Kim (admin)" in body
