@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# The address `make run` listens on: this machine only (never taken from the environment).
+# `make run ADDRESS=0.0.0.0` opens it to the network, which needs sign-in configured (README:
+# Sign-in); without it the app refuses every visitor rather than make them the admin.
+ADDRESS = 127.0.0.1
 
 .PHONY: install run test test-fast chromium prepare demo build docs bench soak clean install-spark java test-spark
 
@@ -45,7 +49,7 @@ prepare: install
 	$(BIN)/salesdesk prepare
 
 run: prepare
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: install chromium
 	$(BIN)/python -m pytest

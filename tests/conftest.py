@@ -20,6 +20,19 @@ SCALE = 0.05
 os.environ[clock.ENV] = TODAY.isoformat()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_served_on_loopback():
+    """AppTest runs app.py in this process, where Streamlit's server.address is unset (as for a
+    server on every interface), under which app.py refuses the default dev sign-in. Tests stand
+    for `make run`, which serves on 127.0.0.1. (Tests of other addresses set it themselves.)"""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
+
+
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
     """A data folder with a clean scale-0.05 demo lake and one good build (with unit tests)."""
