@@ -108,6 +108,7 @@ def reps(wh: Warehouse, scope: Scope) -> pl.DataFrame:
         left join (
             select maintainer_rep_id, count(*) as due_visits
             from fct_visits_due
+            where is_due
             group by maintainer_rep_id
         ) as due
             on books.rep_id = due.maintainer_rep_id
