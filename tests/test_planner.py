@@ -140,7 +140,7 @@ def test_scopes_limit_whom_one_can_plan_for(wh, busiest, week):
         planner.plan_route(wh, manager, other, week, time_limit_s=LIMIT)
     rep = Scope("rep", rep_id=busiest)
     assert planner.reps(wh, rep)["rep_id"].to_list() == [busiest]
-    assert planner.due_list(wh, rep, other).is_empty()
+    assert planner.due_list(wh, rep, other, week).is_empty()
 
 
 def test_exports(week_plan, tmp_path):
