@@ -97,6 +97,19 @@ def test_a_single_day(monkeypatch, built_home, reps):
     assert set(at.dataframe[2].value["customer_id"]) <= set(rp.due["customer_id"])
 
 
+def test_street_tiles_when_a_tile_url_is_set(monkeypatch, built_home):
+    monkeypatch.setenv("SALESDESK_MAP_TILES", "https://tiles.example.test/{z}/{x}/{y}.png")
+    at = routes_page(monkeypatch, built_home)
+    at.segmented_control(key="routes_span").set_value("Day").run()
+    at.button(key="routes_run").click().run()
+    assert not at.exception and not at.error
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"scattermap"' in spec and "tiles.example.test" in spec and '"raster"' in spec
+    monkeypatch.setenv("SALESDESK_MAP_TILES", "not a url")
+    broken = routes_page(monkeypatch, built_home)
+    assert any("SALESDESK_MAP_TILES" in e.value for e in broken.error)
+
+
 def test_a_manager_plans_only_for_the_reps_of_the_region(monkeypatch, built_home, reps,
                                                          tmp_path):
     region = reps["region"][0]
