@@ -140,7 +140,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     dates = [day] if day else planner.week_days(week)
     plan = planner.plan_route(get_warehouse(), ALL_DATA, args.rep, dates,
                               time_limit_s=args.time_limit,
-                              progress=lambda message: print(message, flush=True))
+                              progress=lambda message: print(message, flush=True),
+                              win_back=args.win_back, balance=not args.no_balance)
     print(planner.summary(plan))
     for path in planner.write_exports(plan, Path(args.out)):
         print(f"wrote {path}")
@@ -199,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", default=".", help="folder for the CSV, .ics and HTML files")
     plan.add_argument("--time-limit", type=float, default=None,
                       help="solver seconds (default 2 for a day, 6 for a week)")
+    plan.add_argument("--win-back", action="store_true",
+                      help="also plan churned customers falling due, as win-back visits")
+    plan.add_argument("--no-balance", action="store_true",
+                      help="do not even out the week's days (least travel only)")
     plan.set_defaults(func=_cmd_plan)
 
     prepare = sub.add_parser("prepare", help="demo data if the lake is empty, then build if needed")
