@@ -69,7 +69,7 @@ def hostile_home(tmp_path_factory) -> Path:
     customer has MARKDOWN_NAME at MARKDOWN_ADDRESS, every other customer and every product is
     named by FORMULA_NAMES in turn (the ids stay as generated)."""
     home = tmp_path_factory.mktemp("hostile")
-    summary = generate(home / "demo", scale=SCALE, seed=7)
+    summary = generate(home / "demo", scale=SCALE, seed=7, today=TODAY)
     customers = pl.read_csv(summary.files["customers"], infer_schema=False)
     names = [MARKDOWN_NAME, *(FORMULA_NAMES[i % len(FORMULA_NAMES)]
                               for i in range(customers.height - 1))]
