@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import adhoc
+from pages import _ui
 from models.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,8 +162,9 @@ def test_a_busy_server_says_so_and_a_trailing_comment_is_fine(monkeypatch, built
     other.join()
     assert "ran longer than 3 s" in outcome["other"]
     assert not at.exception
-    assert at.error[0].value == ("1 query is running on this server, as many as it runs at "
-                                 "once; try again in a moment.")
+    assert at.error[0].value == _ui.md(adhoc.WorkerSlots.busy_message(1))
+    assert adhoc.WorkerSlots.busy_message(1) == ("1 query is running on this server, as many as "
+                                                 "it runs at once; try again in a moment.")
 
     at.button[0].click().run()  # the worker is free again
     assert not at.exception and not at.error
