@@ -14,7 +14,7 @@ change its own settings. So a query typed into the SQL page passes four layers:
    ``dim_``, ``rpt_`` models under ``models/marts/``) and nothing else: no staging, no
    ``raw.*`` views with lake paths. A restricted scope (manager, rep) gets an extract with only
    its rows.
-3. **A worker process per query** (forked from a small helper process, see ``_ForkServer``)
+3. **A worker process per query** (forked from a small helper process, ``models.jail``)
    with OS limits: address space, CPU seconds, no file writes, no core dumps, a minimal
    environment. A timer interrupts the query at the soft timeout; at the hard timeout the
    kernel ends the worker (SIGALRM) and the caller kills it too. The app survives whatever the
@@ -25,18 +25,12 @@ change its own settings. So a query typed into the SQL page passes four layers:
 
 from __future__ import annotations
 
-import atexit
 import fcntl
 import io
 import json
 import os
 import re
-import resource
-import signal
 import socket
-import struct
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,7 +42,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - imported by the helper, so that a worker imports nothing
 
-from models import access, settings
+from models import access, jail, settings
 from models.access import Scope
 from models.errors import UserError
 
@@ -273,29 +267,19 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
 
 # --- layer 3: the worker process -------------------------------------------------------------
 #
-# A small fork server: one helper process per app process, started with a clean interpreter
-# that imports duckdb and pyarrow and never starts a thread. For each query it forks a worker,
-# which limits itself, runs the query and writes the answer straight to the caller through a
-# socket the caller handed over. Forking the app server itself would copy a multi-threaded
-# process (unsafe), spawning a fresh interpreter per query costs about 0.5 s, and
-# multiprocessing's own forkserver re-runs the caller's __main__ (streamlit's CLI) in every
-# worker.
+# Workers are forked by the shared fork server of ``models.jail`` (task "sql"): one helper
+# process per app process, a fork per query, OS limits first.
 
-_REQUEST_MAX_BYTES = 128 * 1024
 MAX_SQL_CHARS = 100_000
-_HEADER = struct.Struct("!Q")
 
 
 def _limit_worker(timeout_s: float) -> None:
     """OS limits of a worker: address space, CPU seconds, no file writes, no core dumps, and a
     kernel-delivered SIGALRM (default action: terminate) at the hard timeout."""
-    signal.setitimer(signal.ITIMER_REAL, timeout_s + HARD_KILL_GRACE_S)
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
-    cpu = int(timeout_s * THREADS + 5)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    jail.apply_limits(jail.Limits(address_space_bytes=ADDRESS_SPACE_BYTES,
+                                  cpu_seconds=int(timeout_s * THREADS + 5),
+                                  wall_seconds=timeout_s + HARD_KILL_GRACE_S,
+                                  file_size_bytes=0))
 
 
 # DuckDB types polars cannot take from Arrow (INTERVAL, UNION; ENUM, whose Arrow dictionary keys
@@ -363,148 +347,10 @@ def _worker_main(request: dict, out: socket.socket) -> None:
     _limit_worker(float(request["timeout_s"]))
     header, payload = _execute(request["db_path"], request["sql"], int(request["max_rows"]),
                                float(request["timeout_s"]))
-    head = json.dumps(header).encode()
-    out.sendall(_HEADER.pack(len(head)) + head + _HEADER.pack(len(payload)))
-    out.sendall(payload)
+    jail.send_answer(out, header, payload)
 
 
-def fork_server_main(fd: int) -> None:
-    """The helper process: fork a worker per request received on the socket ``fd``."""
-    control = socket.socket(fileno=fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, _REQUEST_MAX_BYTES, 1)
-        except OSError:
-            break
-        if not message:
-            break  # the app process is gone
-        if len(fds) != 1:
-            for extra in fds:
-                os.close(extra)
-            continue
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 0
-            try:
-                control.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                with socket.socket(fileno=fds[0]) as out:
-                    _worker_main(json.loads(message), out)
-            except BaseException:  # noqa: BLE001 - the caller sees a closed socket
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(fds[0])
-        control.sendall(struct.pack("!q", pid))
-
-
-_WORKER_ENV = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV"}
-
-
-class _ForkServer:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
-
-    def _ensure_running(self) -> socket.socket:
-        if self._proc is not None and self._proc.poll() is None and self._control is not None:
-            return self._control
-        if self._control is not None:
-            self._control.close()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # A minimal environment: whatever the app was given (proxy secrets, cloud keys) is not
-        # in the workers' memory.
-        env = {k: v for k, v in os.environ.items() if k in _WORKER_ENV}
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(settings.PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-c",
-             f"from models.adhoc import fork_server_main; fork_server_main({theirs.fileno()})"],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd=settings.PROJECT_ROOT,
-            env=env)
-        theirs.close()
-        self._control = ours
-        return ours
-
-    def start_worker(self, request: dict) -> tuple[int, socket.socket]:
-        """Fork a worker for ``request``; (its pid, the socket its answer arrives on)."""
-        message = json.dumps(request).encode()
-        if len(message) > _REQUEST_MAX_BYTES - 1024:
-            raise UserError(f"The query is too long ({len(message) // 1024} KB).")
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            with self._lock:
-                for attempt in (1, 2):  # a helper that died is started again, once
-                    control = self._ensure_running()
-                    try:
-                        socket.send_fds(control, [message], [theirs.fileno()])
-                        reply = control.recv(8)
-                        if len(reply) == 8:
-                            break
-                    except OSError:
-                        pass
-                    self._stop_locked()
-                else:
-                    raise UserError("The SQL worker could not be started; try again.")
-        finally:
-            theirs.close()
-        return struct.unpack("!q", reply)[0], ours
-
-    def _stop_locked(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop_locked()
-
-
-_fork_server = _ForkServer()
-atexit.register(_fork_server.stop)
-
-
-def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytes | None:
-    chunks, remaining = [], size
-    while remaining:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(min(remaining, 1 << 20))
-        except (TimeoutError, OSError):
-            return None
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _receive(sock: socket.socket, deadline: float) -> tuple[dict, bytes] | None:
-    """The worker's answer, or None when it died or ran past the deadline."""
-    raw = _read_exactly(sock, _HEADER.size, deadline)
-    if raw is None:
-        return None
-    head = _read_exactly(sock, _HEADER.unpack(raw)[0], deadline)
-    raw = _read_exactly(sock, _HEADER.size, deadline) if head is not None else None
-    if raw is None:
-        return None
-    size = _HEADER.unpack(raw)[0]
-    if size > MAX_RESULT_BYTES * 2:
-        return None
-    payload = _read_exactly(sock, size, deadline) if size else b""
-    if payload is None:
-        return None
-    return json.loads(head), payload
+_fork_server = jail.fork_server
 
 
 # --- the entry point -------------------------------------------------------------------------
@@ -581,14 +427,13 @@ def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAUL
     build_id = db_path.parent.parent.name.removesuffix(".dbt")
 
     pid, answer = _fork_server.start_worker(
-        {"db_path": str(db_path), "sql": text, "max_rows": max_rows, "timeout_s": timeout_s})
+        {"task": "sql", "db_path": str(db_path), "sql": text, "max_rows": max_rows,
+         "timeout_s": timeout_s})
     with answer:
-        received = _receive(answer, time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0)
+        received = jail.receive(answer, time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0,
+                                MAX_RESULT_BYTES * 2)
     if received is None:
-        try:
-            os.kill(pid, signal.SIGKILL)  # normally dead already (SIGALRM, RLIMIT_*)
-        except ProcessLookupError:
-            pass
+        jail.kill(pid)  # normally dead already (SIGALRM, RLIMIT_*)
         raise _refusal("killed", "", timeout_s)
     header, payload = received
     if header.get("status") != "ok":
