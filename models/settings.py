@@ -2,7 +2,8 @@
 
 Everything lives under ``SALESDESK_HOME`` (default ``./data``):
 
-- ``lake/<entity>/<hash>.parquet``: accepted loads, immutable; ``lake/_load_log.jsonl`` the log;
+- ``lake/<entity>/<hash>.parquet``: accepted loads, immutable, each with its load record in its
+  footer; ``lake/_load_log.jsonl`` a copy of the records for people; ``tmp/`` locks and uploads;
 - ``warehouse/<build id>.duckdb``: one file per build; ``warehouse/current.duckdb`` a symlink to
   the newest good build; ``warehouse/builds.jsonl`` the build history.
 """
