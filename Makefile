@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# The address `make run` listens on: this machine only (never taken from the environment).
+# `make run ADDRESS=0.0.0.0` opens it to the network, which needs sign-in configured (README:
+# Sign-in); without it the app refuses every visitor rather than make them the admin.
+ADDRESS = 127.0.0.1
 
 .PHONY: install run test test-fast chromium prepare demo build docs bench soak clean install-spark java test-spark
 
@@ -38,14 +42,14 @@ java:
 # Scale-0.05 demo data built on DuckDB and on Spark (with the dbt unit tests); every mart
 # compared row for row. Minutes, not seconds: Spark starts a JVM and runs each query as a job.
 test-spark: install-spark
-	$(BIN)/python tests/spark/compare_targets.py --scale 0.05
+	$(BIN)/python -m tests.spark.compare_targets --scale 0.05
 
 # Demo data when the lake is empty, ingest, build when the lake changed.
 prepare: install
 	$(BIN)/salesdesk prepare
 
 run: prepare
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: install chromium
 	$(BIN)/python -m pytest

@@ -1,6 +1,7 @@
 """salesdesk: the Streamlit router: sign-in, the dev-mode banner, the pages of the user's role,
 and the sidebar. Who may see what is decided in models/access.py; this file only passes it
-Streamlit's values (st.user, the request headers) and shows the outcome."""
+Streamlit's values (st.user, the request headers, the client address, the server.address option)
+and shows the outcome."""
 
 import os
 
@@ -33,7 +34,13 @@ def sign_in_page() -> None:
         st.login(os.environ.get("SALESDESK_AUTH_PROVIDER") or None)
 
 
-def refused_page(message: str, mode: str | None) -> None:
+def refused_page(message: str, mode: str | None, misconfigured: bool = False) -> None:
+    if misconfigured:
+        st.title("Sign-in is not set up")
+        st.error(message)
+        st.caption("Nobody can use the sales desk until an admin changes the server's sign-in "
+                   "settings (README: Sign-in, roles and the SQL page).")
+        return
     st.title("Not authorised")
     st.error(message)
     st.caption("Access to the sales desk is granted by an admin, who adds your e-mail address "
@@ -85,11 +92,13 @@ def sidebar(user: access.User) -> None:
     _ui.show_build()
 
 
-def resolve_user() -> access.User:
-    """The signed-in user; NotSignedIn, NotAuthorised or UserError (misconfiguration)."""
-    config = access.auth_config(has_auth_secrets())
+def resolve_user() -> tuple[access.AuthConfig, access.User]:
+    """The sign-in settings and the signed-in user; NotSignedIn, NotAuthorised or UserError
+    (SignInMisconfigured: settings under which nobody is let in)."""
+    config = access.auth_config(has_auth_secrets(),
+                                server_address=st.get_option("server.address"))
     ip = st.context.ip_address  # None for localhost (and not a str under AppTest)
-    return access.identify(
+    return config, access.identify(
         config,
         user_info=st.user.to_dict() if config.mode == "oidc" else None,
         headers=request_headers() if config.mode == "header" else None,
@@ -97,26 +106,40 @@ def resolve_user() -> access.User:
     )
 
 
+def dev_banner(config: access.AuthConfig) -> None:
+    if config.explicit:
+        st.warning(f"**Development mode** ({access.ENV_MODE}=dev): sign-in is off and everyone "
+                   "who reaches this app, from any machine, is the admin. Configure sign-in "
+                   "before real data goes in (README: Sign-in, roles and the SQL page).",
+                   icon=":material/warning:")
+    else:
+        st.warning("**Local development mode**: sign-in is not configured, so you are the "
+                   "admin. The app listens on this machine only; anything that forwards its "
+                   "port to other machines makes their users the admin too. Configure sign-in "
+                   "before anyone else uses this app (README: Sign-in, roles and the SQL page).",
+                   icon=":material/warning:")
+
+
 try:
-    user = resolve_user()
+    auth, user = resolve_user()
 except access.NotSignedIn:
     st.session_state.pop(access.SESSION_KEY, None)
     st.navigation([st.Page(sign_in_page, title="Sign in", url_path="signin")],
                   position="hidden").run()
     st.stop()
-except UserError as e:  # not on the allow-list, a broken allow-list, a misconfigured mode
+except UserError as e:  # not on the allow-list, a broken allow-list, unsafe or unknown settings
     st.session_state.pop(access.SESSION_KEY, None)
     mode = os.environ.get(access.ENV_MODE) or ("oidc" if has_auth_secrets() else None)
-    st.navigation([st.Page(lambda: refused_page(str(e), mode), title="Not authorised",
+    misconfigured = isinstance(e, access.SignInMisconfigured)
+    st.navigation([st.Page(lambda: refused_page(str(e), mode, misconfigured),
+                           title="Sign-in is not set up" if misconfigured else "Not authorised",
                            url_path="denied")], position="hidden").run()
     st.stop()
 
 st.session_state[access.SESSION_KEY] = user
 _ui.pin_warehouse()  # every query of this run reads one build (see models/warehouse.py)
 if user.mode == "dev":
-    st.warning("**Local development mode**: sign-in is off and you are the admin. Configure "
-               "sign-in before anyone else uses this app (README: Sign-in, roles and the SQL "
-               "page).", icon=":material/warning:")
+    dev_banner(auth)
 
 page = st.navigation(pages_for(user))
 # The default page's url_path is "", so look its path up by title.

@@ -47,7 +47,9 @@ def render_times(home: Path, runs: int = 5) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["SALESDESK_HOME"] = str(home)
-    os.environ.pop("SALESDESK_AUTH_MODE", None)
+    # AppTest serves nothing, but its server.address is unset (every interface), under which
+    # app.py refuses the default dev sign-in: choose dev mode explicitly.
+    os.environ["SALESDESK_AUTH_MODE"] = "dev"
     for name in QUIET_LOGGERS:  # a filter, since Streamlit resets its loggers' levels
         logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.ERROR)
     figures = []

@@ -18,9 +18,14 @@ change its own settings. So a query typed into the SQL page passes four layers:
    with OS limits: address space, CPU seconds, no file writes, no core dumps, a minimal
    environment. A timer interrupts the query at the soft timeout; at the hard timeout the
    kernel ends the worker (SIGALRM) and the caller kills it too. The app survives whatever the
-   query does to its worker.
+   query does to its worker. At most ``max_workers()`` workers run at once in the app process
+   (``WORKER_SLOTS``); a query waits a few seconds for a free one, then is refused.
 4. **A row cap in the engine**: ``relation.limit(max_rows + 1)``; the extra row only says that
-   the result was truncated.
+   the result was truncated. **A size cap in the worker**: a result larger than
+   ``result_limit_bytes()`` (in Arrow) is refused before it is sent, so the app never holds it.
+
+The text limit counts characters (``MAX_SQL_CHARS``); a trailing ``;`` and comments after it are
+allowed.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +57,8 @@ MEMORY_LIMIT = "1GB"                  # DuckDB's own limit inside the worker
 MEMORY_LIMIT_TEXT = "1 GB"
 THREADS = 2
 ADDRESS_SPACE_BYTES = 4 * 1024 ** 3   # the worker's RLIMIT_AS (the engine itself maps ~1.5 GB)
-MAX_RESULT_BYTES = 256 * 1024 ** 2    # a result larger than this (in Arrow) is refused
+DEFAULT_MAX_RESULT_MB = 100          # a larger result (in Arrow, estimated in the worker) is refused
+DEFAULT_QUEUE_WAIT_S = 5.0           # how long a query waits for a free worker before it is refused
 HARD_KILL_GRACE_S = 2.0               # after the soft timeout, how long before the kill
 MART_PREFIXES = ("fct_", "dim_", "rpt_")
 DEFAULT_TIMEOUT_S = 30
@@ -103,7 +111,25 @@ def check_sql(sql: str, parser: duckdb.DuckDBPyConnection | None = None) -> str:
         raise UserError(f"Only queries that read can run here (SELECT, WITH, FROM, VALUES, "
                         f"DESCRIBE, SHOW, SUMMARIZE); this is a {kind} statement. "
                         + READ_ONLY_NOTE)
-    return statement.query
+    return _without_trailing_semicolons(statement.query)
+
+
+def _without_trailing_semicolons(query: str) -> str:
+    """``query`` without the semicolons (and the comments among them) at its end.
+
+    The parser keeps ``; -- done`` in the statement's text, and a relation made from that text
+    does not parse (the query is wrapped in a subquery). Only the tail after the last real token
+    is cut, found with DuckDB's own tokenizer, so a ';' in a string or a comment stays.
+    """
+    cut = None
+    for position, kind in reversed(duckdb.tokenize(query)):
+        if kind == duckdb.token_type.comment:
+            continue
+        if kind == duckdb.token_type.operator and query.startswith(";", position):
+            cut = position
+            continue
+        break
+    return query if cut is None else query[:cut]
 
 
 def _first_line(error: BaseException | str) -> str:
@@ -271,6 +297,7 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
 # process per app process, a fork per query, OS limits first.
 
 MAX_SQL_CHARS = 100_000
+_BATCH_ROWS = 2048  # the worker adds up the result's size batch by batch (one DuckDB vector)
 
 
 def _limit_worker(timeout_s: float) -> None:
@@ -302,8 +329,12 @@ def _displayable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         for c, t in zip(columns, types)))
 
 
-def _execute(db_path: str, sql: str, max_rows: int, timeout_s: float) -> tuple[dict, bytes]:
-    """In the worker: the query on a hardened connection; (header, Arrow IPC bytes)."""
+def _execute(db_path: str, sql: str, max_rows: int, timeout_s: float,
+             max_result_bytes: int) -> tuple[dict, bytes]:
+    """In the worker: the query on a hardened connection; (header, Arrow IPC bytes).
+
+    The result is read batch by batch; once its size passes ``max_result_bytes`` the worker
+    stops and answers "too large", so the app never receives it."""
     try:
         con = duckdb.connect(db_path, read_only=True, config=dict(HARDENED_CONFIG))
         sql = check_sql(sql, con)  # again, in the process that runs it
@@ -314,15 +345,21 @@ def _execute(db_path: str, sql: str, max_rows: int, timeout_s: float) -> tuple[d
             relation = con.sql(sql)
             if relation is None:
                 raise UserError("The statement returned no result. " + READ_ONLY_NOTE)
-            table = _displayable(relation).limit(max_rows + 1).to_arrow_table()
+            reader = _displayable(relation).limit(max_rows + 1).to_arrow_reader(_BATCH_ROWS)
+            batches, rows, size = [], 0, 0
+            for batch in reader:
+                batches.append(batch)
+                rows += batch.num_rows
+                size += batch.nbytes
+                if size > max_result_bytes:
+                    return {"status": "error", "kind": "too_large",
+                            "detail": f"over {size:,} bytes at row {rows:,}"}, b""
+            table = pa.Table.from_batches(batches, schema=reader.schema)
         finally:
             timer.cancel()
         truncated = table.num_rows > max_rows
         if truncated:
             table = table.slice(0, max_rows)
-        if table.nbytes > MAX_RESULT_BYTES:
-            return {"status": "error", "kind": "too_large",
-                    "detail": f"{table.nbytes / 2**20:,.0f} MB"}, b""
         sink = io.BytesIO()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -346,11 +383,95 @@ def _worker_main(request: dict, out: socket.socket) -> None:
     """In the forked worker: limits first, then the query, then the answer to the caller."""
     _limit_worker(float(request["timeout_s"]))
     header, payload = _execute(request["db_path"], request["sql"], int(request["max_rows"]),
-                               float(request["timeout_s"]))
+                               float(request["timeout_s"]), int(request["max_result_bytes"]))
     jail.send_answer(out, header, payload)
 
 
 _fork_server = jail.fork_server
+
+
+# --- the server's limits: how many workers at once, how large a result ----------------------
+#
+# Environment variables, read at every query (so a bad value is a message on the page, not a
+# failed import): SALESDESK_SQL_WORKERS, SALESDESK_SQL_QUEUE_S, SALESDESK_SQL_MAX_RESULT_MB.
+
+def _env_number(name: str, default: float, minimum: float, whole: bool) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not value >= minimum or value == float("inf"):
+        kind = "a whole number" if whole else "a number"
+        raise UserError(f"The server setting {name} must be {kind} of at least {minimum:g}, not "
+                        f"{raw!r}: ask the administrator to fix it.")
+    return value
+
+
+def default_max_workers() -> int:
+    """Two, or one per two cores (each worker's engine runs ``THREADS`` threads)."""
+    return max(2, (os.cpu_count() or 2) // THREADS)
+
+
+def max_workers() -> int:
+    """How many query workers this app process runs at once (``SALESDESK_SQL_WORKERS``)."""
+    return int(_env_number("SALESDESK_SQL_WORKERS", default_max_workers(), 1, whole=True))
+
+
+def queue_wait_s() -> float:
+    """How long a query waits for a free worker before it is refused (``SALESDESK_SQL_QUEUE_S``)."""
+    return _env_number("SALESDESK_SQL_QUEUE_S", DEFAULT_QUEUE_WAIT_S, 0, whole=False)
+
+
+def result_limit_bytes() -> int:
+    """The largest result a query may send back (``SALESDESK_SQL_MAX_RESULT_MB``, in MB)."""
+    return int(_env_number("SALESDESK_SQL_MAX_RESULT_MB", DEFAULT_MAX_RESULT_MB, 1,
+                           whole=False) * 2**20)
+
+
+def check_length(sql: str) -> None:
+    """UserError when ``sql`` is longer than ``MAX_SQL_CHARS`` characters (not bytes)."""
+    if isinstance(sql, str) and len(sql) > MAX_SQL_CHARS:
+        raise UserError(f"The query is {len(sql):,} characters long; the SQL page takes at most "
+                        f"{MAX_SQL_CHARS:,} characters.")
+
+
+class WorkerSlots:
+    """The cap on concurrent query workers of this process: a counting semaphore.
+
+    The Streamlit server runs every session's script in a thread of one process, so this one
+    object sees every query of the app. The limit is passed at each acquisition (it is read from
+    the environment), so a changed setting applies to the next query.
+    """
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self.running = 0
+
+    @contextmanager
+    def slot(self, limit: int, wait_s: float) -> Iterator[None]:
+        """Hold one of ``limit`` slots; wait up to ``wait_s`` for one, then UserError."""
+        with self._free:
+            if not self._free.wait_for(lambda: self.running < limit, timeout=wait_s):
+                raise UserError(self.busy_message(self.running))
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._free:
+                self.running -= 1
+                self._free.notify_all()
+
+    @staticmethod
+    def busy_message(running: int) -> str:
+        queries = "1 query is" if running == 1 else f"{running} queries are"
+        return (f"{queries} running on this server, as many as it runs at once; try again in a "
+                "moment.")
+
+
+WORKER_SLOTS = WorkerSlots()
 
 
 # --- the entry point -------------------------------------------------------------------------
@@ -372,7 +493,7 @@ class QueryResult:
         return self.frame.height
 
 
-def _refusal(kind: str, detail: str, timeout_s: float) -> UserError:
+def _refusal(kind: str, detail: str, timeout_s: float, max_result_bytes: int = 0) -> UserError:
     if kind == "timeout":
         return UserError(f"The query ran longer than {timeout_s:g} s and was stopped. Narrow it "
                          "down: filter, aggregate, or join on keys.")
@@ -381,8 +502,9 @@ def _refusal(kind: str, detail: str, timeout_s: float) -> UserError:
                          "use and was stopped. Aggregate or filter before joining, or select "
                          "fewer columns.")
     if kind == "too_large":
-        return UserError(f"The result is {detail}, over the {MAX_RESULT_BYTES // 2**20} MB the "
-                         "page can hold: select fewer columns or rows.")
+        return UserError(f"The result is too large: it is over the {_mb(max_result_bytes)} a "
+                         "result may hold. Add a LIMIT, aggregate (group by), or select fewer or "
+                         "shorter columns.")
     if kind == "permission":
         return UserError("Reading or writing files, URLs, extensions or other databases is not "
                          "allowed: query the marts listed in the schema browser. "
@@ -404,40 +526,59 @@ def _refusal(kind: str, detail: str, timeout_s: float) -> UserError:
     return UserError(detail or "The query failed.")
 
 
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.{0 if size >= 2**20 else 2}f} MB"
+
+
 # FROM 'file.csv' with external access off: a catalog error naming a path or URL.
 _FILE_AS_TABLE = re.compile(r"Table with name \S*([/\\:]|\.(csv|tsv|parquet|json|jsonl|txt|xlsx?|gz|"
                             r"duckdb|db)\b)", re.I)
 
 
 def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-              max_rows: int = DEFAULT_MAX_ROWS, base: Path | None = None) -> QueryResult:
+              max_rows: int = DEFAULT_MAX_ROWS, base: Path | None = None,
+              max_result_bytes: int | None = None) -> QueryResult:
     """Run one read-only query over the marts (of ``scope``) in a limited worker process.
 
     Returns the result as polars with ``truncated`` set when more than ``max_rows`` rows
-    matched; raises UserError with a message a person can act on otherwise.
+    matched; raises UserError with a message a person can act on otherwise. At most
+    ``max_workers()`` queries run at once in this process; a query waits up to
+    ``queue_wait_s()`` for a free worker and is then refused. A result over
+    ``max_result_bytes`` (default ``result_limit_bytes()``) is refused in the worker.
     """
     if timeout_s <= 0 or max_rows < 0:
         raise ValueError("timeout_s must be > 0 and max_rows >= 0")
     started = time.perf_counter()
-    if isinstance(sql, str) and len(sql) > MAX_SQL_CHARS:
-        raise UserError(f"The query is longer than {MAX_SQL_CHARS:,} characters.")
+    check_length(sql)
     text = check_sql(sql)
+    limit = max_result_bytes if max_result_bytes is not None else result_limit_bytes()
+    if limit <= 0:
+        raise ValueError("max_result_bytes must be > 0")
+    workers, wait_s = max_workers(), queue_wait_s()
     scope = scope or access.ALL_DATA
     db_path = extract_file(scope, base)
     build_id = db_path.parent.parent.name.removesuffix(".dbt")
 
-    pid, answer = _fork_server.start_worker(
-        {"task": "sql", "db_path": str(db_path), "sql": text, "max_rows": max_rows,
-         "timeout_s": timeout_s})
-    with answer:
-        received = jail.receive(answer, time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0,
-                                MAX_RESULT_BYTES * 2)
+    with WORKER_SLOTS.slot(workers, wait_s):
+        pid, answer = _fork_server.start_worker(
+            {"task": "sql", "db_path": str(db_path), "sql": text, "max_rows": max_rows, "timeout_s": timeout_s,
+             "max_result_bytes": limit})
+        with answer:
+            deadline = time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0
+            # The worker checked the Arrow size; the stream format adds a little (metadata,
+            # padding).
+            received = jail.receive(answer, deadline, limit + limit // 4 + 2**20)
+            # The slot is free only once the worker is gone: its socket closes as it exits,
+            # after its memory is released.
+            if received is None or not jail.worker_gone(answer, deadline):
+                jail.kill(pid)  # normally dead already (SIGALRM, RLIMIT_*)
+                jail.worker_gone(answer, time.monotonic() + HARD_KILL_GRACE_S)
     if received is None:
-        jail.kill(pid)  # normally dead already (SIGALRM, RLIMIT_*)
         raise _refusal("killed", "", timeout_s)
     header, payload = received
     if header.get("status") != "ok":
-        raise _refusal(str(header.get("kind")), str(header.get("detail") or ""), timeout_s)
+        raise _refusal(str(header.get("kind")), str(header.get("detail") or ""), timeout_s,
+                       limit)
     try:
         frame = pl.read_ipc_stream(payload)
     except (Exception, pl.exceptions.PanicException) as e:  # an Arrow type polars cannot take

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from models import jsonlog, settings
+from models import clock, jsonlog, settings
 from models.errors import UserError
 
 KEEP_BUILDS = 3
@@ -48,6 +48,7 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     nodes: int = 0
     lake_loads: int = 0  # entries of the load log when the build started
+    as_of_date: str = ""  # the as_of_date var the build ran with
 
     @property
     def ok(self) -> bool:
@@ -115,6 +116,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     --unit-tests``, and the test suite) rather than in every production build.
     ``target="spark"`` builds the same project on Spark instead (``run_spark_build``).
     """
+    dbt_vars = with_as_of_date(dbt_vars)
     if target == SPARK_TARGET:
         return run_spark_build(base, on_line=on_line, dbt_vars=dbt_vars, unit_tests=unit_tests)
     if target not in (None, "dev"):
@@ -124,6 +126,15 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
         return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
                              unit_tests)
+
+
+def with_as_of_date(dbt_vars: dict | None) -> dict:
+    """The build's vars with ``as_of_date`` set: as given, else the desk's today
+    (``clock.today()``), so a build never depends on the database's own clock."""
+    out = dict(dbt_vars or {})
+    if not out.get("as_of_date"):
+        out["as_of_date"] = clock.today().isoformat()
+    return out
 
 
 @contextmanager
@@ -150,7 +161,7 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     artifacts = wh / f"{build_id}.dbt"
     result = BuildResult(build_id=build_id, status="failed",
                          started_at=started.isoformat(timespec="seconds"),
-                         warehouse_file=str(db_path))
+                         warehouse_file=str(db_path), as_of_date=dbt_vars["as_of_date"])
     from models.ingest import loads, repair_lake
 
     for note in repair_lake(base):
@@ -159,7 +170,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     _remove_orphans(wh, base)
     _check_free_space(wh)
     t0 = time.perf_counter()
-    on_line(f"Building {build_id} from the lake {settings.lake_dir(base)}")
+    on_line(f"Building {build_id} as of {dbt_vars['as_of_date']} from the lake "
+            f"{settings.lake_dir(base)}")
     build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     returncode, output = _run_dbt(build_args, db_path, artifacts, base, on_line, dbt_vars)
 
@@ -251,6 +263,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
     ``warehouse/`` changes, so a Spark build never becomes the app's current warehouse.
     """
     on_line = on_line or (lambda line: None)
+    dbt_vars = with_as_of_date(dbt_vars)
     try:
         import dbt.adapters.spark  # noqa: F401
     except ImportError:
@@ -264,7 +277,8 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
         artifacts = folder / "builds" / f"{build_id}.dbt"
         result = BuildResult(build_id=build_id, status="failed",
                              started_at=started.isoformat(timespec="seconds"),
-                             warehouse_file=str(folder / "warehouse"))
+                             warehouse_file=str(folder / "warehouse"),
+                             as_of_date=dbt_vars["as_of_date"])
         from models.ingest import loads, repair_lake
 
         for note in repair_lake(base):
@@ -274,7 +288,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
         on_line(f"Building {build_id} on Spark from the lake {settings.lake_dir(base)}")
         build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         returncode, output = _run_dbt(build_args, artifacts / "unused.duckdb", artifacts, base,
-                                      on_line, dbt_vars or {}, target=SPARK_TARGET)
+                                      on_line, dbt_vars, target=SPARK_TARGET)
         run_results = _read_run_results(artifacts / "target" / "run_results.json")
         result.nodes = len(run_results)
         result.failures = [_describe_failure(r) for r in run_results

@@ -8,16 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-from models import settings
+from models import clock, settings
 from models.errors import UserError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from models.demo import generate
 
-    print(f"Writing demo data (scale {args.scale}, seed {args.seed}{', dirty' if args.dirty else ''})"
-          f" to {args.out} ...", flush=True)
-    summary = generate(Path(args.out), scale=args.scale, seed=args.seed, dirty=args.dirty)
+    today = clock.parse_date(args.today, "--today") if args.today else clock.today()
+    print(f"Writing demo data (scale {args.scale}, seed {args.seed}{', dirty' if args.dirty else ''}"
+          f", ending {today}) to {args.out} ...", flush=True)
+    summary = generate(Path(args.out), scale=args.scale, seed=args.seed, dirty=args.dirty,
+                       today=today)
     print(summary)
     return 0
 
@@ -72,7 +74,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     builds = history()
     print(f"Current build: {current_build_id() or 'none'}; builds recorded: {len(builds)}")
     for b in builds[-5:]:
-        print(f"  {b['build_id']}  {b['status']:<8} {b['seconds']:>7.1f} s")
+        as_of = f"  as of {b['as_of_date']}" if b.get("as_of_date") else ""
+        print(f"  {b['build_id']}  {b['status']:<8} {b['seconds']:>7.1f} s{as_of}")
     return 0
 
 
@@ -137,7 +140,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     dates = [day] if day else planner.week_days(week)
     plan = planner.plan_route(get_warehouse(), ALL_DATA, args.rep, dates,
                               time_limit_s=args.time_limit,
-                              progress=lambda message: print(message, flush=True))
+                              progress=lambda message: print(message, flush=True),
+                              win_back=args.win_back, balance=not args.no_balance)
     print(planner.summary(plan))
     for path in planner.write_exports(plan, Path(args.out)):
         print(f"wrote {path}")
@@ -159,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help="folder to write the raw files into")
     demo.add_argument("--dirty", action="store_true",
                       help="add row-level faults of every kind staging must catch")
+    demo.add_argument("--today", metavar="YYYY-MM-DD",
+                      help="the last day of the demo's 36 months (default: today, or "
+                           "$SALESDESK_TODAY)")
     demo.set_defaults(func=_cmd_demo)
 
     ingest = sub.add_parser("ingest", help="check files against their contract, add to the lake")
@@ -196,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", default=".", help="folder for the CSV, .ics and HTML files")
     plan.add_argument("--time-limit", type=float, default=None,
                       help="solver seconds (default 2 for a day, 6 for a week)")
+    plan.add_argument("--win-back", action="store_true",
+                      help="also plan churned customers falling due, as win-back visits")
+    plan.add_argument("--no-balance", action="store_true",
+                      help="do not even out the week's days (least travel only)")
     plan.set_defaults(func=_cmd_plan)
 
     prepare = sub.add_parser("prepare", help="demo data if the lake is empty, then build if needed")

@@ -183,14 +183,16 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def sheet_name(rep_id: str, rep_name: str | None) -> str:
-    """An Excel sheet name for a rep: 'R0006 王超', at most 31 characters, no []:*?/\\."""
-    return _SHEET_BAD.sub(" ", f"{rep_id} {rep_name or ''}".strip())[:31]
+    """An Excel sheet name for a rep: 'R0006 王超', at most 31 characters, no []:*?/\\ and
+    no apostrophe at either end (Excel refuses those names)."""
+    return _SHEET_BAD.sub(" ", f"{rep_id} {rep_name or ''}")[:31].strip(" '") or "Rep"
 
 
 def export_sheets(wh: Warehouse, scope: Scope, month: date, rep_id: str | None = None,
                   ) -> dict[str, pl.DataFrame]:
     """The month's statements, then one sheet per rep with the rep's commission lines (of one rep,
-    or of every rep the user may see). Money as numbers."""
+    or of every rep the user may see). Money as numbers. Written by exports.xlsx_bytes, which
+    quotes text that starts like a formula."""
     chosen = statements(wh, scope, month)
     if rep_id is not None:
         chosen = chosen.filter(pl.col("rep_id") == rep_id)

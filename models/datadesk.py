@@ -47,6 +47,7 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
             "status": r.get("status"),
             "started_at": (r.get("started_at") or "")[:19].replace("T", " "),
             "finished_at": (r.get("finished_at") or "")[:19].replace("T", " "),
+            "as_of_date": r.get("as_of_date") or "",
             "seconds": float(r.get("seconds") or 0),
             "tables": len(r.get("row_counts") or {}),
             "rows_in_tables": sum((r.get("row_counts") or {}).values()),
@@ -56,7 +57,8 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
         for r in records
     ]
     schema = {"build_id": pl.String, "is_current": pl.Boolean, "status": pl.String,
-              "started_at": pl.String, "finished_at": pl.String, "seconds": pl.Float64,
+              "started_at": pl.String, "finished_at": pl.String, "as_of_date": pl.String,
+              "seconds": pl.Float64,
               "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String,
               "warnings": pl.String}
     return pl.DataFrame(rows, schema=schema).reverse()

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from models import contracts
+from models import clock, contracts
 
 # --------------------------------------------------------------------------------------------
 # Business-looking constants
@@ -708,7 +708,8 @@ def _trends(rng: np.random.Generator, cal: Calendar, opened: np.ndarray) -> np.n
     return trend * ramp
 
 
-def _assign_reps(rng: np.random.Generator, reps: Reps, region: np.ndarray, opened: np.ndarray
+def _assign_reps(rng: np.random.Generator, reps: Reps, region: np.ndarray, opened: np.ndarray,
+                 is_prospect: np.ndarray, last_active: np.ndarray, size: np.ndarray, today: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Maintainer, previous rep, handover day and house-from day for each customer.
 
@@ -740,6 +741,19 @@ def _assign_reps(rng: np.random.Generator, reps: Reps, region: np.ndarray, opene
     hired_later = reps.is_new[maintainer] & (opened < reps.hired[maintainer])
     previous[hired_later] = some_stable[hired_later]
     handover[hired_later] = reps.hired[maintainer[hired_later]]
+
+    # Guarantee: a house account that still orders after its rep left (commission tests need
+    # orders credited to the house account with reason rep_left, whatever the date and seed).
+    left_rep = np.flatnonzero(reps.left < NEVER)[0]
+    active_house = house & ~is_prospect & (last_active >= today)
+    if not active_house.any():
+        ordering = (region == reps.region[left_rep]) & ~is_prospect & (last_active >= today)
+        eligible = ordering & (opened >= reps.hired[left_rep]) & (opened < reps.left[left_rep])
+        if not eligible.any():  # no account opened while the rep was employed: any older one
+            eligible = ordering & (opened < reps.left[left_rep])
+        c = np.flatnonzero(eligible)[np.argmax(size[eligible])]  # the biggest: surely orders
+        maintainer[c], previous[c], handover[c] = left_rep, -1, ALWAYS
+        house_from[c] = reps.left[left_rep]
     return maintainer, previous, handover, house_from
 
 
@@ -833,13 +847,20 @@ def make_customers(rng: np.random.Generator, scale: float, cal: Calendar, reps: 
     last_active[churned] = np.minimum(last_active[churned],
                                       cal.today - CHURN_LAST_ORDER_BEFORE_TODAY_DAYS)
 
-    maintainer, previous, handover, house_from = _assign_reps(rng, reps, region, opened)
+    maintainer, previous, handover, house_from = _assign_reps(
+        rng, reps, region, opened, is_prospect, last_active, size, cal.today)
     rep_at_open = np.where(opened < handover, previous, maintainer)
     # Group purchase: mostly enterprises and accounts opened within the window.
     group_weight = np.where(channel == CHANNELS.index("enterprise"), 4.0, 1.0)
     group_weight *= np.where(opened_before, 1.0, 2.0) * ~is_prospect
     is_group = np.isin(np.arange(n), _pick(rng, n, round(GROUP_PURCHASE_SHARE * n),
                                            p=group_weight))
+    # Guarantee: a group account opened inside the window and still ordering two months on, so
+    # its developer's first order month (100 %) and later months (the split) are both there.
+    opened_inside = (~is_prospect & (opened > cal.start) & (opened <= cal.today - 62)
+                     & (last_active >= cal.today))
+    if not (is_group & opened_inside).any():
+        is_group[np.flatnonzero(opened_inside)[np.argmax(size[opened_inside])]] = True
     developer = _developers(rng, reps, region, opened, rep_at_open, maintainer, is_group,
                            is_prospect)
     key_pool = np.flatnonzero((pct >= 1 - KEY_ACCOUNT_POOL_SHARE) & ~is_prospect)
@@ -945,6 +966,9 @@ def _month_orders(rng: np.random.Generator, model: SalesModel, cust: Customers, 
     n_orders = rng.poisson(model.order_rate[:, m])
     opening = (cal.month_of(cust.opened) == m) & (model.order_rate[:, m] > 0)
     n_orders[opening] = np.maximum(n_orders[opening], 1)
+    # A house account orders in the month after its rep left (so rep_left lines always exist).
+    after_left = (cal.month_of(cust.house_from) == m - 1) & (model.order_rate[:, m] > 0)
+    n_orders[after_left] = np.maximum(n_orders[after_left], 1)
     c = np.repeat(np.arange(len(cust)), n_orders)
     day = _random_days(rng, model.lo[c, m], model.hi[c, m], len(c))
     return c, day
@@ -1597,13 +1621,14 @@ def generate(out_dir: Path, *, scale: float = 1.0, seed: int = 42, dirty: bool =
     """Write demo raw inputs into ``out_dir`` and return what was written.
 
     ``scale`` multiplies customers and reps (products stay ~300); ``seed`` makes the output
-    reproducible; ``today`` (default: the real today) is the last day with orders or visits;
+    reproducible; ``today`` (default: ``clock.today()``, the real today unless
+    ``$SALESDESK_TODAY`` is set) is the last day with orders or visits;
     ``dirty`` appends rows that the staging must reject and writes ``_expected_rejections.csv``.
     """
     if not scale > 0:
         raise ValueError(f"scale must be above 0, not {scale!r}")
     started = time.perf_counter()
-    today = today or datetime.date.today()
+    today = today or clock.today()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = World.build(scale, seed, today)

@@ -3,9 +3,11 @@ forked process with OS limits, so whatever it does to its worker, the app surviv
 
 A small fork server: one helper process per app process, started with a clean interpreter that
 imports the worker modules (duckdb, polars, pyarrow) and never starts a thread. For each task it
-forks a worker, which limits itself (``apply_limits``), runs the task's function and writes its
-answer (a JSON header and a byte payload, ``send_answer``) straight to the caller through a
-socket the caller handed over. Forking the app server itself would copy a multi-threaded process
+forks a worker, which reads its request from a socket the caller handed over, limits itself
+(``apply_limits``), runs the task's function and writes its answer (a JSON header and a byte
+payload, ``send_answer``) straight back on that socket. The worker never closes the socket
+itself: it closes as the worker exits, after its memory is released, so the caller's
+end-of-file means the worker is gone (``worker_gone``). Forking the app server itself would copy a multi-threaded process
 (unsafe), spawning a fresh interpreter per task costs about 0.5 s, and multiprocessing's own
 forkserver re-runs the caller's __main__ (streamlit's CLI) in every worker.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import io
 import json
 import os
 import resource
@@ -38,7 +41,11 @@ TASKS: dict[str, tuple[str, str, str]] = {
     "ingest": ("models.ingest", "_worker_main", "ingest"),
 }
 
-_REQUEST_MAX_BYTES = 128 * 1024
+# A request (JSON in UTF-8: at most 4 bytes a character; the SQL page's 100,000-character
+# queries the largest) goes over the worker's own stream socket after the fork; the control
+# socket only carries that socket.
+_REQUEST_MAX_BYTES = 4 * 100_000 + 64 * 1024
+_CONTROL_MESSAGE = b"run"
 _HEADER = struct.Struct("!Q")
 _WORKER_ENV = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV"}
 
@@ -85,7 +92,7 @@ def fork_server_main(fd: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, _REQUEST_MAX_BYTES, 1)
+            message, fds, _, _ = socket.recv_fds(control, 1024, 1)
         except OSError:
             break
         if not message:
@@ -100,9 +107,11 @@ def fork_server_main(fd: int) -> None:
             try:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                request = json.loads(message)
-                with socket.socket(fileno=fds[0]) as out:
-                    _task_function(request["task"])(request, out)
+                # Not closed here: the socket closes when the worker exits (after its memory is
+                # released), so the caller's end-of-file means the worker is gone.
+                out = socket.socket(fileno=fds[0])
+                request = _read_request(out)
+                _task_function(request["task"])(request, out)
             except BaseException:  # noqa: BLE001 - the caller sees a closed socket
                 code = 1
             finally:
@@ -141,17 +150,16 @@ class ForkServer:
         """Fork a worker for ``request`` (its ``task`` names the function); (its pid, the socket
         its answer arrives on)."""
         label = TASKS[request["task"]][2]
-        message = json.dumps(request).encode()
-        if len(message) > _REQUEST_MAX_BYTES - 1024:
-            raise UserError(f"The {'query' if label == 'SQL' else 'request'} is too long "
-                            f"({len(message) // 1024} KB).")
+        message = json.dumps(request, ensure_ascii=False).encode()
+        if len(message) > _REQUEST_MAX_BYTES:  # callers refuse long input before this
+            raise ValueError(f"a worker request of {len(message):,} bytes")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with self._lock:
                 for attempt in (1, 2):  # a helper that died is started again, once
                     control = self._ensure_running()
                     try:
-                        socket.send_fds(control, [message], [theirs.fileno()])
+                        socket.send_fds(control, [_CONTROL_MESSAGE], [theirs.fileno()])
                         reply = control.recv(8)
                         if len(reply) == 8:
                             break
@@ -160,8 +168,16 @@ class ForkServer:
                     self._stop_locked()
                 else:
                     raise UserError(f"The {label} worker could not be started; try again.")
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
+        try:
+            ours.settimeout(30)
+            ours.sendall(_HEADER.pack(len(message)) + message)
+        except OSError:
+            pass  # the worker died at once: the caller receives no answer and says so
         return struct.unpack("!q", reply)[0], ours
 
     def _stop_locked(self) -> None:
@@ -201,9 +217,36 @@ def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytes | No
     return b"".join(chunks)
 
 
-def receive(sock: socket.socket, deadline: float, max_payload: int) -> tuple[dict, bytes] | None:
-    """The worker's answer, or None when it died, ran past the deadline or sent more than
-    ``max_payload`` bytes."""
+def _read_request(sock: socket.socket) -> dict:
+    """In the forked worker: the request the caller writes on the worker's socket."""
+    sock.settimeout(30)  # the caller writes it at once; a caller that died does not
+    raw = _read_exactly(sock, _HEADER.size, time.monotonic() + 30)
+    size = _HEADER.unpack(raw)[0] if raw is not None else 0
+    if not 0 < size <= _REQUEST_MAX_BYTES:
+        raise ValueError("no request")
+    message = _read_exactly(sock, size, time.monotonic() + 30)
+    if message is None:
+        raise ValueError("no request")
+    sock.settimeout(None)
+    return json.loads(message)
+
+
+def _read_payload(sock: socket.socket, size: int, deadline: float) -> io.BytesIO | None:
+    """``size`` bytes into one buffer (no list of chunks to join: the answer is held once)."""
+    buffer = io.BytesIO()
+    while buffer.tell() < size:
+        chunk = _read_exactly(sock, min(size - buffer.tell(), 1 << 20), deadline)
+        if chunk is None:
+            return None
+        buffer.write(chunk)
+    buffer.seek(0)
+    return buffer
+
+
+def receive(sock: socket.socket, deadline: float, max_payload: int
+            ) -> tuple[dict, io.BytesIO] | None:
+    """The worker's answer (header, payload buffer), or None when it died, ran past the
+    deadline or sent more than ``max_payload`` bytes."""
     raw = _read_exactly(sock, _HEADER.size, deadline)
     if raw is None:
         return None
@@ -214,10 +257,22 @@ def receive(sock: socket.socket, deadline: float, max_payload: int) -> tuple[dic
     size = _HEADER.unpack(raw)[0]
     if size > max_payload:
         return None
-    payload = _read_exactly(sock, size, deadline) if size else b""
+    payload = _read_payload(sock, size, deadline)
     if payload is None:
         return None
     return json.loads(head), payload
+
+
+def worker_gone(sock: socket.socket, deadline: float) -> bool:
+    """Whether the worker exited (its socket reached end-of-file) by ``deadline``."""
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if not sock.recv(1 << 16):
+                return True
+        except (TimeoutError, OSError):
+            return False
+    return False
 
 
 def kill(pid: int) -> None:

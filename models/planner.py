@@ -3,12 +3,19 @@ problem (``models.routing``), compared with the naive order, and exported.
 
 Rules (SPEC 8):
 
-- **What is due**: ``fct_visits_due`` (due as of the build's as-of date) for the rep's
-  customers. S and A customers are must-visits; B, C and prospects are optional stops, valued by
-  their priority quadrant (quick win 4, develop 3, maintain 2, reduce 1) plus 1 when overdue by
-  more than a whole visit interval.
+- **What is due**: every visit of ``fct_visits_due`` for the rep's customers that falls due on
+  or before a planned day (next due date <= the day), each placed on or after its due day (a
+  visit already due may take any day). S and A customers are must-visits; B, C and prospects
+  are optional stops, valued by their priority quadrant (quick win 4, develop 3, maintain 2,
+  reduce 1) plus their tier (B 1, C and prospect 0.5), plus 1 when overdue by more than a whole
+  visit interval. Churned customers are not planned unless the manager asks for win-back
+  visits; then they are optional stops labelled "win-back".
 - **How often**: on a week, an S customer is visited ``onsite_visits_required`` times (2) on
-  days at least ``S_DAYS_APART`` (2) apart; everyone else once. On a single day, once.
+  days at least ``S_DAYS_APART`` (2) apart when its due day leaves room for both (else once);
+  everyone else once. On a single day, once.
+- **Balanced days** (on by default for a week): ``routing.solve_balanced`` evens the days'
+  lengths (longest <= 1.3 x the shortest used day, every day used when there are enough
+  visits) at a bounded extra travel; the plan reports both.
 - **How long**: ``planned_minutes`` of the customer's policy tier (the ``visit_policy`` seed).
 - **When**: inside the customer's visit window and the rep's workday, Monday to Friday.
 - **From where**: the rep's base and workday (``dim_reps``: ``base_latitude``,
@@ -35,7 +42,7 @@ from pathlib import Path
 
 import polars as pl
 
-from models import routing, settings
+from models import exports, geo, routing, settings
 from models.access import Scope
 from models.errors import UserError
 from models.filters import read
@@ -101,6 +108,7 @@ def reps(wh: Warehouse, scope: Scope) -> pl.DataFrame:
         left join (
             select maintainer_rep_id, count(*) as due_visits
             from fct_visits_due
+            where is_due
             group by maintainer_rep_id
         ) as due
             on books.rep_id = due.maintainer_rep_id
@@ -145,48 +153,108 @@ def rep_base(wh: Warehouse, scope: Scope, rep_id: str) -> RepBase:
 # --- what is due -----------------------------------------------------------------------------
 
 DUE_COLUMNS = ["customer_id", "customer_name", "district", "address", "latitude", "longitude",
-               "tier", "policy_tier", "lifecycle_stage", "is_must_visit", "visits",
-               "planned_minutes", "visit_window_start_min", "visit_window_end_min",
-               "visit_window_start", "visit_window_end", "last_onsite_visit_date",
-               "next_visit_due_date", "days_overdue", "visit_interval_days", "priority",
-               "quadrant", "value", "rep_due_rank", "why"]
+               "phone", "tier", "policy_tier", "lifecycle_stage", "is_must_visit",
+               "is_win_back", "visits", "planned_minutes", "visit_window_start_min",
+               "visit_window_end_min", "visit_window_start", "visit_window_end",
+               "last_onsite_visit_date", "next_visit_due_date", "due_day", "due_index",
+               "days_overdue", "visit_interval_days", "priority", "quadrant", "value",
+               "rep_due_rank", "why"]
+TIER_VALUE = {"S": 2.0, "A": 1.5, "B": 1.0, "C": 0.5, "prospect": 0.5}
+CHURNED = "churned"
 
 
-def _why(row: dict) -> str:
+def _why(row: dict, first_day: date, win_back: bool) -> str:
     tier = row["policy_tier"]
     every = row["visit_interval_days"]
     if row["last_onsite_visit_date"] is None:
         since = "never visited on site"
     else:
         since = f"last onsite visit {row['last_onsite_visit_date']:%Y-%m-%d}"
-    overdue = row["days_overdue"] or 0
-    late = "due today" if overdue == 0 else f"{overdue} day{'s' if overdue != 1 else ''} overdue"
-    kind = "must visit" if row["is_must_visit"] else (
-        f"optional, {(row['quadrant'] or 'no').replace('_', ' ')} priority")
+    due = row["next_visit_due_date"]
+    overdue = (first_day - due).days if due is not None else 0
+    if overdue > 0:
+        late = f"{overdue} day{'s' if overdue != 1 else ''} overdue"
+    elif overdue == 0:
+        late = f"due {first_day:%a %d %b}"
+    else:
+        late = f"due {due:%a %d %b}"
     label = "prospect" if tier == "prospect" else f"tier {tier}"
+    if win_back:
+        churn_days = _dbt_var("churn_days", "90")
+        kind = (f"win-back visit: churned, no order for {churn_days} days or more; "
+                f"{(row['quadrant'] or 'no').replace('_', ' ')} priority")
+    elif row["is_must_visit"]:
+        kind = "must visit"
+    else:
+        kind = (f"optional, {(row['quadrant'] or 'no').replace('_', ' ')} priority, "
+                f"{label}")
     return f"{label}, every {every} days: {since}, {late} ({kind})"
 
 
-def due_list(wh: Warehouse, scope: Scope, rep_id: str, week: bool = True) -> pl.DataFrame:
-    """The rep's due customers with why each is due, how many visits and the stop value."""
-    frame = read(wh, """
+def _due_rows(wh: Warehouse, scope: Scope, rep_id: str, last_day: date) -> pl.DataFrame:
+    return read(wh, """
         select *
         from fct_visits_due
-        where maintainer_rep_id = $rep_id
+        where maintainer_rep_id = $rep_id and next_visit_due_date <= $last_day
         order by rep_due_rank, customer_id
-    """, scope, {"rep_id": rep_id})
+    """, scope, {"rep_id": rep_id, "last_day": last_day})
+
+
+def due_list(wh: Warehouse, scope: Scope, rep_id: str, dates: list[date],
+             win_back: bool = False) -> pl.DataFrame:
+    """The rep's visits falling due on or before a day of ``dates`` (see the module
+    docstring): why each is due, from which day, how many visits and the stop value. Churned
+    customers only with ``win_back``."""
+    if not dates:
+        raise NoRoute("Pick a day or a week to plan.")
+    dates = sorted(dates)
+    frame = _due_rows(wh, scope, rep_id, dates[-1])
+    return shape_due(frame, dates, win_back)
+
+
+def churned_due(wh: Warehouse, scope: Scope, rep_id: str, dates: list[date]) -> int:
+    """How many churned customers fall due in ``dates`` (left out unless win-back)."""
+    frame = _due_rows(wh, scope, rep_id, max(dates))
+    return 0 if frame.is_empty() else int((frame["lifecycle_stage"] == CHURNED).sum())
+
+
+def shape_due(frame: pl.DataFrame, dates: list[date], win_back: bool = False) -> pl.DataFrame:
+    """The rows of ``fct_visits_due`` as the planner takes them (a plain function of the
+    rows, so the rules can be tested on fixtures)."""
     if frame.is_empty():
         return pl.DataFrame(schema={c: pl.Utf8 for c in DUE_COLUMNS})
+    week = len(dates) > 1
     rows = []
     for row in frame.iter_rows(named=True):
+        churned = row.get("lifecycle_stage") == CHURNED
+        if churned and not win_back:
+            continue
+        due = row["next_visit_due_date"]
+        if due is not None and due > dates[-1]:
+            continue
+        index = next((i for i, d in enumerate(dates) if due is None or d >= due), 0)
         visits = 1
         if week and row["policy_tier"] == "S":
-            visits = max(1, int(row["onsite_visits_required"] or 1))
-        value = QUADRANT_VALUE.get(row["priority"], DEFAULT_QUADRANT_VALUE)
-        if (row["days_overdue"] or 0) > (row["visit_interval_days"] or 0):
+            wanted = max(1, int(row["onsite_visits_required"] or 1))
+            room = 1 + (len(dates) - 1 - index) // S_DAYS_APART  # visits that fit apart
+            visits = max(1, min(wanted, room))
+        overdue = (dates[0] - due).days if due is not None else 0
+        value = (QUADRANT_VALUE.get(row["priority"], DEFAULT_QUADRANT_VALUE)
+                 + TIER_VALUE.get(row["policy_tier"], 0.0))
+        if overdue > (row["visit_interval_days"] or 0):
             value += 1.0
-        rows.append({**row, "visits": visits, "value": value, "why": _why(row)})
-    return pl.DataFrame(rows, infer_schema_length=None).select(DUE_COLUMNS)
+        must = bool(row["is_must_visit"]) and not churned
+        rows.append({**row, "phone": row.get("phone"), "is_must_visit": must,
+                     "is_win_back": churned, "visits": visits, "value": value,
+                     "due_day": dates[index], "due_index": index, "days_overdue": overdue,
+                     "why": _why({**row, "is_must_visit": must}, dates[0], churned)})
+    if not rows:
+        return pl.DataFrame(schema={c: pl.Utf8 for c in DUE_COLUMNS})
+    shaped = pl.DataFrame(rows, infer_schema_length=None)
+    for column in DUE_COLUMNS:
+        if column not in shaped.columns:
+            shaped = shaped.with_columns(pl.lit(None).alias(column))
+    return shaped.select(DUE_COLUMNS)
 
 
 # --- days ------------------------------------------------------------------------------------
@@ -230,6 +298,7 @@ class RoutePlan:
     optimised: Totals
     naive: Totals
     built_at: datetime = field(default_factory=datetime.now)
+    balance: routing.Balance | None = None
 
     @property
     def km_saved(self) -> float:
@@ -258,11 +327,15 @@ def build_problem(due: pl.DataFrame, base: RepBase, dates: list[date],
         window = None
         if row["visit_window_start_min"] is not None and row["visit_window_end_min"] is not None:
             window = (float(row["visit_window_start_min"]), float(row["visit_window_end_min"]))
-        for _ in range(int(row["visits"])):
+        first = int(row.get("due_index") or 0)
+        for copy in range(int(row["visits"])):
+            start = min(first + copy * S_DAYS_APART, len(dates) - 1)
+            allowed = tuple(range(start, len(dates))) if start > 0 else None
             stops.append(routing.Stop(
                 id=row["customer_id"], lat=row["latitude"], lon=row["longitude"],
                 service_min=float(row["planned_minutes"] or 0), window=window,
-                required=bool(row["is_must_visit"]), priority=float(row["value"])))
+                required=bool(row["is_must_visit"]), priority=float(row["value"]),
+                days=allowed))
         if int(row["visits"]) > 1:
             apart[row["customer_id"]] = S_DAYS_APART
     days = [routing.Day(start_min=base.workday_start_min, end_min=base.workday_end_min,
@@ -279,14 +352,37 @@ def clock(minutes: float | None) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def nav_link(lat: float, lon: float, from_lat: float | None = None,
-             from_lon: float | None = None) -> str:
-    """Driving directions on openstreetmap.org (from the previous point when given)."""
-    if from_lat is None or from_lon is None:
-        return (f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
-                f"#map=17/{lat:.6f}/{lon:.6f}")
-    return ("https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route="
-            f"{from_lat:.6f}%2C{from_lon:.6f}%3B{lat:.6f}%2C{lon:.6f}")
+def nav_link(lat: float, lon: float, name: str = "", app: str | None = None,
+             datum: str | None = None) -> str:
+    """Driving directions to the point in ``app`` (default: the deployment's,
+    ``SALESDESK_MAP_APP``), converted from the customer file's datum
+    (``SALESDESK_COORDINATES``) to what the app takes (GCJ-02, BD-09 for Baidu)."""
+    return geo.nav_uri(app or geo.default_map_app(), lat, lon, name,
+                       datum or geo.source_datum())
+
+
+def with_navigation(visits: pl.DataFrame, app: str | None = None,
+                    datum: str | None = None) -> pl.DataFrame:
+    """``visits`` with a link per map app (amap, baidu, apple, google) and ``navigation``, the
+    link of ``app``; a ``call`` tel: link when the customer has a phone number."""
+    if visits.is_empty():
+        return visits
+    app = app or geo.default_map_app()
+    datum = datum or geo.source_datum()
+    links: dict[str, list[str]] = {a: [] for a in geo.MAP_APPS}
+    calls: list[str | None] = []
+    phones = (visits["phone"].to_list() if "phone" in visits.columns
+              else [None] * visits.height)
+    for lat, lon, name, phone in zip(visits["latitude"], visits["longitude"],
+                                     visits["customer_name"], phones):
+        for a, uri in geo.nav_links(lat, lon, str(name or ""), datum).items():
+            links[a].append(uri)
+        digits = re.sub(r"[^0-9+]", "", str(phone or ""))
+        calls.append(f"tel:{digits}" if digits else None)
+    return visits.with_columns(
+        *[pl.Series(a, links[a], dtype=pl.Utf8) for a in geo.MAP_APPS],
+        pl.Series("navigation", links[app], dtype=pl.Utf8),
+        pl.Series("call", calls, dtype=pl.Utf8))
 
 
 def geo_uri(lat: float, lon: float) -> str:
@@ -327,25 +423,44 @@ def _naive_day(problem: routing.RouteProblem, day: routing.DayPlan, rank: dict[s
 
 def plan_route(wh: Warehouse, scope: Scope, rep_id: str, dates: list[date],
                time_limit_s: float | None = None, seed: int = 1,
-               progress: Callable[[str], None] | None = None) -> RoutePlan:
-    """Plan the rep's due visits over ``dates`` (one day, or the days of a week)."""
+               progress: Callable[[str], None] | None = None, win_back: bool = False,
+               balance: bool = True) -> RoutePlan:
+    """Plan the rep's due visits over ``dates`` (one day, or the days of a week); a week's
+    days are balanced unless ``balance`` is False."""
     say = progress or (lambda message: None)
     if not dates:
         raise NoRoute("Pick a day or a week to plan.")
+    dates = sorted(dates)
     say("Reading the rep's base and due visits ...")
     base = rep_base(wh, scope, rep_id)
-    due = due_list(wh, scope, rep_id, week=len(dates) > 1)
+    due = due_list(wh, scope, rep_id, dates, win_back=win_back)
     if due.is_empty():
-        raise NoRoute(f"{base.rep_name} ({rep_id}) has no customers due for a visit.")
+        raise NoRoute(f"{base.rep_name} ({rep_id}) has no customers due for a visit by "
+                      f"{dates[-1]:%Y-%m-%d}.")
+    return plan_due(due, base, dates, time_limit_s, seed, say, balance)
+
+
+def plan_due(due: pl.DataFrame, base: RepBase, dates: list[date],
+             time_limit_s: float | None = None, seed: int = 1,
+             progress: Callable[[str], None] | None = None,
+             balance: bool = True) -> RoutePlan:
+    """Plan a shaped due list (``due_list``/``shape_due``) from ``base`` over ``dates``."""
+    say = progress or (lambda message: None)
     limit = time_limit_s if time_limit_s is not None else (
         WEEK_TIME_LIMIT_S if len(dates) > 1 else DAY_TIME_LIMIT_S)
     problem = build_problem(due, base, dates, limit, seed)
     say(f"Solving {len(problem.stops)} visits over {len(dates)} day(s) "
         f"(at most {limit:.0f} s) ...")
     started = time.perf_counter()
-    plan = routing.solve(problem)
+    balanced = None
+    if balance and len(dates) > 1:
+        plan, balanced = routing.solve_balanced(problem)
+    else:
+        plan = routing.solve(problem)
     say(f"Solved in {time.perf_counter() - started:.1f} s; comparing with the naive order ...")
-    return _assemble(base, dates, due, problem, plan)
+    rp = _assemble(base, dates, due, problem, plan)
+    rp.balance = balanced
+    return rp
 
 
 def _assemble(base: RepBase, dates: list[date], due: pl.DataFrame,
@@ -357,7 +472,6 @@ def _assemble(base: RepBase, dates: list[date], due: pl.DataFrame,
     naive_km = naive_travel = naive_day = 0.0
     for day in plan.days:
         when = dates[day.day]
-        prev = (base.lat, base.lon)
         for seq, (i, sid) in enumerate(zip(day.stop_index, day.stop_ids), start=1):
             r = info[sid]
             lat, lon = r["latitude"], r["longitude"]
@@ -377,11 +491,10 @@ def _assemble(base: RepBase, dates: list[date], due: pl.DataFrame,
                 "travel_minutes": round(day.legs_min[seq - 1], 1),
                 "km": round(day.legs_km[seq - 1] or 0.0, 2),
                 "latitude": lat, "longitude": lon,
-                "why": r["why"],
-                "navigation": nav_link(lat, lon, prev[0], prev[1]),
+                "why": r["why"], "phone": r.get("phone"),
+                "win_back": bool(r.get("is_win_back")),
                 "geo": geo_uri(lat, lon),
             })
-            prev = (lat, lon)
         km, travel, length = _naive_day(problem, day, rank)
         naive_km, naive_travel, naive_day = naive_km + km, naive_travel + travel, naive_day + length
         day_rows.append({
@@ -395,7 +508,9 @@ def _assemble(base: RepBase, dates: list[date], due: pl.DataFrame,
             "day_hours": round(day.hours, 2),
             "naive_km": round(km, 1), "naive_day_hours": round(length / 60, 2),
         })
-    visits = pl.DataFrame(rows, schema_overrides={"date": pl.Date}, infer_schema_length=None) \
+    visits = with_navigation(pl.DataFrame(
+        rows, schema_overrides={"date": pl.Date, "phone": pl.Utf8},
+        infer_schema_length=None)) \
         if rows else pl.DataFrame(schema={"date": pl.Date, "day": pl.Utf8, "seq": pl.Int64,
                                           "customer_id": pl.Utf8, "customer_name": pl.Utf8,
                                           "latitude": pl.Float64, "longitude": pl.Float64})
@@ -424,15 +539,15 @@ def _assemble(base: RepBase, dates: list[date], due: pl.DataFrame,
 
 CSV_COLUMNS = ["date", "seq", "customer_id", "customer_name", "tier", "must_visit", "address",
                "window", "arrival", "start", "departure", "visit_minutes", "travel_minutes",
-               "km", "latitude", "longitude", "why", "navigation", "geo"]
+               "km", "latitude", "longitude", "why", "navigation", "amap", "baidu", "geo"]
 
 
 def to_csv(rp: RoutePlan) -> bytes:
-    """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly)."""
+    """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly; text that
+    starts like a formula quoted, see models/exports.py)."""
     if rp.visits.is_empty():
-        empty = pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS})
-        return empty.write_csv().encode("utf-8-sig")
-    return rp.visits.select(CSV_COLUMNS).write_csv().encode("utf-8-sig")
+        return exports.csv_bytes(pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS}))
+    return exports.csv_bytes(rp.visits.select(CSV_COLUMNS))
 
 
 def _at(day: date, minutes: float) -> datetime:
@@ -440,7 +555,11 @@ def _at(day: date, minutes: float) -> datetime:
 
 
 def to_ics(rp: RoutePlan) -> bytes:
-    """An iCalendar file with one event per visit (local times, as the rep's phone shows them)."""
+    """An iCalendar file with one event per visit (local times, as the rep's phone shows them).
+
+    Text properties (summary, location, description) are escaped per RFC 5545 by icalendar's
+    vText (backslash, semicolon, comma and line breaks), so a name cannot end a property or
+    start another event; tests/test_planner.py reads a hostile name back."""
     from icalendar import Calendar, Event
 
     cal = Calendar()
@@ -466,48 +585,84 @@ def to_ics(rp: RoutePlan) -> bytes:
     return cal.to_ical()
 
 
-def to_html(rp: RoutePlan) -> str:
-    """A printable day sheet: per day the stops in order with times and directions."""
+DAY_SHEET_CSS = """
+:root{font-family:system-ui,-apple-system,"Noto Sans CJK SC","PingFang SC",sans-serif;
+  font-size:18px;line-height:1.45;color:#111}
+body{margin:0 auto;padding:12px;max-width:720px}
+h1{font-size:1.4rem;margin:.4em 0}h2{font-size:1.25rem;margin:1.2em 0 .4em;
+  border-bottom:2px solid #333}
+.stop{border:1px solid #bbb;border-radius:10px;padding:10px 12px;margin:10px 0;
+  break-inside:avoid;page-break-inside:avoid}
+.stop h3{font-size:1.15rem;margin:0 0 4px}.seq{display:inline-block;min-width:1.8em;
+  font-weight:bold}
+.meta,.why{font-size:.95rem;color:#333}.why{margin-top:4px}
+.actions{display:flex;flex-wrap:wrap;gap:8px;margin-top:8px}
+.actions a{display:inline-block;padding:10px 14px;border-radius:8px;text-decoration:none;
+  border:1px solid #1f6feb;color:#1f6feb;font-size:1rem;min-height:24px}
+.actions a.main{background:#1f6feb;color:#fff;font-weight:bold}
+.actions a.call{border-color:#1a7f37;color:#1a7f37}
+.notes{border-top:1px dashed #999;margin-top:8px;min-height:2.5em;font-size:.9rem;color:#666}
+@page{size:A4;margin:12mm}
+@media print{:root{font-size:11pt}body{max-width:none;padding:0}
+  .actions a{border:none;padding:0 6px 0 0;color:#000}.actions a.main{background:none;color:#000}
+  section{page-break-after:always}section:last-of-type{page-break-after:auto}}
+"""
+
+
+def to_html(rp: RoutePlan, app: str | None = None) -> str:
+    """The day sheet a rep takes on the road: made for a phone (viewport, large type, one
+    block per stop with tap-to-navigate in the default map app and the others, tap-to-call
+    when the customer has a phone number) and printable on A4. Every data value is escaped."""
     esc = html.escape
+    app = app or geo.default_map_app()
+    visits = with_navigation(rp.visits, app) if not rp.visits.is_empty() else rp.visits
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{esc(rp.name)}</title>",
-        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;"
-        "width:100%;margin-bottom:1em}td,th{border:1px solid #999;padding:4px 6px;"
-        "font-size:12px;text-align:left}th{background:#eee}h2{page-break-before:auto}"
-        "section{page-break-after:always}@media print{a{color:black}}</style></head><body>",
-        f"<h1>Visits of {esc(rp.rep.rep_name)} ({esc(rp.rep.rep_id)})</h1>",
-        f"<p>Start and end: {esc(rp.rep.base_source)} ({rp.rep.lat:.5f}, {rp.rep.lon:.5f}). "
-        f"Workday {clock(rp.rep.workday_start_min)}-{clock(rp.rep.workday_end_min)}. "
-        f"{rp.optimised.visits} visits, {rp.optimised.km:.1f} km, "
-        f"{rp.optimised.travel_hours:.1f} h driving.</p>",
+        f"<style>{DAY_SHEET_CSS}</style></head><body>",
+        f"<h1>Visits of {esc(str(rp.rep.rep_name))} ({esc(str(rp.rep.rep_id))})</h1>",
+        f"<p class='meta'>Start and end: {esc(rp.rep.base_source)} ({rp.rep.lat:.5f}, "
+        f"{rp.rep.lon:.5f}). Workday {clock(rp.rep.workday_start_min)}-"
+        f"{clock(rp.rep.workday_end_min)}. {rp.optimised.visits} visits, "
+        f"{rp.optimised.km:.1f} km, {rp.optimised.travel_hours:.1f} h driving.</p>",
     ]
+    others = [a for a in geo.MAP_APPS if a != app]
     for day in rp.days.iter_rows(named=True):
-        stops = rp.visits.filter(pl.col("date") == day["date"]) if not rp.visits.is_empty() \
-            else rp.visits
-        parts.append(f"<section><h2>{esc(day['day'])}</h2>")
+        stops = visits.filter(pl.col("date") == day["date"]) if not visits.is_empty() \
+            else visits
+        parts.append(f"<section><h2>{esc(str(day['day']))}</h2>")
         if stops.is_empty():
             parts.append("<p>No visits planned.</p></section>")
             continue
-        parts.append(f"<p>Leave {day['leave']}, back {day['back']}: {day['visits']} visits, "
-                     f"{day['km']:.1f} km, {day['travel_hours']:.1f} h driving.</p>")
-        parts.append("<table><tr><th>#</th><th>Customer</th><th>Address</th><th>Window</th>"
-                     "<th>Arrive</th><th>Visit</th><th>Leave</th><th>Why</th><th>Directions</th>"
-                     "<th>Notes</th></tr>")
+        parts.append(f"<p class='meta'>Leave {esc(str(day['leave']))}, back "
+                     f"{esc(str(day['back']))}: {day['visits']} visits, {day['km']:.1f} km, "
+                     f"{day['travel_hours']:.1f} h driving.</p>")
         for s in stops.iter_rows(named=True):
+            name = esc(str(s["customer_name"] or ""))
+            links = [f"<a class='main nav-{esc(app)}' href='{esc(s[app])}'>Navigate "
+                     f"({esc(geo.MAP_APPS[app])})</a>"]
+            links += [f"<a class='nav-{esc(a)}' href='{esc(s[a])}'>{esc(geo.MAP_APPS[a])}</a>"
+                      for a in others]
+            if s.get("call"):
+                links.append(f"<a class='call' href='{esc(s['call'])}'>Call "
+                             f"{esc(str(s.get('phone') or ''))}</a>")
             parts.append(
-                f"<tr><td>{s['seq']}</td><td>{esc(str(s['customer_name']))}<br>"
-                f"<small>{esc(s['customer_id'])} · {esc(str(s['tier'] or '-'))}</small></td>"
-                f"<td>{esc(str(s['address'] or ''))}</td><td>{esc(s['window'])}</td>"
-                f"<td>{s['arrival']}</td><td>{s['start']}</td><td>{s['departure']}</td>"
-                f"<td><small>{esc(s['why'])}</small></td>"
-                f"<td><a href='{esc(s['navigation'])}'>map</a></td><td></td></tr>")
-        parts.append("</table></section>")
+                f"<div class='stop'><h3><span class='seq'>{s['seq']}.</span>{name}</h3>"
+                f"<div class='meta'>{esc(str(s['customer_id']))} · tier "
+                f"{esc(str(s['tier'] or '-'))} · arrive {esc(str(s['arrival']))}, visit "
+                f"{esc(str(s['start']))}-{esc(str(s['departure']))} · open "
+                f"{esc(str(s['window']))}</div>"
+                f"<div class='meta'>{esc(str(s['address'] or ''))}</div>"
+                f"<div class='why'>{esc(str(s['why'] or ''))}</div>"
+                f"<div class='actions'>{''.join(links)}</div>"
+                "<div class='notes'>Notes:</div></div>")
+        parts.append("</section>")
     if not rp.unplanned.is_empty():
         parts.append("<h2>Not planned</h2><ul>")
         for u in rp.unplanned.iter_rows(named=True):
-            parts.append(f"<li>{esc(u['customer_id'])} {esc(str(u['customer_name'] or ''))}: "
-                         f"{esc(u['reason'])}</li>")
+            parts.append(f"<li>{esc(str(u['customer_id']))} "
+                         f"{esc(str(u['customer_name'] or ''))}: {esc(str(u['reason']))}</li>")
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -536,6 +691,11 @@ def summary(rp: RoutePlan) -> str:
     for day in rp.days.iter_rows(named=True):
         lines.append(f"  {day['day']}: {day['visits']} visits, {day['km']:.1f} km, "
                      f"{day['leave'] or '-'} to {day['back'] or '-'}")
+    if rp.balance is not None:
+        b = rp.balance
+        lines.append(f"  balance: {b.note}; days {', '.join(f'{m / 60:.1f}' for m in b.days_after)} h"
+                     f" (before {', '.join(f'{m / 60:.1f}' for m in b.days_before)} h); "
+                     f"extra travel {b.extra_travel_min:+.0f} min")
     if not rp.unplanned.is_empty():
         lines.append(f"  not planned: {rp.unplanned.height} "
                      f"({int(rp.unplanned['must_visit'].sum())} must-visit)")

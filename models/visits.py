@@ -87,7 +87,7 @@ def overdue(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
             v.as_of_date
         from fct_visits_due as v
         inner join dim_customers as d on d.customer_id = v.customer_id
-        where v.customer_id in ({filters.customer_sql()})
+        where v.is_due and v.customer_id in ({filters.customer_sql()})
         order by v.is_must_visit desc, v.days_overdue desc, v.customer_id
     """
     return read_filtered(wh, sql, scope, filters)

@@ -1,12 +1,20 @@
 """What every manager page shares: the sign-in guard, the warehouse, the sidebar filters, money
-formatting, downloads, the empty message and links to a customer's card.
+formatting, data shown as text, downloads, the empty message and links to a customer's card.
+
+Data is text, never markup: Streamlit renders the bodies of title, header, subheader,
+markdown, caption, info/warning/error/success and the labels of metrics, expanders, tabs and
+widgets as Markdown (links, images, colours, emoji, LaTeX), and Plotly renders its titles, tick
+labels and hover text as a little HTML (links). So every value from the data that reaches one of
+those goes through ``md`` (Markdown) or ``plot_text`` (Plotly); tables (st.dataframe) and
+selectbox options are plain text already. Downloads go through models/exports.py.
 
 Not a page (app.py does not register it). Pages import it as ``from pages import _ui``.
 """
 
 from __future__ import annotations
 
-import io
+import html
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -15,7 +23,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from models import access
+from models import access, exports
 from models.access import User
 from models.build import history
 from models.errors import UserError
@@ -179,6 +187,48 @@ def pct_column(label: str) -> Any:
     return st.column_config.NumberColumn(label, format="percent")
 
 
+# --- data as text ---------------------------------------------------------------------------
+
+# What Markdown (CommonMark + GFM + Streamlit's math and directives) reads as syntax: a
+# backslash before each makes it a literal character.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=])")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def md(value: Any) -> str:
+    """``value`` as Markdown text that shows exactly its characters: no link, image, HTML,
+    heading, list, emphasis, LaTeX, colour or emoji (``![x](http://...)`` shows as typed).
+
+    Markdown specials are backslash-escaped; a colon is followed by a zero-width space, which
+    stops emoji and icon shortcodes (``:smile:``, ``:material/x:``), colour directives
+    (``:red[...]``) and bare ``http://`` links (the ``.`` escape stops ``www.`` ones); line
+    breaks become Markdown line breaks inside the one paragraph (blank lines dropped), so a
+    line cannot start a heading, list, quote, table or code block. The one escape for every
+    value from the data (and every message that may echo it) that Streamlit renders as
+    Markdown."""
+    text = "–" if value is None else str(value)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = text.replace(":", ":" + _ZERO_WIDTH_SPACE)
+    text = re.sub(r"[\t\v\f]", " ", text)
+    return re.sub(r"\s*[\r\n]\s*", "  \n", text.strip())
+
+
+def plot_text(value: Any) -> Any:
+    """A value from the data for a Plotly title, axis category, text or hover: HTML-escaped
+    (Plotly renders ``<a href>``, ``<b>`` and entities in them); a list element by element;
+    a polars text column at once; numbers and None as they are."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, (list, tuple)):
+        return [plot_text(v) for v in value]
+    if isinstance(value, pl.Series) and value.dtype == pl.String:
+        # html.escape(quote=False), vectorised: & first, then < and >
+        return (value.str.replace_all("&", "&amp;", literal=True)
+                .str.replace_all("<", "&lt;", literal=True)
+                .str.replace_all(">", "&gt;", literal=True))
+    return value
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def shown(frame: pl.DataFrame) -> pl.DataFrame:
@@ -195,23 +245,13 @@ def empty(message: str = "No data for these filters. Widen the filters in the si
 
 def download(frame: pl.DataFrame, name: str, label: str = "Download CSV",
              key: str | None = None) -> None:
-    """A CSV download of what a table shows (Decimal columns as plain numbers).
+    """A CSV download of what a table shows (Decimal columns as plain numbers; text cells
+    that start like a formula neutralised, see models/exports.py).
 
     The file is written when the button is clicked, not on every run of the page."""
-    st.download_button(label, lambda: frame.write_csv().encode("utf-8-sig"),
+    st.download_button(label, lambda: exports.csv_bytes(frame),
                        file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
                        key=key or f"dl_{name}")
-
-
-def excel_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
-    """An .xlsx workbook with one sheet per frame (sheet names cut to Excel's 31 characters)."""
-    import xlsxwriter
-
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer) as workbook:
-        for sheet, frame in sheets.items():
-            frame.write_excel(workbook, worksheet=sheet[:31])
-    return buffer.getvalue()
 
 
 def download_excel(sheets: dict[str, pl.DataFrame] | Callable[[], dict[str, pl.DataFrame]],
@@ -219,7 +259,8 @@ def download_excel(sheets: dict[str, pl.DataFrame] | Callable[[], dict[str, pl.D
     """An .xlsx download with one sheet per frame, written when the button is clicked (a
     workbook of a month's lines takes seconds to write). ``sheets`` may be a function that
     returns them, so that their query also runs only on a click."""
-    st.download_button(label, lambda: excel_bytes(sheets() if callable(sheets) else sheets),
+    st.download_button(label, lambda: exports.xlsx_bytes(sheets() if callable(sheets)
+                                                         else sheets),
                        file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=key or f"dlx_{name}")

@@ -142,7 +142,7 @@ def _rep_label(row: dict) -> str:
 try:
     months = _months(build_id, scope)
 except UserError as e:
-    st.error(str(e))
+    st.error(_ui.md(e))
     st.stop()
 if not months:
     _ui.empty("There are no commission lines you may see in this warehouse yet.")
@@ -167,8 +167,8 @@ chosen = reps[rep_id]
 
 # --- the statement ---------------------------------------------------------------------------
 
-st.subheader(f"Statement: {chosen['rep_name']}, {_month_label(month)}")
-notes = [f"Plan {chosen['plan_version']}"]
+st.subheader(f"Statement: {_ui.md(chosen['rep_name'])}, {_month_label(month)}")
+notes = [f"Plan {_ui.md(chosen['plan_version'])}"]
 if chosen["sales_quota"] is not None:
     notes.append(f"quota {_ui.money(chosen['sales_quota'])} "
                  f"({_ui.pct(chosen['quota_attainment'])} reached)")
@@ -222,7 +222,7 @@ _ui.download(team_view, f"commission-statements-{month:%Y-%m}", key="cm_dl_team"
 if month_statements.height > 1:
     ordered = month_statements.sort("total_commission", descending=True)
     figure = go.Figure(go.Bar(
-        x=[_rep_label(r) for r in ordered.iter_rows(named=True)],
+        x=[_ui.plot_text(_rep_label(r)) for r in ordered.iter_rows(named=True)],
         y=ordered["total_commission"].cast(pl.Float64).to_list(),
         marker_color=["#9e9e9e" if h else "#1f77b4" for h in ordered["is_house"]],
         hovertemplate="%{x}<br>¥%{y:,.2f}<extra></extra>"))
@@ -244,7 +244,7 @@ st.subheader("Split accounts")
 st.caption("Group-purchase accounts opened by one rep and maintained by another: the developer "
            "and the maintainer side by side. In the month of an account's first order the "
            "developer is credited in full.")
-only_rep = st.toggle(f"Only accounts of {chosen['rep_name']}", value=False, key="cm_split_rep")
+only_rep = st.toggle(f"Only accounts of {_ui.md(chosen['rep_name'])}", value=False, key="cm_split_rep")
 split = _split(build_id, scope, month, rep_id if only_rep else None)
 if split.is_empty():
     _ui.empty("No split accounts for this choice.")
@@ -289,12 +289,13 @@ with st.form("cm_whatif_form"):
     region_options = [_ui.ALL, *regions] if len(regions) > 1 else regions
     region = period[2].selectbox("Region", region_options, key="wi_region")
 
-    st.markdown(f"Rates by price band (plan {plan.version} of {_month_label(month)}: "
-                + ", ".join(f"{band} {float(rate) * 100:g} %" for band, rate in plan.rates) + ")")
+    st.markdown(f"Rates by price band (plan {_ui.md(plan.version)} of {_month_label(month)}: "
+                + ", ".join(f"{_ui.md(band)} {float(rate) * 100:g} %" for band, rate in plan.rates)
+                + ")")
     rate_columns = st.columns(max(len(plan.rates), 1))
     rates: dict[str, float] = {}
     for column, (band, rate) in zip(rate_columns, plan.rates):
-        rates[band] = column.number_input(f"{band} (%)", min_value=0.0, max_value=100.0,
+        rates[band] = column.number_input(f"{_ui.md(band)} (%)", min_value=0.0, max_value=100.0,
                                           value=float(rate) * 100, step=0.1, format="%.2f",
                                           key=f"wi_rate_{band}")
     shares = st.columns(4)
@@ -335,17 +336,17 @@ if submitted:
             st.session_state[WHATIF_KEY] = (start, end, region, result)
         except UserError as e:
             st.session_state.pop(WHATIF_KEY, None)
-            st.error(str(e))
+            st.error(_ui.md(e))
 
 stored = st.session_state.get(WHATIF_KEY)
 if stored is not None:
     w_start, w_end, w_region, result = stored
     versions = _versions(build_id, scope, w_start, w_end)
-    where = "all regions" if w_region == _ui.ALL else w_region
+    where = "all regions" if w_region == _ui.ALL else _ui.md(w_region)
     st.markdown(f"**{_month_label(w_start)} to {_month_label(w_end)}, {where}**: "
                 f"{result.lines:,} commission lines re-priced in {result.seconds:.2f} s")
     if len(versions) > 1:
-        st.info(f"The actual figures use the plan versions {', '.join(versions)}; the what-if "
+        st.info(f"The actual figures use the plan versions {_ui.md(', '.join(versions))}; the what-if "
                 "applies one plan to the whole period.")
     totals = st.columns(3)
     totals[0].metric("Actual commission", _ui.money(result.actual_total, 2))
@@ -370,7 +371,7 @@ if stored is not None:
                      key="cm_whatif_table")
         _ui.download(compare_view, f"commission-whatif-{w_start:%Y-%m}-{w_end:%Y-%m}",
                      key="cm_dl_whatif")
-        names = [r["rep_name"] or r["rep_id"] for r in per_rep.iter_rows(named=True)]
+        names = [_ui.plot_text(r["rep_name"] or r["rep_id"]) for r in per_rep.iter_rows(named=True)]
         chart = go.Figure([
             go.Bar(name="Actual", x=names, y=per_rep["actual_commission"].cast(pl.Float64)),
             go.Bar(name="What-if", x=names, y=per_rep["whatif_commission"].cast(pl.Float64)),

@@ -63,7 +63,7 @@ if not selected:
 with _ui.spinner("Loading the customer ..."):
     card = _card(wh.build_id, user.scope, selected, filters.month)
 if card is None:
-    st.warning(f"There is no customer {selected!r} in the data you can see.",
+    st.warning(f"There is no customer {_ui.md(repr(selected))} in the data you can see.",
                icon=":material/person_off:")
     st.stop()
 
@@ -71,13 +71,14 @@ info = card.file
 
 
 def _value(v: Any) -> str:
+    """A value of the data as Markdown text (see _ui.md)."""
     if v is None or v == "":
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, date):
         return f"{v:%d %b %Y}"
-    return str(v).replace("_", " ")
+    return _ui.md(str(v).replace("_", " "))
 
 
 def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
@@ -87,10 +88,10 @@ def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
 
 # --- header ----------------------------------------------------------------------------------
 
-st.header(f"{card.name} ({card.customer_id})", anchor=False)
+st.header(_ui.md(f"{card.name} ({card.customer_id})"), anchor=False)
 st.caption(" · ".join(_value(v) for v in (info["channel"], info["region"], info["district"])))
 m = st.columns(6)
-m[0].metric("Tier", info["tier"] or "–", help="Tier in the as-of month (S key account, A, B, C).")
+m[0].metric("Tier", _value(info["tier"]), help="Tier in the as-of month (S key account, A, B, C).")
 m[1].metric("Lifecycle stage", _value(info["lifecycle_stage"]))
 m[2].metric("Revenue, 12 months", _ui.money(info["revenue_12m"]))
 m[3].metric("Avg monthly revenue", _ui.money(info["avg_monthly_revenue"]),
@@ -187,7 +188,7 @@ with history_col:
         moves = known.filter(pl.col("tier_move").is_in(["up", "down"]))
         if not moves.is_empty():
             st.caption("Tier moves: " + ", ".join(
-                f"{m:%b %Y} {p}→{t}" for m, p, t in
+                f"{m:%b %Y} {_value(p)}→{_value(t)}" for m, p, t in
                 moves.select("month_start", "previous_tier", "tier").iter_rows()))
 
 with score_col:
@@ -232,7 +233,7 @@ else:
             marker=dict(color=colour, size=10, line=dict(width=1, color="white"),
                         symbol=["circle" if t == "onsite" else "diamond-open"
                                 for t in part["visit_type"]]),
-            customdata=list(zip(part["rep_name"], part["visit_type"],
+            customdata=list(zip(_ui.plot_text(part["rep_name"].to_list()), part["visit_type"],
                                 part["duration_min"].fill_null(0))),
             hovertemplate="%{x|%d %b %Y %H:%M} · %{customdata[1]} by %{customdata[0]}, "
                           "%{customdata[2]} min<br>relationship %{y}<extra>%{fullData.name}"
@@ -275,7 +276,7 @@ with rep_col:
              info["developer_rep_id"]),
             ("Maintainer (serves it now)", info["maintainer_rep_name"],
              info["maintainer_rep_id"])]
-    st.markdown("\n".join(f"- {role}: **{_value(name)}** ({rep})" if rep else
+    st.markdown("\n".join(f"- {role}: **{_value(name)}** ({_value(rep)})" if rep else
                           f"- {role}: not recorded" for role, name, rep in rows))
     book = card.maintainer_book
     if book:

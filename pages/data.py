@@ -56,10 +56,10 @@ if user.role == "admin":
                     result = ingest_upload(upload.name, upload.getvalue(), entity=entity,
                                            encoding=encoding_choice or None)
                 except UserError as e:
-                    st.error(str(e))
+                    st.error(_ui.md(e))
                     continue
                 loaded += result.status == "loaded"
-                st.success(str(result))
+                st.success(_ui.md(result))
             if loaded:
                 with st.status("Building the warehouse ...", expanded=True) as status:
                     bar = st.progress(0.0, text="starting dbt")
@@ -76,7 +76,7 @@ if user.role == "admin":
                         result = run_build(on_line=on_line)
                     except UserError as e:
                         status.update(label="Build not started", state="error")
-                        st.error(str(e))
+                        st.error(_ui.md(e))
                     else:
                         if result.ok:
                             bar.progress(1.0, text="done")
@@ -88,7 +88,8 @@ if user.role == "admin":
                         else:
                             status.update(label="Build failed: the previous warehouse stays current",
                                           state="error")
-                            st.error("\n".join(["What failed:", *[f"- {f}" for f in result.failures]]))
+                            st.error("What failed:\n" + "\n".join(
+                                f"- {_ui.md(f)}" for f in result.failures))
                         st.code("\n".join(log_lines[-40:]), language=None)
             elif uploads:
                 st.info("Nothing new was loaded, so there is nothing to rebuild.")
@@ -128,7 +129,7 @@ else:
             "file_format": "Format", "encoding": "Encoding", "load_id": "Load id (content hash)",
         },
     )
-    st.download_button("Download loads (CSV)", loads.write_csv(), "loads.csv", "text/csv")
+    _ui.download(loads, "loads", label="Download loads (CSV)")
 
 st.subheader("Builds")
 if builds.is_empty():
@@ -138,7 +139,7 @@ else:
         builds, hide_index=True, width="stretch",
         column_config={
             "build_id": "Build", "is_current": "Current", "status": "Status",
-            "started_at": "Started (UTC)", "finished_at": "Finished (UTC)",
+            "started_at": "Started (UTC)", "finished_at": "Finished (UTC)", "as_of_date": "As of",
             "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
             "tables": "Tables",
             "rows_in_tables": st.column_config.NumberColumn("Rows in tables", format="localized"),
@@ -180,5 +181,5 @@ else:
                            "source_row": "Row in file", "load_id": "Load",
                            "loaded_at": "Loaded at", "raw_values": "Values as loaded"},
         )
-        st.download_button("Download rejected rows (CSV)", rows.write_csv(),
-                           f"rejected_rows_{entity}_{rule}.csv", "text/csv")
+        _ui.download(rows, f"rejected_rows_{entity}_{rule}", label="Download rejected rows (CSV)",
+                     key="dl_rejected_rows")

@@ -53,7 +53,7 @@ with _ui.spinner("Loading growth ..."):
     risk = _at_risk(wh.build_id, user.scope, filters)
 
 month = f"{filters.month:%b %Y}"
-st.caption(f"{filters.describe()} · you see {user.scope.describe()} · growth = revenue of the "
+st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())} · growth = revenue of the "
            f"3 months to the end of {month} against the 3 months before")
 if frame.height == 0:
     _ui.empty()
@@ -105,7 +105,7 @@ dimension = st.radio("Split by", list(growth.DIMENSIONS), horizontal=True,
                      format_func=growth.DIMENSIONS.get, key="growth_dimension")
 parts = growth.contribution_by(frame, dimension)
 label = growth.DIMENSIONS[dimension]
-names = [str(v).replace("_", " ") for v in parts[dimension].to_list()]
+names = [_ui.plot_text(str(v).replace("_", " ")) for v in parts[dimension].to_list()]
 waterfall = go.Figure(go.Waterfall(
     x=["3 months before", *names, "Last 3 months"],
     measure=["absolute", *["relative"] * parts.height, "total"],

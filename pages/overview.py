@@ -39,7 +39,7 @@ with _ui.spinner("Loading the overview ..."):
     counts, revenue, tiers, compliance = _figures(wh.build_id, user.scope, filters)
     alerts = _alerts(wh.build_id, user.scope, filters)
 
-st.caption(f"{filters.describe()} · you see {user.scope.describe()}")
+st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())}")
 if counts.total == 0:
     _ui.empty()
     st.stop()

@@ -27,9 +27,9 @@ TIER_LABELS = {"S": "S (key account)", "A": "A", "B": "B", "C": "C",
 
 def _customdata(frame: pl.DataFrame, *columns: str) -> np.ndarray:
     """Hover data as one numpy array: plotly checks a list of tuples element by element, which
-    took seconds for the customers of a whole company."""
-    return frame.select(pl.col(c).cast(pl.Float64) if frame[c].dtype.is_numeric() else pl.col(c)
-                        for c in columns).to_numpy()
+    took seconds for the customers of a whole company. Text is escaped for Plotly's HTML."""
+    return frame.select(frame[c].cast(pl.Float64) if frame[c].dtype.is_numeric()
+                        else _ui.plot_text(frame[c]) for c in columns).to_numpy()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -52,7 +52,7 @@ with _ui.spinner("Loading the tiers ..."):
     tiers = _tiers(wh.build_id, user.scope, filters)
     scores = _scores(wh.build_id, user.scope, filters)
 
-st.caption(f"{filters.describe()} · you see {user.scope.describe()} · tiers as of the end of the "
+st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())} · tiers as of the end of the "
            "month, by average monthly revenue over the tier window")
 if tiers.height == 0:
     _ui.empty()

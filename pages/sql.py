@@ -2,12 +2,31 @@
 
 import streamlit as st
 
-from models import access, adhoc
+from models import access, adhoc, exports
 from models.errors import UserError
 from models.warehouse import NoWarehouse, get_warehouse
+from pages import _ui
 
 RESULT_KEY = "sql_result"
+FILES_KEY = "sql_files"  # the downloads of the result: written once, when the query ran
 SQL_KEY = "sql_text"
+DOWNLOADS = (  # label, writer, file name, MIME type
+    # CSV is opened in spreadsheets: text that starts like a formula is quoted (models/exports)
+    ("Download CSV", lambda frame: adhoc.csv_bytes(exports.safe_frame(frame)), "query.csv",
+     "text/csv"),
+    ("Download Parquet", adhoc.parquet_bytes, "query.parquet", "application/vnd.apache.parquet"),
+)
+
+
+def _files(result: adhoc.QueryResult) -> list[tuple[str, bytes | str, str, str]]:
+    """Each download of ``result``: its bytes, or the message saying why it cannot be written."""
+    files = []
+    for label, write, name, mime in DOWNLOADS:
+        try:
+            files.append((label, write(result.frame), name, mime))
+        except UserError as e:
+            files.append((label, str(e), name, mime))
+    return files
 
 st.title("SQL")
 
@@ -84,15 +103,19 @@ with editor:
         sql = st.session_state.get(SQL_KEY) or ""
         with st.spinner("Running the query ..."):
             try:
-                st.session_state[RESULT_KEY] = adhoc.run_query(
+                result = adhoc.run_query(
                     sql, scope=user.scope, timeout_s=adhoc.DEFAULT_TIMEOUT_S,
                     max_rows=adhoc.DEFAULT_MAX_ROWS)
             except UserError as e:
                 st.session_state[RESULT_KEY] = str(e)
+                st.session_state.pop(FILES_KEY, None)
+            else:
+                st.session_state[RESULT_KEY] = result
+                st.session_state[FILES_KEY] = _files(result)
 
     result = st.session_state.get(RESULT_KEY)
     if isinstance(result, str):
-        st.error(result)
+        st.error(_ui.md(result))  # a refusal may quote the query or a value of the data
     elif isinstance(result, adhoc.QueryResult):
         st.caption(f"{result.rows:,} row(s) in {result.seconds:.2f} s, build "
                    f"`{result.build_id}`")
@@ -100,15 +123,13 @@ with editor:
             st.warning(f"Only the first {result.max_rows:,} rows are shown and downloadable: "
                        "the query returned more. Aggregate, filter or add a LIMIT.")
         st.dataframe(result.frame, hide_index=True, width="stretch")
+        files = st.session_state.get(FILES_KEY)
+        if files is None:  # a result kept from before this page wrote its files
+            files = st.session_state[FILES_KEY] = _files(result)
         with st.container(horizontal=True):
-            for label, write, name, mime in (
-                    ("Download CSV", adhoc.csv_bytes, "query.csv", "text/csv"),
-                    ("Download Parquet", adhoc.parquet_bytes, "query.parquet",
-                     "application/vnd.apache.parquet")):
-                try:
-                    data = write(result.frame)
-                except UserError as e:
-                    st.caption(str(e))
+            for label, data, name, mime in files:
+                if isinstance(data, str):
+                    st.caption(_ui.md(data))
                 else:
                     st.download_button(label, data, name, mime, on_click="ignore",
                                        icon=":material/download:")

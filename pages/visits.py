@@ -50,7 +50,7 @@ with _ui.spinner("Loading visits ..."):
     month_visits = _visits(wh.build_id, user.scope, filters)
 
 month = f"{filters.month:%b %Y}"
-st.caption(f"{filters.describe()} · you see {user.scope.describe()} · compliance: onsite visits "
+st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())} · compliance: onsite visits "
            f"in the weeks starting in {month} against the visit policy of each customer's tier")
 if weeks.height == 0 and due.height == 0 and month_visits.height == 0:
     _ui.empty()
@@ -82,7 +82,7 @@ st.subheader("Compliance by rep")
 if by_rep.height == 0:
     _ui.empty(f"No customer-weeks in {month} for these filters.")
 else:
-    names = [f"{n} ({r})" for r, n in zip(by_rep["rep_id"], by_rep["rep_name"])]
+    names = [_ui.plot_text(f"{n} ({r})") for r, n in zip(by_rep["rep_id"], by_rep["rep_name"])]
     rep_fig = go.Figure(go.Bar(
         x=(by_rep["fulfilment_rate"] * 100).to_list(), y=names, orientation="h",
         marker_color="#4a90d9",

@@ -66,3 +66,30 @@ def open_page(monkeypatch, home: Path, page: str, title: str,
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+class DownloadRecorder:
+    """The files of a page's download buttons. AppTest keeps the media files of a run in a
+    manager it makes per run; this records those managers (install with ``monkeypatch``) so a
+    test can read a button's file, running a written-on-click download's function as a click
+    would."""
+
+    def __init__(self, monkeypatch) -> None:
+        from streamlit.runtime.media_file_manager import MediaFileManager
+        from streamlit.testing.v1 import app_test
+
+        managers = self.managers = []
+
+        class Recording(MediaFileManager):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                managers.append(self)
+
+        monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+
+    def data(self, button) -> bytes:
+        """The bytes the download ``button`` (an element of the last run) serves."""
+        manager = self.managers[-1]
+        url = (manager.execute_deferred(button.proto.deferred_file_id)
+               if button.proto.HasField("deferred_file_id") else button.proto.url)
+        return manager._storage.get_file(url.rsplit("/", 1)[-1]).content

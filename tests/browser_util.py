@@ -30,8 +30,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(home: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on ``home`` (dev sign-in) until the block ends; yields the URL."""
+def serve_app(home: Path, env_extra: dict[str, str] | None = None,
+              address: str = "127.0.0.1") -> Iterator[str]:
+    """Run ``streamlit run app.py`` on ``home`` until the block ends; yields the URL (on
+    127.0.0.1). Sign-in is the default dev mode unless ``env_extra`` sets SALESDESK_AUTH_*; the
+    server listens on ``address`` (this machine only, as `make run` does, unless told)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run `make chromium` (make test does it).")
     port = free_port()
@@ -40,7 +43,7 @@ def serve_app(home: Path, env_extra: dict[str, str] | None = None) -> Iterator[s
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.address", address, "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -192,6 +193,10 @@ HOSTILE_CASES: list[tuple[str, str, str]] = [
     # tricks
     ("two statements", "select 1; drop table dim_customers", r"one statement at a time"),
     ("two selects", "select 1; select 2", r"one statement at a time"),
+    ("a statement after a trailing comment", "select 1; -- done\ndrop table dim_customers",
+     r"one statement at a time"),
+    ("a statement after a block comment", "select 1; /* x */ copy dim_customers to '{out}/x.csv'",
+     r"one statement at a time"),
     ("comment first", "/* harmless */ copy dim_customers to '{out}/x.csv'", NOT_A_READ),
     ("PIVOT statement", "pivot dim_customers on region using count(*)", r"PIVOT"),
     ("empty", "  ;  ", r"no statement|Write a query"),
@@ -266,9 +271,189 @@ def test_ten_million_rows_are_capped_in_the_engine(small_home):
 
 
 def test_a_result_too_large_to_hold_is_refused(small_home):
-    with pytest.raises(UserError, match=r"over the 256 MB"):
+    # 5,000 rows of 100 KB: 500 MB, refused by the worker before it sends anything
+    with pytest.raises(UserError, match=r"over the 100 MB a result may hold\. Add a LIMIT, "
+                                        r"aggregate \(group by\)"):
         adhoc.run_query("select i, repeat('x', 100000) as blob from range(5000) t(i)",
                         base=small_home)
+    assert adhoc.run_query("select 42 as answer", base=small_home).frame.item() == 42
+
+
+def test_the_result_cap_is_a_server_setting(small_home, monkeypatch):
+    monkeypatch.setenv("SALESDESK_SQL_MAX_RESULT_MB", "1")
+    blobs = "select i, repeat('x', 1000) as blob from range({n}) t(i)"
+    assert adhoc.run_query(blobs.format(n=500), base=small_home).rows == 500  # 0.5 MB
+    with pytest.raises(UserError, match=r"over the 1 MB a result may hold"):
+        adhoc.run_query(blobs.format(n=5000), base=small_home)  # 5 MB
+    with pytest.raises(UserError, match=r"over the 0.50 MB"):
+        adhoc.run_query(blobs.format(n=1000), base=small_home, max_result_bytes=2**19)
+    monkeypatch.setenv("SALESDESK_SQL_MAX_RESULT_MB", "lots")
+    with pytest.raises(UserError, match=r"SALESDESK_SQL_MAX_RESULT_MB must be a number of at "
+                                        r"least 1, not 'lots'"):
+        adhoc.run_query("select 1", base=small_home)
+
+
+# --- the cap on workers running at once ------------------------------------------------------
+
+SLOW = "select count(*) from range(100000000) a, range(100000000) b"  # ends at its time limit
+
+
+class WorkerCount:
+    """Counts the workers holding memory (children of the fork helper with an address space)
+    from /proc until closed. A worker that is exiting can stay listed for a moment after it
+    has released its memory and closed its socket; it is not counted."""
+
+    def __init__(self, helper_pid: int) -> None:
+        self.path = Path(f"/proc/{helper_pid}/task/{helper_pid}/children")
+        self.peak = 0
+        self.samples_with_workers = 0
+        self.exiting_seen = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def live(self) -> int:
+        count = 0
+        for pid in self.path.read_text().split():
+            try:
+                pages = int(Path(f"/proc/{pid}/statm").read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if pages:
+                count += 1
+            else:
+                self.exiting_seen += 1
+        return count
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            live = self.live()
+            self.peak = max(self.peak, live)
+            self.samples_with_workers += live > 0
+            self._stop.wait(0.005)
+
+    def __enter__(self) -> WorkerCount:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def helper_pid(home: Path) -> int:
+    adhoc.run_query("select 1", base=home)  # the helper is running
+    return adhoc._fork_server._proc.pid
+
+
+def wait_until(condition, what: str) -> None:
+    for _ in range(6000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"gave up waiting until {what}")
+
+
+def test_with_one_worker_allowed_a_second_query_is_refused_while_the_first_runs(small_home,
+                                                                              monkeypatch):
+    monkeypatch.setenv("SALESDESK_SQL_WORKERS", "1")
+    monkeypatch.setenv("SALESDESK_SQL_QUEUE_S", "0.5")
+    outcome = {}
+
+    def slow() -> None:
+        try:
+            adhoc.run_query(SLOW, base=small_home, timeout_s=4)
+        except UserError as e:
+            outcome["slow"] = str(e)
+
+    with WorkerCount(helper_pid(small_home)) as workers:
+        first = threading.Thread(target=slow)
+        first.start()
+        wait_until(lambda: adhoc.WORKER_SLOTS.running == 1 and workers.live() == 1,
+                   "the slow query's worker runs")
+        with pytest.raises(UserError) as refused:
+            adhoc.run_query("select 42 as answer", base=small_home)
+        assert adhoc.WORKER_SLOTS.running == 1  # refused while the slow query held the slot
+        first.join()
+    assert str(refused.value) == ("1 query is running on this server, as many as it runs at "
+                                  "once; try again in a moment.")
+    assert "ran longer than 4 s" in outcome["slow"]
+    assert workers.peak == 1 and workers.samples_with_workers > 0
+    assert adhoc.WORKER_SLOTS.running == 0
+    assert adhoc.run_query("select 42 as answer", base=small_home).frame.item() == 42
+
+
+def test_a_query_waits_for_a_free_worker_within_the_queue_time(small_home, monkeypatch):
+    monkeypatch.setenv("SALESDESK_SQL_WORKERS", "1")
+    monkeypatch.setenv("SALESDESK_SQL_QUEUE_S", "120")  # longer than the slow query's limit
+    outcome = {}
+
+    def slow() -> None:
+        try:
+            adhoc.run_query(SLOW, base=small_home, timeout_s=1)
+        except UserError as e:
+            outcome["slow"] = str(e)
+
+    with WorkerCount(helper_pid(small_home)) as workers:
+        first = threading.Thread(target=slow)
+        first.start()
+        wait_until(lambda: adhoc.WORKER_SLOTS.running == 1, "the slow query holds the slot")
+        assert adhoc.run_query("select 42 as answer", base=small_home).frame.item() == 42
+        first.join()
+    assert "ran longer than 1 s" in outcome["slow"]
+    assert workers.peak == 1  # the second query's worker started after the first's had ended
+
+
+def test_six_heavy_queries_at_once_never_run_more_workers_than_the_cap(small_home, monkeypatch):
+    monkeypatch.setenv("SALESDESK_SQL_WORKERS", "2")
+    monkeypatch.setenv("SALESDESK_SQL_QUEUE_S", "300")
+    heavy = "select count(distinct i * {k}) as n from range(2000000) t(i)"
+    answers, errors = {}, []
+
+    def run(k: int) -> None:
+        try:
+            answers[k] = adhoc.run_query(heavy.format(k=k + 1), base=small_home).frame.item()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    with WorkerCount(helper_pid(small_home)) as workers:
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and answers == {k: 2_000_000 for k in range(6)}
+    assert 1 <= workers.peak <= 2 and workers.samples_with_workers > 0
+    assert adhoc.WORKER_SLOTS.running == 0
+
+
+def test_the_worker_cap_setting_is_checked(small_home, monkeypatch):
+    monkeypatch.delenv("SALESDESK_SQL_WORKERS", raising=False)
+    assert adhoc.max_workers() == adhoc.default_max_workers() >= 2
+    for bad in ("0", "two", "1.5"):
+        monkeypatch.setenv("SALESDESK_SQL_WORKERS", bad)
+        with pytest.raises(UserError, match=rf"SALESDESK_SQL_WORKERS must be a whole number of "
+                                            rf"at least 1, not '{bad}'"):
+            adhoc.run_query("select 1", base=small_home)
+    assert adhoc.WORKER_SLOTS.running == 0
+
+
+# --- the length limit counts characters ------------------------------------------------------
+
+def test_a_long_chinese_query_is_measured_in_characters(small_home):
+    text = "华东区域经销商月度销售回顾：门店拜访、铺货与陈列"  # 24 characters, 72 bytes in UTF-8
+    sql = f"select length('{text * 3000}') as characters -- 客户备注\n"
+    sql = sql + "-" * (72_059 - len(sql))
+    assert len(sql) == 72_059 and len(sql.encode()) > 200_000
+    assert adhoc.run_query(sql, base=small_home).frame.item() == 72_000
+
+    at_limit = "select length('{}') as characters".format("中" * (adhoc.MAX_SQL_CHARS - 31))
+    assert len(at_limit) == adhoc.MAX_SQL_CHARS
+    assert adhoc.run_query(at_limit, base=small_home).frame.item() == adhoc.MAX_SQL_CHARS - 31
+
+    with pytest.raises(UserError) as refused:
+        adhoc.run_query(at_limit + " ", base=small_home)
+    assert str(refused.value) == ("The query is 100,001 characters long; the SQL page takes at "
+                                  "most 100,000 characters.")
 
 
 # --- each layer holds on its own -------------------------------------------------------------
@@ -394,6 +579,10 @@ VALID = [
     ("FROM first", "from rpt_rep_books select rep_id where region = 'North'", 2),
     ("VALUES", "values (1, 'a'), (2, 'b')", 2),
     ("trailing semicolon and comment", "-- reps\nselect * from rpt_rep_books;", 4),
+    ("line comment after the semicolon", "select * from rpt_rep_books; -- done", 4),
+    ("block comment after the semicolon", "select 1 as one; /* x */", 1),
+    ("comments and semicolons after the query", "select 1 as one -- first\n; /* a */ ; -- b", 1),
+    ("semicolon in a string and a comment", "select ';' as s /* ; */; -- ;", 1),
     ("conditional pivot", "select region, count(*) filter (where revenue_12m > 60) as big "
                           "from dim_customers group by all", 3),
     ("pivot in a subquery is refused, plain group by is not",
@@ -406,6 +595,14 @@ def test_analyst_queries_work(small_home, name, sql, rows):
     result = adhoc.run_query(sql, base=small_home)
     assert result.rows == rows and not result.truncated
     assert result.build_id == BUILD_ID and result.seconds > 0
+
+
+def test_only_the_trailing_semicolons_and_comments_are_cut():
+    assert adhoc.check_sql("select 1; -- done") == "select 1"
+    assert adhoc.check_sql("select 1; /* x */") == "select 1"
+    assert adhoc.check_sql("select ';' as s; /* ; */ ;") == "select ';' as s"
+    assert adhoc.check_sql("select 1 -- done") == "select 1 -- done"
+    assert adhoc.check_sql("select $$a;b$$;  -- c") == "select $$a;b$$"
 
 
 def test_downloads_round_trip(small_home, tmp_path):

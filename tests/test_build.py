@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, datadesk, settings
+from models import build, clock, datadesk, settings
 from models.warehouse import Warehouse
+from tests.pinned import TODAY
 
 
 def test_good_build_is_current_and_recorded(built_home):
@@ -49,6 +50,23 @@ def test_good_build_is_current_and_recorded(built_home):
     finally:
         con.close()
     assert "fct_customer_tiers" in tables and not any(t.startswith("stg_") for t in tables)
+
+
+def test_builds_run_as_of_the_desks_today_unless_the_var_is_given(built_home, monkeypatch):
+    # the suite's builds ran as of the pinned today, whatever the system clock says
+    assert build.history(built_home)[-1]["as_of_date"] == TODAY.isoformat()
+    wh = Warehouse(built_home)
+    assert wh.scalar("select max(as_of_date) from dim_customers") == TODAY
+    # the default follows the desk's clock; a given as_of_date wins
+    monkeypatch.setenv(clock.ENV, "2027-02-28")
+    assert build.with_as_of_date(None) == {"as_of_date": "2027-02-28"}
+    assert build.with_as_of_date({"tier_s_share": 0}) == {"tier_s_share": 0,
+                                                          "as_of_date": "2027-02-28"}
+    assert build.with_as_of_date({"as_of_date": "2026-01-31"}) == {"as_of_date": "2026-01-31"}
+    monkeypatch.delenv(clock.ENV)
+    import datetime
+
+    assert build.with_as_of_date({}) == {"as_of_date": datetime.date.today().isoformat()}
 
 
 def test_salesdesk_docs_serves_the_current_docs(built_home):

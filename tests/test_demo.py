@@ -14,11 +14,12 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from models import contracts
+from models import clock, contracts
+from models.cli import main as cli_main
 from models.demo import EXPECTED_REJECTIONS_FILE, FILES, REGIONS, generate
+from tests.pinned import TODAY  # mid-month: the last month is partial
 
 SCALE = 0.05
-TODAY = datetime.date(2026, 5, 20)  # mid-month: the last month is partial
 CSV_ENTITIES = ("customers", "reps", "products", "quotas")
 PARQUET_ENTITIES = ("sales", "visits")
 
@@ -77,15 +78,31 @@ def test_other_seed_gives_other_data(clean, tmp_path_factory):
     assert not pq.read_table(clean / "sales.parquet").equals(pq.read_table(other / "sales.parquet"))
 
 
-def test_summary_matches_the_files(tmp_path):
-    summary = generate(tmp_path, scale=SCALE, seed=3)  # also: today defaults to the real date
+def test_summary_matches_the_files_and_today_defaults_to_the_clock(tmp_path, monkeypatch):
+    clock_today = datetime.date(2027, 3, 9)
+    monkeypatch.setenv(clock.ENV, clock_today.isoformat())
+    summary = generate(tmp_path, scale=SCALE, seed=3)  # today: the desk's clock
+    assert summary.today == clock_today
     assert set(summary.files) == set(FILES)
     for entity, path in summary.files.items():
         assert path.exists()
         assert summary.rows[entity] == read(tmp_path, entity).height
     text = str(summary)
     assert "sales.parquet" in text and "customers.csv" in text
-    assert read(tmp_path, "sales")["order_date"].max() <= datetime.date.today()
+    order_dates = read(tmp_path, "sales")["order_date"]
+    assert order_dates.max() <= clock_today
+    assert order_dates.max() >= datetime.date(2027, 3, 1)  # the 36 months end in March 2027
+    assert order_dates.min() >= datetime.date(2024, 4, 1)
+
+
+def test_the_cli_demo_ends_on_the_day_given(tmp_path, capsys):
+    assert cli_main(["demo", "--scale", "0.02", "--seed", "5", "--today", "2025-08-14",
+                     "--out", str(tmp_path)]) == 0
+    assert "ending 2025-08-14" in capsys.readouterr().out
+    order_dates = read(tmp_path, "sales")["order_date"]
+    assert datetime.date(2025, 8, 1) <= order_dates.max() <= datetime.date(2025, 8, 14)
+    assert cli_main(["demo", "--today", "14/08/2025", "--out", str(tmp_path)]) == 2
+    assert "--today: '14/08/2025' is not a date; write it as YYYY-MM-DD." in capsys.readouterr().err
 
 
 def test_row_counts_are_plausible(clean):
@@ -250,6 +267,45 @@ def test_churned_customers_and_prospects(clean):
     assert len(prospects) >= 3
     prospect_rows = customers.filter(pl.col("customer_id").is_in(list(prospects)))
     assert prospect_rows["opened_date"].is_null().all()  # not opened yet
+
+
+def _guarantees_broken(out: Path, today: datetime.date) -> list[str]:
+    """The cases the mart and commission tests rely on, checked on the raw files; the names of
+    the demo guarantees that do not hold."""
+    sales, customers, reps = read(out, "sales"), read(out, "customers"), read(out, "reps")
+    broken = []
+    left = reps.filter(pl.col("left_date").is_not_null()).select("rep_id", "left_date")
+    after_left = (sales.join(customers.select("customer_id", "maintainer_rep_id"),
+                             on="customer_id")
+                  .join(left, left_on="maintainer_rep_id", right_on="rep_id")
+                  .filter(pl.col("order_date") > pl.col("left_date")))
+    if after_left.is_empty():
+        broken.append("a house account ordering after its rep left (demo._assign_reps)")
+    if reps.filter(pl.col("hired_date") > today - datetime.timedelta(days=365)).is_empty():
+        broken.append("a rep hired within the last year (demo.make_reps)")
+    first = sales.group_by("customer_id").agg(
+        pl.col("order_date").min().alias("first"), pl.col("order_date").max().alias("last"))
+    window_start = (today.replace(day=1) - datetime.timedelta(days=35 * 31)).replace(day=1)
+    split = (customers.filter(pl.col("is_group_purchase") & pl.col("developer_rep_id").is_not_null()
+                              & (pl.col("developer_rep_id") != pl.col("maintainer_rep_id")))
+             .join(first, on="customer_id")
+             .filter((pl.col("first") > window_start)
+                     & (pl.col("last").dt.month_start() > pl.col("first").dt.month_start())))
+    if split.is_empty():
+        broken.append("a split account whose first order month is inside the history, with "
+                      "later months (demo.make_customers)")
+    churned = first.filter(pl.col("last") < today - datetime.timedelta(days=90))
+    if churned.height < 3:
+        broken.append("three churned customers (demo.make_customers)")
+    return broken
+
+
+@pytest.mark.parametrize("today", [TODAY, datetime.date(2026, 12, 5), datetime.date(2027, 2, 28),
+                                   datetime.date(2027, 7, 1)], ids=str)
+@pytest.mark.parametrize("seed", [7, 11, 42])
+def test_the_demo_guarantees_its_cases_on_any_date_and_seed(tmp_path, today, seed):
+    generate(tmp_path, scale=SCALE, seed=seed, today=today)
+    assert _guarantees_broken(tmp_path, today) == []
 
 
 def test_orders_are_taken_by_employed_reps(clean):

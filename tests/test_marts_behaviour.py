@@ -120,12 +120,19 @@ def test_potential_checklist_counts_its_yes_answers(wh):
 
 
 def test_visits_due_lists_overdue_customers_for_route_planning(wh):
-    due = wh.query("select customer_id, tier, policy_tier, is_must_visit, days_overdue, "
-                   "next_visit_due_date, as_of_date, planned_minutes, latitude, rep_due_rank "
-                   "from fct_visits_due")
+    listed = wh.query("select customer_id, tier, policy_tier, is_must_visit, days_overdue, "
+                      "next_visit_due_date, as_of_date, planned_minutes, latitude, "
+                      "rep_due_rank, is_due from fct_visits_due")
+    due = listed.filter(pl.col("is_due"))
     assert due.height > 0
     assert (due["next_visit_due_date"] <= due["as_of_date"]).all()
     assert due["days_overdue"].min() >= 0
+    # the rest fall due within the planning horizon (visit_due_horizon_days, 27)
+    ahead = listed.filter(~pl.col("is_due"))
+    assert ahead.height > 0
+    assert ((ahead["next_visit_due_date"] - ahead["as_of_date"]).dt.total_days()
+            .is_between(1, 27)).all()
+    assert (ahead["days_overdue"] < 0).all()
     assert due.filter(pl.col("is_must_visit"))["tier"].is_in(["S", "A"]).all()
     assert due["planned_minutes"].null_count() == 0
     dim_due = wh.scalar("select count(*) from dim_customers where is_visit_due")
@@ -154,3 +161,15 @@ def test_rep_books_are_concentrated_and_checkins_are_sometimes_far(wh):
     assert books["far_checkins_12m"].sum() > 0
     assert books["far_checkin_share"].drop_nulls().max() < 0.5
     assert books["customers"].sum() == wh.scalar("select count(*) from dim_customers")
+
+
+def test_a_phone_visit_is_not_a_far_checkin(wh):
+    """A visit without check-in coordinates (every phone visit) has no distance and is never
+    far; the haversine macro used to give such visits the antipodal 20,015 km."""
+    phone = wh.query("select checkin_distance_km, is_far_checkin from fct_visits "
+                     "where not is_onsite")
+    assert phone.height > 0
+    assert phone["checkin_distance_km"].null_count() == phone.height
+    assert not phone["is_far_checkin"].any()
+    assert wh.scalar("select max(checkin_distance_km) from fct_visits") < 100
+    assert wh.scalar("select count(*) from fct_visits where is_far_checkin is null") == 0

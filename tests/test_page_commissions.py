@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from models import commissions
 from models.access import ALL_DATA, Scope
 from models.warehouse import get_warehouse
+from pages import _ui
 from tests.apptest_util import open_page
 
 PAGE = "pages/commissions.py"
@@ -46,7 +47,7 @@ def test_the_statement_shows_and_each_figure_opens_its_lines(monkeypatch, built_
     wh = get_warehouse(built_home)
     statement = commissions.statement(wh, ALL_DATA, rep_id, month)
     assert statement is not None
-    assert at.subheader[0].value == f"Statement: {statement['rep_name']}, {month:%b %Y}"
+    assert at.subheader[0].value == f"Statement: {_ui.md(statement['rep_name'])}, {month:%b %Y}"
     assert money(metric(at, "Total commission")) == statement["total_commission"]
     assert money(metric(at, "Base commission")) == statement["base_commission"]
 

@@ -183,4 +183,4 @@ def test_choosing_an_alert_opens_the_customer_card(monkeypatch, built_home):
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Customer card"]
     assert at.query_params.get("customer") in (customer_id, [customer_id])
-    assert f"({customer_id})" in at.header[0].value
+    assert _ui.md(f"({customer_id})") in at.header[0].value

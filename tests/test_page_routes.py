@@ -40,7 +40,9 @@ def test_a_week_is_planned_shown_and_exported(monkeypatch, built_home, reps):
         f"{r['rep_name']} ({r['rep_id']}, {r['region']}) · {r['due_visits']} due"
         for r in reps.iter_rows(named=True)}
     due = at.dataframe[0].value
-    assert len(due) == reps.filter(pl.col("rep_id") == rep_id)["due_visits"][0]
+    week = planner.week_days(at.date_input(key="routes_week").value)
+    expected = planner.due_list(get_warehouse(built_home), ALL_DATA, rep_id, week)
+    assert list(due["customer_id"]) == expected["customer_id"].to_list()
     assert due["why"].str.contains("every").all()
     assert any("Press **Plan route**" in i.value for i in at.info)
 
@@ -68,6 +70,9 @@ def test_a_week_is_planned_shown_and_exported(monkeypatch, built_home, reps):
     labels = [d.label for d in at.get("download_button")]
     assert labels[:4] == ["Download due list", "Download CSV", "Download calendar (.ics)",
                           "Download day sheet (HTML)"]
+    if rp.balance is not None:  # the page reports the day lengths and the cost of balancing
+        assert any("Balanced days:" in c.value and "min of driving" in c.value
+                   for c in at.caption)
     events = list(icalendar.Calendar.from_ical(stored["files"]["ics"]).walk("VEVENT"))
     assert len(events) == rp.optimised.visits
 
@@ -92,6 +97,19 @@ def test_a_single_day(monkeypatch, built_home, reps):
     assert set(at.dataframe[2].value["customer_id"]) <= set(rp.due["customer_id"])
 
 
+def test_street_tiles_when_a_tile_url_is_set(monkeypatch, built_home):
+    monkeypatch.setenv("SALESDESK_MAP_TILES", "https://tiles.example.test/{z}/{x}/{y}.png")
+    at = routes_page(monkeypatch, built_home)
+    at.segmented_control(key="routes_span").set_value("Day").run()
+    at.button(key="routes_run").click().run()
+    assert not at.exception and not at.error
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"scattermap"' in spec and "tiles.example.test" in spec and '"raster"' in spec
+    monkeypatch.setenv("SALESDESK_MAP_TILES", "not a url")
+    broken = routes_page(monkeypatch, built_home)
+    assert any("SALESDESK_MAP_TILES" in e.value for e in broken.error)
+
+
 def test_a_manager_plans_only_for_the_reps_of_the_region(monkeypatch, built_home, reps,
                                                          tmp_path):
     region = reps["region"][0]
@@ -113,6 +131,59 @@ def test_a_rep_plans_for_themselves(monkeypatch, built_home, reps, tmp_path):
     at = routes_page(monkeypatch, built_home, "ren@example.com", allowlist)
     assert len(at.selectbox(key="routes_rep").options) == 1
     assert at.selectbox(key="routes_rep").value == rep_id
+    assert any("No plan has been published" in i.value for i in at.info)
+
+
+def copy_home(built_home: Path, tmp_path: Path) -> Path:
+    """A copy of the built folder (the published plans are written under it)."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home, symlinks=True,
+                    ignore=shutil.ignore_patterns("*.dbt", "logs"))
+    return home
+
+
+def test_a_manager_publishes_and_the_rep_sees_exactly_that_plan(monkeypatch, built_home, reps,
+                                                                tmp_path):
+    from models import published_plans
+
+    home = copy_home(built_home, tmp_path)
+    rep_id = busiest(reps)
+    region = reps.filter(pl.col("rep_id") == rep_id)["region"][0]
+    allowlist = tmp_path / "allowlist.toml"
+    allowlist.write_text(
+        f'[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "{region}"\n'
+        f'[[user]]\nemail = "ren@example.com"\nrole = "rep"\nrep_id = "{rep_id}"\n')
+    at = routes_page(monkeypatch, home, "mona@example.com", allowlist)
+    at.selectbox(key="routes_rep").set_value(rep_id).run()
+    at.button(key="routes_run").click().run()
+    assert not at.exception and not at.error
+    rp = at.session_state["routes_plan"]["plan"]
+    at.button(key="routes_publish").click().run()
+    assert not at.exception and not at.error
+    assert any("Published version 1" in s.value and "mona@example.com" in s.value
+               for s in at.success)
+    week = at.date_input(key="routes_week").value
+    stored = published_plans.latest(rep_id, planner.week_days(week)[0], home)
+    assert stored.published_by == "mona@example.com"
+    assert stored.visits["customer_id"].to_list() == rp.visits["customer_id"].to_list()
+
+    rep = routes_page(monkeypatch, home, "ren@example.com", allowlist)
+    assert not rep.exception and not rep.error
+    assert [sub.value for sub in rep.subheader] == ["Your plan", "Stops in order",
+                                                   "Planned against done"]
+    assert any("Published by mona@example.com" in c.value for c in rep.caption)
+    shown_day = rep.segmented_control(key="routes_rep_day").value
+    day_stops = stored.visits.filter(pl.col("date") == shown_day)
+    buttons = [b for b in rep.get("link_button")]
+    navigate = [b for b in buttons if b.proto.label.startswith("Navigate")]
+    assert [b.proto.url for b in navigate] == day_stops["navigation"].to_list()
+    assert all(u.startswith("https://uri.amap.com/navigation?to=") for u in
+               day_stops["navigation"])
+    compliance = rep.dataframe[0].value
+    assert list(compliance["planned"]) == [
+        stored.visits.filter(pl.col("date") == d).height for d in stored.dates]
 
 
 @pytest.mark.browser

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import adhoc
+from models.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -127,6 +128,47 @@ def test_a_runaway_query_shows_a_message_not_a_traceback(monkeypatch, built_home
     at.button[0].click().run()
     assert not at.exception
     assert "The query ran longer than 1 s and was stopped" in at.error[0].value
+
+
+def test_a_busy_server_says_so_and_a_trailing_comment_is_fine(monkeypatch, built_home):
+    import threading
+    import time
+
+    monkeypatch.setenv("SALESDESK_SQL_WORKERS", "1")
+    monkeypatch.setenv("SALESDESK_SQL_QUEUE_S", "0.5")
+    at = app(monkeypatch, built_home)
+    at.switch_page("pages/sql.py").run()
+    at.text_area(key="sql_text").input("select count(*) as customers from dim_customers; -- done")
+
+    # another session's query holds the one worker of this server
+    outcome = {}
+
+    def other_session() -> None:
+        try:
+            adhoc.run_query("select count(*) from range(100000000) a, range(100000000) b",
+                            timeout_s=3)
+        except UserError as e:
+            outcome["other"] = str(e)
+
+    other = threading.Thread(target=other_session)
+    other.start()
+    for _ in range(6000):
+        if adhoc.WORKER_SLOTS.running == 1:
+            break
+        time.sleep(0.01)
+    at.button[0].click().run()
+    assert adhoc.WORKER_SLOTS.running == 1
+    other.join()
+    assert "ran longer than 3 s" in outcome["other"]
+    assert not at.exception
+    assert at.error[0].value == ("1 query is running on this server, as many as it runs at "
+                                 "once; try again in a moment.")
+
+    at.button[0].click().run()  # the worker is free again
+    assert not at.exception and not at.error
+    result = at.session_state["sql_result"]
+    assert isinstance(result, adhoc.QueryResult) and result.frame.columns == ["customers"]
+    assert result.frame.item() > 0
 
 
 def test_a_manager_cannot_open_the_sql_page(monkeypatch, built_home, allowlist):

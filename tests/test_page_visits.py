@@ -64,6 +64,7 @@ def test_visit_figures_match_the_warehouse(monkeypatch, built_home):
     # due or overdue: fct_visits_due, must-visit first, then the most days overdue
     due = sql(built_home, """
         select customer_id from fct_visits_due
+        where is_due
         order by is_must_visit desc, days_overdue desc, customer_id""")
     assert metrics(at)["Due or overdue now"] == f"{len(due):,}"
     overdue = table_with(at, "customer_id", "days_overdue")
@@ -92,7 +93,7 @@ def test_a_tier_filter_changes_the_figures(monkeypatch, built_home):
     at = open_visits(monkeypatch, built_home, Filters(month=month, tier="A"))
     due = sql(built_home, """
         select count(*) from fct_visits_due
-        where customer_id in (select customer_id from fct_customer_tiers
+        where is_due and customer_id in (select customer_id from fct_customer_tiers
                               where month_start = ? and tier = 'A')""", [month])[0][0]
     assert metrics(at)["Due or overdue now"] == f"{due:,}"
     assert metrics(at)["Due or overdue now"] != metrics(everyone)["Due or overdue now"]

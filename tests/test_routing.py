@@ -178,3 +178,90 @@ def test_the_same_seed_gives_the_same_plan():
         return [(d.stop_ids, d.arrivals_min) for d in plan.days], plan.unplanned
 
     assert run() == run()
+
+
+# --- balanced days ---------------------------------------------------------------------------
+
+def test_forty_visits_are_spread_over_all_five_days():
+    rng = np.random.default_rng(5)
+    stops = [Stop(id=f"V{i:02d}", lat=BASE.lat + rng.uniform(-0.05, 0.05),
+                  lon=BASE.lon + rng.uniform(-0.06, 0.06), service_min=30,
+                  window=(510.0, 1050.0)) for i in range(40)]
+    days = [Day(480, 1080, label=f"d{d}") for d in range(5)]
+    plan, balance = routing.solve_balanced(RouteProblem(BASE, stops, days, time_limit_s=4.0))
+    lengths = routing.day_lengths(plan)
+    assert plan.unplanned == [] and plan.planned_visits == 40
+    assert all(d > 0 for d in lengths)
+    assert max(lengths) / min(lengths) <= routing.BALANCE_TOLERANCE
+    assert balance.met and balance.days_after == lengths
+    # bounded: balancing never adds more than the allowed share of travel
+    assert balance.travel_after_min <= balance.travel_before_min * (
+        1 + routing.BALANCE_MAX_EXTRA) + 1e-6
+    for day in plan.days:  # each day within the cap it was given and the workday
+        assert day.start_min >= 480 - 1e-6 and day.end_min <= 1080 + 1e-6
+
+
+def test_a_capped_day_is_never_longer_than_its_cap():
+    stops = [stop(f"S{i}", 2.0 + i, service_min=60) for i in range(4)]
+    days = [Day(480, 1080, max_duration_min=200), Day(480, 1080, max_duration_min=200)]
+    plan = solve(RouteProblem(BASE, stops, days, time_limit_s=LIMIT))
+    assert plan.unplanned == []
+    assert all(d <= 200 + 1e-6 for d in routing.day_lengths(plan))
+    assert plan.days_used == 2  # 4 hours of visits do not fit in one 200-minute day
+
+
+# --- coordinates for Chinese map apps (models/geo.py) ------------------------------------------
+
+# Published reference points, each checked within 1 m:
+# - github.com/wandergis/coordtransform, README: wgs84togcj02(116.404, 39.915) ->
+#   [116.41024449916938, 39.91640428150164]; gcj02tobd09(116.404, 39.915) ->
+#   [116.41036949371029, 39.92133699351022].
+# - github.com/googollee/eviltransform, the WGS-84 -> GCJ-02 test table of its Go package
+#   (transform_test.go: Shanghai, Shenzhen, Beijing).
+GCJ_REFERENCE = [
+    ((39.915, 116.404), (39.91640428150164, 116.41024449916938)),      # coordtransform
+    ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)),  # eviltransform
+    ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)),  # eviltransform
+    ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)),  # eviltransform
+]
+
+
+@pytest.mark.parametrize(("wgs", "gcj"), GCJ_REFERENCE)
+def test_wgs84_to_gcj02_matches_published_points(wgs, gcj):
+    from models import geo
+
+    got = geo.wgs84_to_gcj02(*wgs)
+    assert geo.distance_m(*got, *gcj) < 1.0
+    assert geo.distance_m(*wgs, *gcj) > 100  # the offset is real, so the test can fail
+    back = geo.to_wgs84(*gcj, "gcj02")
+    assert geo.distance_m(*back, *wgs) < 1.0
+
+
+def test_gcj02_to_bd09_matches_the_published_point():
+    from models import geo
+
+    got = geo.gcj02_to_bd09(39.915, 116.404)
+    assert geo.distance_m(*got, 39.92133699351022, 116.41036949371029) < 1.0
+
+
+def test_outside_china_gcj02_is_wgs84():
+    from models import geo
+
+    assert geo.wgs84_to_gcj02(51.5007, -0.1246) == (51.5007, -0.1246)
+
+
+def test_map_settings_are_checked():
+    from models import geo
+    from models.errors import UserError
+
+    assert geo.source_datum({}) == "wgs84" and geo.source_datum({geo.ENV_COORDINATES:
+                                                                 "GCJ-02"}) == "gcj02"
+    assert geo.default_map_app({}) == "amap"
+    assert geo.default_map_app({geo.ENV_MAP_APP: "baidu"}) == "baidu"
+    with pytest.raises(UserError, match="SALESDESK_MAP_APP"):
+        geo.default_map_app({geo.ENV_MAP_APP: "osm"})
+    assert geo.tile_url({}) is None
+    url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert geo.tile_url({geo.ENV_TILES: url}) == url
+    with pytest.raises(UserError, match="SALESDESK_MAP_TILES"):
+        geo.tile_url({geo.ENV_TILES: "ftp://tiles"})

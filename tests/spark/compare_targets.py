@@ -1,6 +1,7 @@
 """Build the dbt project on DuckDB and on Spark from one demo lake and compare every mart.
 
-    python tests/spark/compare_targets.py [--scale 0.05] [--seed 7] [--dirty] [--keep DIR]
+    python -m tests.spark.compare_targets [--scale 0.05] [--seed 7] [--today D] [--dirty]
+        [--keep DIR]
 
 ``make test-spark`` runs it. Not a pytest module (pytest collects ``test_*.py`` only): it needs
 the ``spark`` extra and Java, and takes minutes. Steps: demo data into a temporary
@@ -30,6 +31,7 @@ import duckdb
 from models import build, settings
 from models.demo import generate
 from models.ingest import ingest_paths
+from tests.pinned import TODAY
 
 FLOAT_TOLERANCE = 1e-9  # shares and other double columns; everything else must be equal
 MARTS_FOLDER = "marts"
@@ -151,10 +153,11 @@ def print_comparison(result: MartComparison) -> None:
         print(f"    {line}")
 
 
-def run(home: Path, scale: float, seed: int, as_of: str, dirty: bool = False) -> int:
-    print(f"Demo data (scale {scale}, seed {seed}{', dirty' if dirty else ''}) into {home} ...",
-          flush=True)
-    generate(home / "demo", scale=scale, seed=seed, dirty=dirty)
+def run(home: Path, scale: float, seed: int, today: dt.date, as_of: str,
+        dirty: bool = False) -> int:
+    print(f"Demo data (scale {scale}, seed {seed}{', dirty' if dirty else ''}, ending {today}) "
+          f"into {home} ...", flush=True)
+    generate(home / "demo", scale=scale, seed=seed, dirty=dirty, today=today)
     ingest_paths([home / "demo"], base=home)
     dbt_vars = {"as_of_date": as_of}
     timings = {}
@@ -204,19 +207,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--as-of", default=dt.datetime.now(dt.timezone.utc).date().isoformat(),
-                        help="the as_of_date var of both builds (default: today, UTC)")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY,
+                        help="the demo's last day (default: the test suite's pinned today, "
+                             "tests/pinned.py, so the run does not depend on the calendar)")
+    parser.add_argument("--as-of",
+                        help="the as_of_date var of both builds (default: the demo's last day)")
     parser.add_argument("--dirty", action="store_true",
                         help="demo data with every row-level fault (compares rejected rows too)")
     parser.add_argument("--keep", type=Path,
                         help="build in this folder and keep it (default: a temporary folder)")
     args = parser.parse_args(argv)
+    as_of = args.as_of or args.today.isoformat()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        return run(args.keep.resolve(), args.scale, args.seed, args.as_of, args.dirty)
+        return run(args.keep.resolve(), args.scale, args.seed, args.today, as_of, args.dirty)
     home = Path(tempfile.mkdtemp(prefix="salesdesk-spark-"))
     try:
-        return run(home, args.scale, args.seed, args.as_of, args.dirty)
+        return run(home, args.scale, args.seed, args.today, as_of, args.dirty)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

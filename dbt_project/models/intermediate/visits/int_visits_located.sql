@@ -69,9 +69,10 @@ final as (
         outcome,
         relationship_level,
 
-        -- where (null when the check-in or the customer has no coordinates)
+        -- where (no distance when the check-in or the customer has no coordinates, as for a
+        -- phone visit; such a visit is never a far check-in)
         cast(checkin_distance_km as decimal(12, 3)) as checkin_distance_km,
-        checkin_distance_km > {{ var('checkin_max_km') }} as is_far_checkin
+        coalesce(checkin_distance_km > {{ var('checkin_max_km') }}, false) as is_far_checkin
 
     from located
 

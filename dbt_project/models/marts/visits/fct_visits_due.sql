@@ -1,7 +1,10 @@
--- Visits due as of the as-of date (SPEC 7), the input of route planning: one row per customer
--- whose last onsite visit + the policy interval of its current tier (visit_policy:
+-- Visits due (SPEC 7), the input of route planning: one row per customer whose next onsite
+-- visit - the last onsite visit + the policy interval of its current tier (visit_policy:
 -- period_days / onsite_visits_required, in whole days; the prospect policy while it never
--- ordered) falls on or before the as-of date. A customer never visited on site counts from
+-- ordered) - falls on or before the as-of date plus `visit_due_horizon_days`, so that a week
+-- planned ahead also gets the visits falling due during that week. `is_due` marks the rows due
+-- on the as-of date itself (the Visits page's due list and dim_customers.is_visit_due); the
+-- others are upcoming, with a negative days_overdue (due in that many days). A customer never visited on site counts from
 -- its first month of activity. Carries what the planner needs: where, when the owner is there,
 -- planned minutes, and the priority inputs (must-visit = S or A, days overdue, score quadrant).
 
@@ -103,7 +106,9 @@ due as (
         ) as days_overdue
 
     from with_due_date
-    where next_visit_due_date <= {{ as_of_date() }}
+    where next_visit_due_date <= cast(
+        {{ dbt.dateadd('day', var('visit_due_horizon_days'), as_of_date()) }} as date
+    )
 
 ),
 
@@ -141,6 +146,7 @@ final as (
         due.last_onsite_visit_date is null as is_never_visited,
         due.next_visit_due_date,
         due.days_overdue,
+        due.next_visit_due_date <= {{ as_of_date() }} as is_due,
 
         -- priority inputs
         coalesce(due.tier in ('S', 'A'), false) as is_must_visit,
