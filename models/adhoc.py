@@ -14,7 +14,7 @@ change its own settings. So a query typed into the SQL page passes four layers:
    ``dim_``, ``rpt_`` models under ``models/marts/``) and nothing else: no staging, no
    ``raw.*`` views with lake paths. A restricted scope (manager, rep) gets an extract with only
    its rows.
-3. **A worker process per query** (forked from a small helper process, see ``_ForkServer``)
+3. **A worker process per query** (forked from a small helper process, ``models.jail``)
    with OS limits: address space, CPU seconds, no file writes, no core dumps, a minimal
    environment. A timer interrupts the query at the soft timeout; at the hard timeout the
    kernel ends the worker (SIGALRM) and the caller kills it too. The app survives whatever the
@@ -30,18 +30,12 @@ allowed.
 
 from __future__ import annotations
 
-import atexit
 import fcntl
 import io
 import json
 import os
 import re
-import resource
-import signal
 import socket
-import struct
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -55,7 +49,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - imported by the helper, so that a worker imports nothing
 
-from models import access, settings
+from models import access, jail, settings
 from models.access import Scope
 from models.errors import UserError
 
@@ -299,33 +293,20 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
 
 # --- layer 3: the worker process -------------------------------------------------------------
 #
-# A small fork server: one helper process per app process, started with a clean interpreter
-# that imports duckdb and pyarrow and never starts a thread. For each query it forks a worker,
-# which limits itself, runs the query and writes the answer straight to the caller through a
-# socket the caller handed over. Forking the app server itself would copy a multi-threaded
-# process (unsafe), spawning a fresh interpreter per query costs about 0.5 s, and
-# multiprocessing's own forkserver re-runs the caller's __main__ (streamlit's CLI) in every
-# worker.
+# Workers are forked by the shared fork server of ``models.jail`` (task "sql"): one helper
+# process per app process, a fork per query, OS limits first.
 
 MAX_SQL_CHARS = 100_000
-# The request (JSON in UTF-8: at most 4 bytes a character) goes over the worker's own stream
-# socket, after the fork; the control socket only carries that socket.
-_REQUEST_MAX_BYTES = 4 * MAX_SQL_CHARS + 64 * 1024
-_CONTROL_MESSAGE = b"run"
-_HEADER = struct.Struct("!Q")
 _BATCH_ROWS = 2048  # the worker adds up the result's size batch by batch (one DuckDB vector)
 
 
 def _limit_worker(timeout_s: float) -> None:
     """OS limits of a worker: address space, CPU seconds, no file writes, no core dumps, and a
     kernel-delivered SIGALRM (default action: terminate) at the hard timeout."""
-    signal.setitimer(signal.ITIMER_REAL, timeout_s + HARD_KILL_GRACE_S)
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
-    cpu = int(timeout_s * THREADS + 5)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    jail.apply_limits(jail.Limits(address_space_bytes=ADDRESS_SPACE_BYTES,
+                                  cpu_seconds=int(timeout_s * THREADS + 5),
+                                  wall_seconds=timeout_s + HARD_KILL_GRACE_S,
+                                  file_size_bytes=0))
 
 
 # DuckDB types polars cannot take from Arrow (INTERVAL, UNION; ENUM, whose Arrow dictionary keys
@@ -398,203 +379,15 @@ def _execute(db_path: str, sql: str, max_rows: int, timeout_s: float,
                 "detail": f"{type(e).__name__}: {_first_line(e)}"}, b""
 
 
-def _read_request(sock: socket.socket) -> dict:
-    """In the forked worker: the request the caller writes on the worker's socket."""
-    sock.settimeout(30)  # the caller writes it at once; a caller that died does not
-    raw = _read_exactly(sock, _HEADER.size, time.monotonic() + 30)
-    size = _HEADER.unpack(raw)[0] if raw is not None else 0
-    if not 0 < size <= _REQUEST_MAX_BYTES:
-        raise ValueError("no request")
-    message = _read_exactly(sock, size, time.monotonic() + 30)
-    if message is None:
-        raise ValueError("no request")
-    sock.settimeout(None)
-    return json.loads(message)
-
-
 def _worker_main(request: dict, out: socket.socket) -> None:
     """In the forked worker: limits first, then the query, then the answer to the caller."""
     _limit_worker(float(request["timeout_s"]))
     header, payload = _execute(request["db_path"], request["sql"], int(request["max_rows"]),
                                float(request["timeout_s"]), int(request["max_result_bytes"]))
-    head = json.dumps(header).encode()
-    out.sendall(_HEADER.pack(len(head)) + head + _HEADER.pack(len(payload)))
-    out.sendall(payload)
+    jail.send_answer(out, header, payload)
 
 
-def fork_server_main(fd: int) -> None:
-    """The helper process: fork a worker per request received on the socket ``fd``."""
-    control = socket.socket(fileno=fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1024, 1)
-        except OSError:
-            break
-        if not message:
-            break  # the app process is gone
-        if len(fds) != 1:
-            for extra in fds:
-                os.close(extra)
-            continue
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 0
-            try:
-                control.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                # Not closed here: the socket closes when the worker exits (after its memory is
-                # released), so the caller's end-of-file means the worker is gone.
-                out = socket.socket(fileno=fds[0])
-                _worker_main(_read_request(out), out)
-            except BaseException:  # noqa: BLE001 - the caller sees a closed socket
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(fds[0])
-        control.sendall(struct.pack("!q", pid))
-
-
-_WORKER_ENV = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV"}
-
-
-class _ForkServer:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
-
-    def _ensure_running(self) -> socket.socket:
-        if self._proc is not None and self._proc.poll() is None and self._control is not None:
-            return self._control
-        if self._control is not None:
-            self._control.close()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # A minimal environment: whatever the app was given (proxy secrets, cloud keys) is not
-        # in the workers' memory.
-        env = {k: v for k, v in os.environ.items() if k in _WORKER_ENV}
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(settings.PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-c",
-             f"from models.adhoc import fork_server_main; fork_server_main({theirs.fileno()})"],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd=settings.PROJECT_ROOT,
-            env=env)
-        theirs.close()
-        self._control = ours
-        return ours
-
-    def start_worker(self, request: dict) -> tuple[int, socket.socket]:
-        """Fork a worker for ``request``; (its pid, the socket its answer arrives on)."""
-        message = json.dumps(request, ensure_ascii=False).encode()
-        if len(message) > _REQUEST_MAX_BYTES:  # run_query refuses long queries before this
-            raise ValueError(f"a worker request of {len(message):,} bytes")
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            with self._lock:
-                for attempt in (1, 2):  # a helper that died is started again, once
-                    control = self._ensure_running()
-                    try:
-                        socket.send_fds(control, [_CONTROL_MESSAGE], [theirs.fileno()])
-                        reply = control.recv(8)
-                        if len(reply) == 8:
-                            break
-                    except OSError:
-                        pass
-                    self._stop_locked()
-                else:
-                    raise UserError("The SQL worker could not be started; try again.")
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        try:
-            ours.settimeout(30)
-            ours.sendall(_HEADER.pack(len(message)) + message)
-        except OSError:
-            pass  # the worker died at once: the caller receives no answer and says so
-        return struct.unpack("!q", reply)[0], ours
-
-    def _stop_locked(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop_locked()
-
-
-_fork_server = _ForkServer()
-atexit.register(_fork_server.stop)
-
-
-def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytes | None:
-    chunks, remaining = [], size
-    while remaining:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(min(remaining, 1 << 20))
-        except (TimeoutError, OSError):
-            return None
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_payload(sock: socket.socket, size: int, deadline: float) -> io.BytesIO | None:
-    """``size`` bytes into one buffer (no list of chunks to join: the result is held once)."""
-    buffer = io.BytesIO()
-    while buffer.tell() < size:
-        chunk = _read_exactly(sock, min(size - buffer.tell(), 1 << 20), deadline)
-        if chunk is None:
-            return None
-        buffer.write(chunk)
-    buffer.seek(0)
-    return buffer
-
-
-def _receive(sock: socket.socket, deadline: float, max_result_bytes: int
-             ) -> tuple[dict, io.BytesIO] | None:
-    """The worker's answer, or None when it died, ran past the deadline or broke the protocol."""
-    raw = _read_exactly(sock, _HEADER.size, deadline)
-    if raw is None:
-        return None
-    head = _read_exactly(sock, _HEADER.unpack(raw)[0], deadline)
-    raw = _read_exactly(sock, _HEADER.size, deadline) if head is not None else None
-    if raw is None:
-        return None
-    size = _HEADER.unpack(raw)[0]
-    # The worker checked the Arrow size; the stream format adds a little (metadata, padding).
-    if size > max_result_bytes + max_result_bytes // 4 + 2**20:
-        return None
-    payload = _read_payload(sock, size, deadline)
-    if payload is None:
-        return None
-    return json.loads(head), payload
-
-
-def _worker_gone(sock: socket.socket, deadline: float) -> bool:
-    """Whether the worker exited (its socket reached end-of-file) by ``deadline``."""
-    while (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
-        try:
-            if not sock.recv(1 << 16):
-                return True
-        except (TimeoutError, OSError):
-            return False
-    return False
+_fork_server = jail.fork_server
 
 
 # --- the server's limits: how many workers at once, how large a result ----------------------
@@ -768,19 +561,18 @@ def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAUL
 
     with WORKER_SLOTS.slot(workers, wait_s):
         pid, answer = _fork_server.start_worker(
-            {"db_path": str(db_path), "sql": text, "max_rows": max_rows, "timeout_s": timeout_s,
+            {"task": "sql", "db_path": str(db_path), "sql": text, "max_rows": max_rows, "timeout_s": timeout_s,
              "max_result_bytes": limit})
         with answer:
             deadline = time.monotonic() + timeout_s + HARD_KILL_GRACE_S + 1.0
-            received = _receive(answer, deadline, limit)
+            # The worker checked the Arrow size; the stream format adds a little (metadata,
+            # padding).
+            received = jail.receive(answer, deadline, limit + limit // 4 + 2**20)
             # The slot is free only once the worker is gone: its socket closes as it exits,
             # after its memory is released.
-            if received is None or not _worker_gone(answer, deadline):
-                try:
-                    os.kill(pid, signal.SIGKILL)  # normally dead already (SIGALRM, RLIMIT_*)
-                except ProcessLookupError:
-                    pass
-                _worker_gone(answer, time.monotonic() + HARD_KILL_GRACE_S)
+            if received is None or not jail.worker_gone(answer, deadline):
+                jail.kill(pid)  # normally dead already (SIGALRM, RLIMIT_*)
+                jail.worker_gone(answer, time.monotonic() + HARD_KILL_GRACE_S)
     if received is None:
         raise _refusal("killed", "", timeout_s)
     header, payload = received

@@ -162,8 +162,10 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     result = BuildResult(build_id=build_id, status="failed",
                          started_at=started.isoformat(timespec="seconds"),
                          warehouse_file=str(db_path), as_of_date=dbt_vars["as_of_date"])
-    from models.ingest import loads
+    from models.ingest import loads, repair_lake
 
+    for note in repair_lake(base):
+        on_line(note)
     result.lake_loads = len(loads(base))
     _remove_orphans(wh, base)
     _check_free_space(wh)
@@ -277,8 +279,10 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
                              started_at=started.isoformat(timespec="seconds"),
                              warehouse_file=str(folder / "warehouse"),
                              as_of_date=dbt_vars["as_of_date"])
-        from models.ingest import loads
+        from models.ingest import loads, repair_lake
 
+        for note in repair_lake(base):
+            on_line(note)
         result.lake_loads = len(loads(base))
         t0 = time.perf_counter()
         on_line(f"Building {build_id} on Spark from the lake {settings.lake_dir(base)}")

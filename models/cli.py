@@ -34,7 +34,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     refused = 0
     for f in files:
         try:
-            print(ingest_file(f, entity=args.entity), flush=True)
+            print(ingest_file(f, entity=args.entity, encoding=args.encoding), flush=True)
         except UserError as e:
             refused += 1
             print(f"ERROR {e}", file=sys.stderr, flush=True)
@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="check files against their contract, add to the lake")
     ingest.add_argument("paths", nargs="+", help="CSV, XLSX or Parquet files, or folders of them")
     ingest.add_argument("--entity", help="the entity, when the file name does not tell it")
+    ingest.add_argument("--encoding", metavar="CODEC",
+                        help="the text encoding of CSV files that are not UTF-8, UTF-16 with a "
+                             "byte-order mark or GB18030, e.g. windows-1252")
     ingest.set_defaults(func=_cmd_ingest)
 
     build = sub.add_parser("build", help="run dbt build into a new warehouse file and swap it in")

@@ -1,35 +1,81 @@
 """Ingest: check a raw file against its contract and add it to the lake.
 
 A file is accepted whole or refused whole. Refused: a missing required column, an unreadable
-encoding, a value that does not parse as its column's type, no data rows, or an entity that cannot
-be told. The message names the file, the column and the first offending rows, and nothing of the
-file reaches the lake. Accepted: the file becomes one immutable Parquet file
+encoding, a value that does not parse as its column's type, no data rows, an entity that cannot
+be told, a column named like a load column, or a file over the ingest limits
+(``settings.ingest_limits``: file size, unpacked size, line length, column count, memory, time).
+The message names the file, the column and the first offending rows, and nothing of the file
+reaches the lake. Accepted: the file becomes one immutable Parquet file
 ``lake/<entity>/<content hash>.parquet`` with the contract columns typed plus the load columns
-(see ``models.contracts``), and a line in ``lake/_load_log.jsonl``. The same bytes loaded again add
-nothing. Row-level faults (negative prices, unknown customers, ...) are not judged here: the dbt
-staging layer routes those rows to the rejected rows, so nothing is lost.
+(see ``models.contracts``). The same bytes loaded again add nothing. Row-level faults (negative
+prices, unknown customers, ...) are not judged here: the dbt staging layer routes those rows to
+the rejected rows, so nothing is lost.
+
+Hostile files. Every file is read in a jailed worker process (``models.jail``, task "ingest")
+with address-space, CPU and file-size limits; an XLSX workbook's zip entries are checked before
+anything is inflated. Whatever the file does (a panic in the reader, a zip bomb, a 1 GB line),
+the caller gets one ``UserError`` naming the file, and the next file of a batch goes on.
+
+Atomic loads. The load record (entity, file name, rows, encoding, ...) is written into the
+Parquet file's own footer (key ``salesdesk_load``), so the lake file and its record appear in one
+rename and cannot disagree. ``loads()`` reads the records from the lake files;
+``lake/_load_log.jsonl`` is a derived copy for people, rewritten after each change (an older
+lake's log still names the source files of loads made before records existed). A lock per
+content hash (``tmp/locks/<entity>-<hash>.lock``) makes two ingests of the same bytes load once.
+Unfinished loads (``.<hash>.parquet.tmp``) and unreadable lake files are cleared by
+``repair_lake``, which ingest and the build run first.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import csv
 import datetime as dt
+import errno
+import fcntl
 import hashlib
+import io
+import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+import secrets
+import shutil
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
-from models import jsonlog, settings
-from models.contracts import COLUMN_ALIASES, ENTITIES, Column, Entity, entity_for_file
+from models import jail, jsonlog, settings
+from models.contracts import (COLUMN_ALIASES, ENTITIES, LOAD_COLUMNS, Column, Entity,
+                              entity_for_file)
 from models.errors import UserError
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
-# Tried in this order when a CSV has no byte-order mark. GB18030 is a superset of GBK and GB2312.
-CSV_ENCODINGS = ("utf-8", "gb18030")
+# Read without being named: UTF-8 (a BOM is dropped), UTF-16 with a BOM, GB18030 (a superset of
+# GBK and GB2312). Any other encoding only when the caller names it (``--encoding``).
+DETECTED_ENCODINGS = "UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK"
+# The Data page's choices: "" = told from the bytes.
+ENCODING_CHOICES = {
+    "": "told from the file (" + DETECTED_ENCODINGS + ")",
+    "windows-1252": "windows-1252 (Western European)",
+    "latin-1": "latin-1 (ISO-8859-1)",
+    "utf-16-le": "utf-16-le (UTF-16 without BOM, little-endian)",
+    "utf-16-be": "utf-16-be (UTF-16 without BOM, big-endian)",
+    "big5": "big5 (Traditional Chinese)",
+    "shift_jis": "shift_jis (Japanese)",
+}
 MAX_BAD_ROWS_SHOWN = 5
+MAX_IGNORED_NAMES_KEPT = 50
+MAX_ZIP_ENTRIES = 10_000
+RECORD_KEY = "salesdesk_load"
+CRASH_ENV = "SALESDESK_INGEST_CRASH_AT"  # tests only: os._exit at a named step of a load
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%d.%m.%Y"]
 TIMESTAMP_FORMATS = [
@@ -53,6 +99,8 @@ EXPECTED = {
     "month": "months (YYYY-MM or YYYY-MM-DD)",
 }
 
+NOTHING_LOADED = "Nothing was loaded."
+
 
 @dataclass
 class LoadResult:
@@ -67,23 +115,213 @@ class LoadResult:
     encoding: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what repair_lake did first
 
     def __str__(self) -> str:
         rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
         text = f"{self.source_name}: {self.status} as {self.entity}, {rows} ({self.load_id})"
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
-        return text
+        return "\n".join([*self.notes, text])
 
+
+# --- the load records ----------------------------------------------------------------------
 
 def load_log_path(base: Path | None = None) -> Path:
     return settings.lake_dir(base) / "_load_log.jsonl"
 
 
-def loads(base: Path | None = None) -> list[dict]:
-    """The load log, oldest first."""
-    return jsonlog.read(load_log_path(base))
+_RECORD_FIELDS = ("entity", "source_name", "rows", "load_id", "lake_file", "loaded_at", "status",
+                  "file_format", "encoding", "ignored_columns", "missing_optional_columns")
+_record_cache: dict[str, tuple[int, int, dict | None]] = {}
 
+
+def _lake_files(lake: Path) -> list[Path]:
+    if not lake.is_dir():
+        return []
+    return sorted(f for d in lake.iterdir() if d.is_dir() and d.name[0] not in "._"
+                  for f in d.glob("*.parquet") if f.name[0] != ".")
+
+
+def _footer_record(path: Path) -> dict | None:
+    """The load record in a lake file's footer; None for a file written without one.
+    Raises for a file that is not readable Parquet. Lake files are immutable: cached."""
+    stat = path.stat()
+    cached = _record_cache.get(str(path))
+    if cached and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+        return cached[2]
+    metadata = pq.read_metadata(path)
+    raw = (metadata.metadata or {}).get(RECORD_KEY.encode())
+    record = json.loads(raw) if raw else None
+    if record is None:  # written by hand or before records: from its contents
+        record = {"rows": metadata.num_rows, "recovered": True}
+        try:
+            column = pq.read_table(path, columns=["_loaded_at"]).column(0)
+            first = min((v for v in column.to_pylist() if v is not None), default=None)
+            record["loaded_at"] = first.isoformat(sep=" ") if first else ""
+        except Exception:  # noqa: BLE001 - no _loaded_at column: unknown time
+            record["loaded_at"] = ""
+    _record_cache[str(path)] = (stat.st_mtime_ns, stat.st_size, record)
+    return record
+
+
+def _logged(base: Path | None) -> dict[tuple[str, str], dict]:
+    return {(r.get("entity"), r.get("load_id")): r for r in jsonlog.read(load_log_path(base))}
+
+
+def loads(base: Path | None = None) -> list[dict]:
+    """One record per lake file, oldest first (the load log, read from the lake itself).
+
+    A lake file without a record in its footer (a lake older than records, or a file put there
+    by hand) is listed from the derived log when it has a line, else from its contents.
+    Unreadable files are left out (``repair_lake`` moves them aside).
+    """
+    lake = settings.lake_dir(base)
+    logged = None
+    records = []
+    for path in _lake_files(lake):
+        try:
+            record = dict(_footer_record(path))
+        except Exception:  # noqa: BLE001 - not Parquet: repair_lake moves it aside
+            continue
+        entity, load_id = path.parent.name, path.stem
+        if record.pop("recovered", False):
+            if logged is None:
+                logged = _logged(base)
+            line = logged.get((entity, load_id))
+            if line:
+                record.update({k: line[k] for k in _RECORD_FIELDS if k in line})
+            else:
+                record.setdefault("source_name", f"{path.name} (no load record)")
+        record.update(entity=entity, load_id=load_id, lake_file=str(path),
+                      status=record.get("status") or "loaded")
+        records.append({k: record.get(k, "" if k not in ("ignored_columns",
+                                                          "missing_optional_columns") else [])
+                        for k in _RECORD_FIELDS})
+    records.sort(key=lambda r: (str(r["loaded_at"]), r["entity"], r["load_id"]))
+    return records
+
+
+def _write_load_log(base: Path | None, records: list[dict] | None = None) -> str | None:
+    """Rewrite the derived ``_load_log.jsonl`` from the lake (tmp file, then one rename).
+    A failure (a full disk) loses nothing: the records are in the lake files. Returns a note
+    when it failed."""
+    path = load_log_path(base)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        text = "".join(json.dumps(r, default=str, ensure_ascii=False) + "\n"
+                       for r in (loads(base) if records is None else records))
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return None
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return (f"The load log {path.name} could not be rewritten ({e.strerror or e}); nothing "
+                f"is lost: every load's record is in its lake file, and the next load or "
+                f"build rewrites the log.")
+
+
+# --- locks and repair ----------------------------------------------------------------------
+
+def _lock_path(folder: Path, load_id: str) -> Path:
+    """``<home>/tmp/locks/<entity>-<hash>.lock`` for the lake folder ``<home>/lake/<entity>``
+    (outside the lake: a refused file leaves nothing there)."""
+    return folder.parent.parent / "tmp" / "locks" / f"{folder.name}-{load_id}.lock"
+
+
+def _tmp_path(folder: Path, load_id: str) -> Path:
+    return folder / f".{load_id}.parquet.tmp"
+
+
+@contextlib.contextmanager
+def _content_lock(folder: Path, load_id: str, wait: bool = True) -> Iterator[bool]:
+    """Hold the lock of one content hash; yields False (not held) when ``wait`` is off and
+    another process has it."""
+    lock = _lock_path(folder, load_id)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+_TMP_NAME = re.compile(r"^\.?([0-9a-f]+)\.parquet\.tmp$")
+
+
+def repair_lake(base: Path | None = None, entity: str | None = None) -> list[str]:
+    """Clear half states a crash or a full disk can leave, and say what was done:
+
+    - an unfinished load (``.<hash>.parquet.tmp``, no ingest holding its lock): removed; it
+      was never in the lake;
+    - a lake file that is not readable Parquet: renamed ``<name>.unreadable`` (builds skip it);
+    - the derived load log out of step with the lake: rewritten, naming the files it gained or
+      lost.
+    """
+    lake = settings.lake_dir(base)
+    notes: list[str] = []
+    folders = [lake / entity] if entity else \
+        ([d for d in sorted(lake.iterdir()) if d.is_dir() and d.name[0] not in "._"]
+         if lake.is_dir() else [])
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            match = _TMP_NAME.match(path.name)
+            if match:
+                with _content_lock(folder, match.group(1), wait=False) as held:
+                    if held and path.exists():
+                        path.unlink()
+                        notes.append(f"Removed an unfinished load of {folder.name} "
+                                     f"({match.group(1)}) left by an interrupted ingest; it was "
+                                     f"never part of the lake.")
+            elif path.suffix == ".parquet" and path.name[0] != ".":
+                try:
+                    _footer_record(path)
+                except Exception as e:  # noqa: BLE001 - not Parquet
+                    aside = path.with_name(path.name + ".unreadable")
+                    os.replace(path, aside)
+                    notes.append(f"The lake file {folder.name}/{path.name} is not readable "
+                                 f"Parquet ({_first_line(e)}): moved aside as {aside.name}; "
+                                 f"builds leave it out. Load its source file again.")
+    if not lake.is_dir():
+        return notes
+    records = loads(base)
+    logged = jsonlog.read(load_log_path(base))
+    in_log = {(r.get("entity"), r.get("load_id")) for r in logged}
+    in_lake = {(r["entity"], r["load_id"]) for r in records}
+    for r in records:
+        if (r["entity"], r["load_id"]) not in in_log:
+            notes.append(f"The lake file {r['entity']}/{r['load_id']}.parquet "
+                         f"({r['source_name']}, {int(r['rows'] or 0):,} rows) was missing from "
+                         f"the load log: listed again.")
+    for entity_name, load_id in sorted(in_log - in_lake, key=str):
+        if entity is None or entity_name == entity:
+            notes.append(f"The load log listed {entity_name}/{load_id}.parquet, which is not "
+                         f"in the lake: left out of the log.")
+    if notes or in_log != in_lake:
+        failed = _write_load_log(base, records)
+        if failed:
+            notes.append(failed)
+    return notes
+
+
+def _crash_point(step: str) -> None:
+    """Tests only: end the process abruptly at ``step`` when $SALESDESK_INGEST_CRASH_AT says."""
+    if os.environ.get(CRASH_ENV) == step:
+        os._exit(70)
+
+
+# --- ingest --------------------------------------------------------------------------------
 
 def normalise_header(name: str) -> str:
     """' Customer ID ' -> 'customer_id'; then the alias map of the contracts."""
@@ -109,16 +347,76 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def ingest_paths(paths: list[Path], entity: str | None = None, base: Path | None = None,
-                 ) -> list[LoadResult]:
+                 encoding: str | None = None) -> list[LoadResult]:
     """Ingest several files; stops at the first refused one (earlier ones stay loaded)."""
-    return [ingest_file(f, entity=entity, base=base) for f in expand_paths(paths)]
+    return [ingest_file(f, entity=entity, base=base, encoding=encoding)
+            for f in expand_paths(paths)]
+
+
+def uploads_dir(base: Path | None = None) -> Path:
+    return (base or settings.home()) / "tmp" / "uploads"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ingest_upload(name: str, data: bytes, entity: str | None = None,
+                  encoding: str | None = None, base: Path | None = None) -> LoadResult:
+    """Ingest an uploaded file (the Data page): written to a private folder under
+    ``tmp/uploads`` that is removed afterwards, whatever happens; folders a crashed process
+    left behind are removed first."""
+    name = Path(str(name)).name or "upload"
+    limit = settings.ingest_limits()["max_file_bytes"]
+    if len(data) > limit:
+        raise UserError(f"{name}: refused: the file is {_mb(len(data))}, over the "
+                        f"{_mb(limit)} a file may have (SALESDESK_INGEST_MAX_FILE_MB). "
+                        f"{NOTHING_LOADED}")
+    root = uploads_dir(base)
+    if root.is_dir():
+        for stale in root.iterdir():
+            pid = stale.name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+    folder = root / f"{os.getpid()}-{secrets.token_hex(6)}"
+    try:
+        folder.mkdir(parents=True)
+        path = folder / name
+        try:
+            path.write_bytes(data)
+        except OSError as e:
+            raise UserError(f"{name}: refused: the upload could not be saved for reading "
+                            f"({_os_error(e)}). {NOTHING_LOADED}") from None
+        return ingest_file(path, entity=entity, base=base, source_name=name, encoding=encoding)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
-                source_name: str | None = None) -> LoadResult:
-    """Check one file against its contract and add it to the lake (see module docstring)."""
+                source_name: str | None = None, encoding: str | None = None) -> LoadResult:
+    """Check one file against its contract and add it to the lake (see module docstring).
+
+    ``encoding``: the text encoding of a CSV file when it is not one read without being named
+    (``DETECTED_ENCODINGS``). Any failure is a UserError naming the file.
+    """
     path = Path(path)
     name = source_name or path.name
+    try:
+        return _ingest_file(path, name, entity, base, encoding)
+    except UserError:
+        raise
+    except OSError as e:
+        raise UserError(f"{name}: refused: {_os_error(e)}. {NOTHING_LOADED}") from None
+
+
+def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
+                 encoding: str | None) -> LoadResult:
     if not path.is_file():
         raise UserError(f"{name}: no such file.")
     entity_name = entity or entity_for_file(name)
@@ -130,34 +428,190 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
         )
     if entity_name not in ENTITIES:
         raise UserError(f"{name}: unknown entity {entity_name!r}; one of {', '.join(ENTITIES)}.")
-    contract = ENTITIES[entity_name]
     file_format = FORMATS.get(path.suffix.lower())
     if file_format is None:
         raise UserError(f"{name}: refused: unsupported file type {path.suffix!r}; "
                         f"use CSV, XLSX or Parquet.")
-    if path.stat().st_size == 0:
-        raise UserError(f"{name}: refused: the file is empty. Nothing was loaded.")
+    if encoding:
+        _codec(encoding, name)  # an unknown name is refused before anything is read
+    size = path.stat().st_size
+    if size == 0:
+        raise UserError(f"{name}: refused: the file is empty. {NOTHING_LOADED}")
+    limits = settings.ingest_limits()
+    if size > limits["max_file_bytes"]:
+        raise UserError(f"{name}: refused: the file is {_mb(size)}, over the "
+                        f"{_mb(limits['max_file_bytes'])} a file may have "
+                        f"(SALESDESK_INGEST_MAX_FILE_MB). Split it into smaller files. "
+                        f"{NOTHING_LOADED}")
 
+    notes = repair_lake(base, entity_name)
     load_id = _content_hash(path)
     lake = settings.lake_dir(base) / entity_name
     target = lake / f"{load_id}.parquet"
-    if target.exists():
-        previous = next((r for r in reversed(loads(base)) if r.get("load_id") == load_id
-                         and r.get("entity") == entity_name), {})
-        return LoadResult(entity=entity_name, source_name=name, rows=int(previous.get("rows", 0)),
-                          load_id=load_id, lake_file=str(target),
-                          loaded_at=str(previous.get("loaded_at", "")), status="already loaded",
-                          file_format=file_format)
+    with _content_lock(lake, load_id):
+        _crash_point("locked")
+        if target.exists():
+            previous = next((r for r in loads(base) if r["load_id"] == load_id
+                             and r["entity"] == entity_name), {})
+            return LoadResult(entity=entity_name, source_name=name,
+                              rows=int(previous.get("rows") or 0), load_id=load_id,
+                              lake_file=str(target),
+                              loaded_at=str(previous.get("loaded_at", "")),
+                              status="already loaded", file_format=file_format, notes=notes)
+        tmp = _tmp_path(lake, load_id)
+        try:
+            lake.mkdir(parents=True, exist_ok=True)
+            loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            record = {"entity": entity_name, "source_name": name, "load_id": load_id,
+                      "loaded_at": loaded_at.isoformat(sep=" "), "file_format": file_format}
+            answer = _read_in_jail(path, name, tmp, record, encoding, limits)
+            _crash_point("written")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+            _fsync_dir(lake)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        _crash_point("renamed")
+        _record_cache.pop(str(target), None)
+        note = _write_load_log(base)
+        if note:
+            notes.append(note)
+    return LoadResult(
+        entity=entity_name, source_name=name, rows=int(answer["rows"]), load_id=load_id,
+        lake_file=str(target), loaded_at=record["loaded_at"], status="loaded",
+        file_format=file_format, encoding=answer["encoding"],
+        ignored_columns=answer["ignored_columns"],
+        missing_optional_columns=answer["missing_optional_columns"], notes=notes,
+    )
 
-    con = duckdb.connect()
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        encoding = _register_source(con, path, name, file_format)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 ** 2:,.1f} MB" if n < 1024 ** 3 else f"{n / 1024 ** 3:,.1f} GB"
+
+
+def _os_error(e: OSError) -> str:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full; free some space and load it again"
+    if e.errno == errno.EFBIG:
+        return "the file to write is over the size limit"
+    return f"{e.strerror or type(e).__name__}" + (f" ({e.filename})" if e.filename else "")
+
+
+# --- the jailed worker ---------------------------------------------------------------------
+
+def _read_in_jail(path: Path, name: str, tmp: Path, record: dict, encoding: str | None,
+                  limits: dict[str, int]) -> dict:
+    """Read, check and write ``tmp`` in a worker process; its answer, or UserError."""
+    request = {"task": "ingest", "path": str(path.resolve()), "name": name, "tmp": str(tmp),
+               "record": record, "encoding": encoding, "limits": limits}
+    pid, answer = jail.fork_server.start_worker(request)
+    with answer:
+        received = jail.receive(answer, time.monotonic() + limits["timeout_s"] + 5, 1 << 20)
+    if received is None:
+        jail.kill(pid)
+        raise UserError(
+            f"{name}: refused: reading it went over the limits of one ingest "
+            f"({_mb(limits['memory_bytes'])} of memory, {limits['timeout_s']:,} s) and was "
+            f"stopped. Split it into smaller files (or raise SALESDESK_INGEST_MEMORY_MB / "
+            f"SALESDESK_INGEST_TIMEOUT_S). {NOTHING_LOADED}")
+    header, _ = received
+    if header.get("status") != "ok":
+        raise UserError(_refusal(name, str(header.get("kind")), str(header.get("detail") or ""),
+                                 limits))
+    return header
+
+
+def _refusal(name: str, kind: str, detail: str, limits: dict[str, int]) -> str:
+    if kind == "refused":
+        return detail
+    if kind == "memory":
+        return (f"{name}: refused: reading it needed more than the "
+                f"{_mb(limits['memory_bytes'])} of memory one ingest may use "
+                f"(SALESDESK_INGEST_MEMORY_MB). Split it into smaller files. {NOTHING_LOADED}")
+    if kind == "disk":
+        return (f"{name}: refused: writing the lake file failed: {detail}. {NOTHING_LOADED}")
+    return f"{name}: refused: the file could not be read ({detail}). {NOTHING_LOADED}"
+
+
+def _limits_within_hard(limits: dict[str, int]) -> jail.Limits:
+    """The worker's limits, each no higher than the hard limit it already has."""
+    import resource
+
+    def cap(kind: int, value: int) -> int:
+        hard = resource.getrlimit(kind)[1]
+        return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+    return jail.Limits(
+        address_space_bytes=cap(resource.RLIMIT_AS, limits["memory_bytes"]),
+        cpu_seconds=cap(resource.RLIMIT_CPU, limits["timeout_s"] * 2) - 1,
+        wall_seconds=limits["timeout_s"],
+        file_size_bytes=cap(resource.RLIMIT_FSIZE,
+                            max(limits["max_unpacked_bytes"], limits["max_file_bytes"]) * 2),
+    )
+
+
+def _worker_main(request: dict, out) -> None:
+    """In the forked worker: limits first, then read the file and write the lake file."""
+    limits = request["limits"]
+    jail.apply_limits(_limits_within_hard(limits))
+    try:
+        header = _read_and_write(Path(request["path"]), request["name"], Path(request["tmp"]),
+                                 request["record"], request["encoding"], limits)
+        header["status"] = "ok"
+    except UserError as e:
+        header = {"status": "error", "kind": "refused", "detail": str(e)}
+    except (duckdb.OutOfMemoryException, MemoryError):
+        header = {"status": "error", "kind": "memory"}
+    except OSError as e:
+        kind = "disk" if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else "io"
+        header = {"status": "error", "kind": kind, "detail": _os_error(e)}
+    except duckdb.IOException as e:
+        text = _first_line(e)
+        if "No space left" in text:
+            header = {"status": "error", "kind": "disk",
+                      "detail": "the disk is full; free some space and load it again"}
+        elif "File too large" in text:
+            header = {"status": "error", "kind": "disk",
+                      "detail": "the lake file would be over the file size limit of an ingest"}
+        else:
+            header = {"status": "error", "kind": "io", "detail": text}
+    except BaseException as e:  # noqa: BLE001 - reader panics and the like: one refusal
+        if "memory" in str(e).lower() and "alloc" in str(e).lower():
+            header = {"status": "error", "kind": "memory"}
+        else:
+            header = {"status": "error", "kind": "internal",
+                      "detail": f"{type(e).__name__}: {_first_line(e)}"[:500]}
+    jail.send_answer(out, header)
+
+
+def _read_and_write(path: Path, name: str, tmp: Path, record: dict, encoding: str | None,
+                    limits: dict[str, int]) -> dict:
+    """In the worker: the file as view ``src``, checked against its contract, written to
+    ``tmp`` as the lake file with ``record`` (completed) in its footer."""
+    contract = ENTITIES[record["entity"]]
+    con = duckdb.connect(config={
+        "threads": 2, "memory_limit": f"{max(limits['memory_bytes'] // 3, 256 * 1024 ** 2)}B",
+        "temp_directory": "", "enable_external_access": True})
+    try:
+        con.execute("set enable_progress_bar = false")
+        used_encoding = _register_source(con, path, name, record["file_format"], encoding,
+                                         limits)
         header_map, ignored = _map_headers(con, name, contract)
         types = dict(con.execute("select column_name, column_type from (describe src)").fetchall())
         n_rows = con.execute("select count(*) from src").fetchall()[0][0]
         if n_rows == 0:
             raise UserError(f"{name}: refused: the file has a header but no data rows. "
-                            f"Nothing was loaded.")
+                            f"{NOTHING_LOADED}")
         exprs = {}
         for col in contract.columns:
             if col.name in header_map:
@@ -165,35 +619,32 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
                 exprs[col.name] = _parse_expr(_q(source_col), types[source_col], col)
         _check_types(con, name, header_map, exprs, contract)
 
-        loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if len(ignored) > MAX_IGNORED_NAMES_KEPT:
+            ignored = ignored[:MAX_IGNORED_NAMES_KEPT] + \
+                [f"... and {len(ignored) - MAX_IGNORED_NAMES_KEPT:,} more"]
+        record = dict(record, rows=int(n_rows), encoding=used_encoding, ignored_columns=ignored,
+                      missing_optional_columns=[c.name for c in contract.columns
+                                                if c.name not in header_map])
         select_list = [
             f"cast({exprs[c.name]} as {c.duckdb_type}) as {c.name}" if c.name in exprs
             else f"cast(null as {c.duckdb_type}) as {c.name}"
             for c in contract.columns
         ]
         select_list += [
-            f"'{load_id}' as _load_id",
+            f"'{record['load_id']}' as _load_id",
             "cast(_source_row as bigint) as _source_row",
-            f"timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at",
+            f"timestamp '{record['loaded_at']}' as _loaded_at",
         ]
-        lake.mkdir(parents=True, exist_ok=True)
-        tmp = lake / f"{load_id}.parquet.tmp"
+        kv = _sql_string(json.dumps(record, ensure_ascii=False))
         con.execute(
             f"copy (select {', '.join(select_list)} from src) "
-            f"to '{_sql_path(tmp)}' (format parquet, compression zstd)"
+            f"to '{_sql_path(tmp)}' (format parquet, compression zstd, "
+            f"kv_metadata {{{RECORD_KEY}: {kv}}})"
         )
-        os.replace(tmp, target)
     finally:
         con.close()
-
-    result = LoadResult(
-        entity=entity_name, source_name=name, rows=int(n_rows), load_id=load_id,
-        lake_file=str(target), loaded_at=loaded_at.isoformat(sep=" "), status="loaded",
-        file_format=file_format, encoding=encoding, ignored_columns=ignored,
-        missing_optional_columns=[c.name for c in contract.columns if c.name not in header_map],
-    )
-    jsonlog.append(load_log_path(base), asdict(result))
-    return result
+    return {k: record[k] for k in ("rows", "encoding", "ignored_columns",
+                                   "missing_optional_columns")}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -207,10 +658,48 @@ def _content_hash(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
+def _check_columns(names: list[str], name: str, limits: dict[str, int]) -> None:
+    """Refuse too many columns, a column named like a load column, and two columns of the
+    same name."""
+    if len(names) > limits["max_columns"]:
+        raise UserError(f"{name}: refused: the file has {len(names):,} columns, over the "
+                        f"{limits['max_columns']:,} a file may have "
+                        f"(SALESDESK_INGEST_MAX_COLUMNS). {NOTHING_LOADED}")
+    seen: dict[str, str] = {}
+    for col in names:
+        key = normalise_header(col)
+        if key in LOAD_COLUMNS:
+            raise UserError(f"{name}: refused: column {col!r} has a name the lake keeps for "
+                            f"its load columns ({', '.join(LOAD_COLUMNS)}). Rename or remove "
+                            f"it and load the file again. {NOTHING_LOADED}")
+        exact = str(col).strip()
+        if exact in seen:
+            raise UserError(f"{name}: refused: the column {exact!r} appears twice. Keep one of "
+                            f"them. {NOTHING_LOADED}")
+        seen[exact] = col
+
+
 def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file_format: str,
-                     ) -> str:
+                     encoding: str | None, limits: dict[str, int]) -> str:
     """Make the file available as view ``src`` with a ``_source_row`` column; return encoding."""
     if file_format == "parquet":
+        try:
+            meta = pq.read_metadata(path)
+            names = list(meta.schema.names)
+            unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        except Exception as e:  # noqa: BLE001 - pyarrow raises its own types
+            raise UserError(f"{name}: refused: not a readable Parquet file ({_first_line(e)}). "
+                            f"{NOTHING_LOADED}")
+        if unpacked > limits["max_unpacked_bytes"]:
+            raise UserError(f"{name}: refused: its data is {_mb(unpacked)} uncompressed, over the "
+                            f"{_mb(limits['max_unpacked_bytes'])} a file may unpack to "
+                            f"(SALESDESK_INGEST_MAX_UNPACKED_MB). Split it into smaller files. "
+                            f"{NOTHING_LOADED}")
+        _check_columns(names, name, limits)
+        if "file_row_number" in names:
+            raise UserError(f"{name}: refused: column 'file_row_number' has a name the reader "
+                            f"keeps for itself. Rename it and load the file again. "
+                            f"{NOTHING_LOADED}")
         try:
             con.execute(
                 f"create view src as select * exclude (file_row_number), "
@@ -219,43 +708,233 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             )
             con.execute("select * from src limit 0")
         except duckdb.Error as e:
-            raise UserError(f"{name}: refused: not a readable Parquet file ({_first_line(e)}).")
+            raise UserError(f"{name}: refused: not a readable Parquet file ({_first_line(e)}). "
+                            f"{NOTHING_LOADED}")
         return "parquet"
     if file_format == "xlsx":
+        _check_workbook(path, name, limits)
         try:
             frame = pl.read_excel(path, infer_schema_length=0)
-        except Exception as e:  # fastexcel raises its own types
-            raise UserError(f"{name}: refused: not a readable XLSX workbook ({_first_line(e)}).")
-        encoding = "xlsx"
-        first_data_row = 2
+        except (Exception, pl.exceptions.PanicException) as e:  # fastexcel raises its own types
+            raise UserError(f"{name}: refused: not a readable XLSX workbook ({_first_line(e)}). "
+                            f"{NOTHING_LOADED}")
+        _check_columns(frame.columns, name, limits)
+        used = "xlsx"
     else:
+        _check_lines(path, name, limits)
         data = path.read_bytes()
-        text, encoding = _decode(data, name)
+        text, used = _decode(data, name, encoding)
+        first_line = text.split("\n", 1)[0]
+        header = next(csv.reader(io.StringIO(first_line)), [])
+        _check_columns(header, name, limits)
+        if used in ("utf-8", "utf-8-sig"):
+            payload = data[3:] if used == "utf-8-sig" else data
+        else:
+            payload = text.encode("utf-8")
+        del data, text
         try:
-            frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=False)
-        except Exception as e:
-            raise UserError(f"{name}: refused: not a readable CSV file ({_first_line(e)}).")
-        first_data_row = 2
-    frame = frame.with_row_index("_source_row", offset=first_data_row)
+            frame = pl.read_csv(payload, infer_schema=False, truncate_ragged_lines=False)
+        except (Exception, pl.exceptions.PanicException) as e:
+            raise UserError(f"{name}: refused: not a readable CSV file ({_first_line(e)}). "
+                            f"{NOTHING_LOADED}")
+    frame = frame.with_row_index("_source_row", offset=2)
     con.register("src_frame", frame.to_arrow())
     con.execute("create view src as select * from src_frame")
-    return encoding
+    return used
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    for encoding in CSV_ENCODINGS:
+def _check_workbook(path: Path, name: str, limits: dict[str, int]) -> None:
+    """Refuse a workbook whose zip entries would inflate past the limit, before inflating
+    anything; then inflate each entry once, counting (an entry larger than it says, a bad
+    checksum: refused), so the reader only ever sees what was checked."""
+    limit = limits["max_unpacked_bytes"]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise UserError(f"{name}: refused: the workbook holds {len(entries):,} parts, "
+                                f"over {MAX_ZIP_ENTRIES:,}. {NOTHING_LOADED}")
+            declared = sum(e.file_size for e in entries)
+            if declared > limit:
+                biggest = max(entries, key=lambda e: e.file_size)
+                raise UserError(
+                    f"{name}: refused: the workbook unpacks to {_mb(declared)} "
+                    f"({biggest.filename} alone {_mb(biggest.file_size)}), over the "
+                    f"{_mb(limit)} a workbook may unpack to (SALESDESK_INGEST_MAX_UNPACKED_MB). "
+                    f"Save the sheet as CSV, or split it. {NOTHING_LOADED}")
+            for entry in entries:
+                with archive.open(entry) as part:
+                    while part.read(1 << 20):
+                        pass
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
+        raise UserError(f"{name}: refused: not a readable XLSX workbook ({_first_line(e)}). "
+                        f"{NOTHING_LOADED}")
+
+
+def _check_lines(path: Path, name: str, limits: dict[str, int]) -> None:
+    """Refuse a text file with a line longer than the limit, reading it in chunks."""
+    limit = limits["max_line_bytes"]
+    current, line = 0, 1
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            pieces = chunk.split(b"\n")
+            for i, piece in enumerate(pieces):
+                current += len(piece)
+                if current > limit:
+                    raise UserError(
+                        f"{name}: refused: line {line:,} is longer than the "
+                        f"{limit // 1024:,} KB a line may have (SALESDESK_INGEST_MAX_LINE_KB). "
+                        f"Is it a CSV file with one row per line? {NOTHING_LOADED}")
+                if i < len(pieces) - 1:
+                    current = 0
+                    line += 1
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+def _codec(encoding: str, name: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise UserError(f"{name}: unknown encoding {encoding!r}; name a Python codec such as "
+                        f"windows-1252, latin-1, utf-16-le, big5 or shift_jis.") from None
+
+
+def _row_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _latin_line(data: bytes, row: int) -> str:
+    start = 0
+    for _ in range(row - 1):
+        start = data.index(b"\n", start) + 1
+    end = data.find(b"\n", start)
+    line = data[start:end if end >= 0 else len(data)].decode("cp1252", errors="replace")
+    return line.strip()[:80]
+
+
+def _looks_western(data: bytes) -> bool:
+    """The bytes read as Windows-1252 text whose high bytes are mostly letters (é, ü, ß)."""
+    try:
+        text = data[:1 << 20].decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    high = [c for c in text if ord(c) > 127]
+    return bool(high) and sum(c.isalpha() for c in high) >= 0.8 * len(high)
+
+
+def _western_refusal(name: str, data: bytes, row: int, how: str) -> UserError:
+    return UserError(
+        f"{name}: refused: {how}; it looks like Western European text in Windows-1252 "
+        f"(row {row} reads {_latin_line(data, row)!r} that way). Load it with --encoding "
+        f"windows-1252 (on the Data page: Encoding 'windows-1252'), or save it from Excel as "
+        f"'CSV UTF-8'. {NOTHING_LOADED}")
+
+
+# A character GB18030 decodes from a Latin-1 letter and the ASCII letter after it: a two-byte
+# sequence whose second byte is ASCII (GBK's rarely used extension areas), right after an ASCII
+# letter ("J\xfcrgen" -> "J" + one CJK character + "gen").
+_AFTER_LETTER = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f]")
+
+
+def _latin_read_as_gb18030(text: str) -> int | None:
+    """The offset (in ``text``) of the first sign that GB18030-decoded text is really
+    Latin-1/Windows-1252; None when it reads as Chinese.
+
+    In Chinese GB18030 text nearly every character is in the GB2312 area (both bytes >= 0xA1),
+    and characters after an ASCII letter are rare. In Windows-1252 text an accented letter
+    between ASCII letters pairs with the next letter into a character from GBK's extension
+    areas (second byte ASCII). The text is judged Western when at least half of the non-ASCII
+    characters that follow an ASCII letter are such pairs whose two bytes read as letters in
+    Windows-1252.
+    """
+    candidates = 0
+    suspicious: list[int] = []
+    for match in _AFTER_LETTER.finditer(text):
+        candidates += 1
+        raw = match.group().encode("gb18030")
+        if len(raw) == 2 and raw[1] < 0x80:
+            latin = raw.decode("cp1252", errors="replace")
+            if all(c.isalpha() for c in latin):
+                suspicious.append(match.start())
+    if suspicious and 2 * len(suspicious) >= candidates:
+        return suspicious[0]
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when every other byte of the start is zero."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0) / len(sample[0::2])
+    odd = sample[1::2].count(0) / len(sample[1::2])
+    if odd > 0.3 and odd > 2 * even:
+        return "utf-16-le"
+    if even > 0.3 and even > 2 * odd:
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and its encoding; UserError when it cannot be told."""
+    if encoding:
+        codec = _codec(encoding, name)
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(codec)
+        except UnicodeDecodeError as e:
+            raise UserError(f"{name}: refused: the bytes are not {encoding} text (row "
+                            f"{_row_of(data, e.start)}, byte {e.start:,}). {NOTHING_LOADED}"
+                            ) from None
+        return _no_nul(text.removeprefix("\ufeff"), name), codec
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise UserError(f"{name}: refused: the text is UTF-32; save it as 'CSV UTF-8' or load "
+                        f"it with --encoding utf-32. {NOTHING_LOADED}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return _no_nul(data[3:].decode("utf-8"), name), "utf-8-sig"
+        except UnicodeDecodeError as e:
+            raise UserError(f"{name}: refused: the file starts with a UTF-8 mark but row "
+                            f"{_row_of(data, e.start)} is not UTF-8. {NOTHING_LOADED}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _no_nul(data.decode("utf-16").removeprefix("\ufeff"), name), "utf-16"
         except UnicodeDecodeError:
-            continue
-    raise UserError(
-        f"{name}: refused: the text is neither UTF-8 nor GB18030/GBK. Save it from Excel as "
-        f"'CSV UTF-8' and load it again. Nothing was loaded."
-    )
+            raise UserError(f"{name}: refused: the file starts with a UTF-16 mark but is not "
+                            f"UTF-16 text. {NOTHING_LOADED}") from None
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        raise UserError(f"{name}: refused: it looks like UTF-16 text without a byte-order mark "
+                        f"(every other byte is zero). Save it from Excel as 'CSV UTF-8', or "
+                        f"load it with --encoding {utf16}. {NOTHING_LOADED}")
+    try:
+        return _no_nul(data.decode("utf-8"), name), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as e:
+        how = f"the text is neither UTF-8 nor GB18030/GBK (row {_row_of(data, e.start)})"
+        if _looks_western(data):
+            raise _western_refusal(name, data, _row_of(data, e.start), how) from None
+        raise UserError(
+            f"{name}: refused: {how}. Save it from Excel as 'CSV UTF-8' and load it again, or "
+            f"name its encoding with --encoding. {NOTHING_LOADED}") from None
+    western = _latin_read_as_gb18030(text)
+    if western is not None and _looks_western(data):
+        row = text.count("\n", 0, western) + 1
+        raise _western_refusal(name, data, row, "read as Chinese GB18030 its words are broken "
+                               "by rare characters") from None
+    return _no_nul(text, name), "gb18030"
+
+
+def _no_nul(text: str, name: str) -> str:
+    at = text.find("\x00")
+    if at >= 0:
+        raise UserError(f"{name}: refused: row {text.count(chr(10), 0, at) + 1} holds a NUL "
+                        f"character: is it a UTF-16 or binary file? Save it as 'CSV UTF-8'. "
+                        f"{NOTHING_LOADED}")
+    return text
 
 
 def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
@@ -282,7 +961,7 @@ def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
         raise UserError(
             f"{name}: refused as {contract.name}: missing required column(s) "
             f"{', '.join(missing)}. Found columns: {', '.join(source_cols)}.{hint} "
-            f"Nothing was loaded."
+            f"{NOTHING_LOADED}"
         )
     return mapping, ignored
 
@@ -301,6 +980,10 @@ def _entity_hint(source_cols: list[str], tried: str) -> str:
 
 def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _sql_path(path: Path) -> str:
@@ -373,7 +1056,7 @@ def _check_types(con: duckdb.DuckDBPyConnection, name: str, header_map: dict[str
         problems.append(f"column {label}: {n_bad:,} value(s) are not {EXPECTED[col.type]}: {shown}")
     if problems:
         raise UserError(f"{name}: refused as {contract.name}: " + "; ".join(problems)
-                        + ". Nothing was loaded.")
+                        + ". " + NOTHING_LOADED)
 
 
 def _nonempty(src: str) -> str:

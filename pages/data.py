@@ -1,15 +1,12 @@
 """Data page: what was loaded, what was built, what was rejected; upload and rebuild."""
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
 from models import access, datadesk
 from models.build import docs_file, parse_progress, run_build
 from models.contracts import ENTITIES
 from models.errors import UserError
-from models.ingest import ingest_file
+from models.ingest import ENCODING_CHOICES, ingest_upload
 from models.warehouse import NoWarehouse, get_warehouse
 from pages import _ui
 
@@ -40,27 +37,29 @@ def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
 if user.role == "admin":
     with st.expander("Upload files and rebuild", expanded=False):
         st.markdown(
-            "CSV (UTF-8 or GB18030/GBK), XLSX or Parquet. The entity is taken from the file name "
+            "CSV (UTF-8, UTF-16 with BOM or GB18030/GBK; other encodings when chosen here), "
+            "XLSX or Parquet. The entity is taken from the file name "
             "(`customers…`, `reps…`, `products…`, `sales…`/`orders…`, `visits…`, `quotas…`, "
             "`assessments…`) unless chosen here. A file that breaks its contract is refused whole."
         )
         uploads = st.file_uploader("Raw files", type=["csv", "xlsx", "parquet"],
                                    accept_multiple_files=True)
-        entity_choice = st.selectbox("Entity", ["from the file name", *ENTITIES])
+        left, right = st.columns(2)
+        entity_choice = left.selectbox("Entity", ["from the file name", *ENTITIES])
+        encoding_choice = right.selectbox("Encoding of CSV files", list(ENCODING_CHOICES),
+                                          format_func=ENCODING_CHOICES.get)
         if st.button("Load and rebuild", type="primary", disabled=not uploads):
             entity = None if entity_choice == "from the file name" else entity_choice
             loaded = 0
-            with tempfile.TemporaryDirectory() as tmp:
-                for upload in uploads:
-                    path = Path(tmp) / Path(upload.name).name
-                    path.write_bytes(upload.getvalue())
-                    try:
-                        result = ingest_file(path, entity=entity, source_name=upload.name)
-                    except UserError as e:
-                        st.error(_ui.md(e))
-                        continue
-                    loaded += result.status == "loaded"
-                    st.success(_ui.md(result))
+            for upload in uploads:
+                try:
+                    result = ingest_upload(upload.name, upload.getvalue(), entity=entity,
+                                           encoding=encoding_choice or None)
+                except UserError as e:
+                    st.error(_ui.md(e))
+                    continue
+                loaded += result.status == "loaded"
+                st.success(_ui.md(result))
             if loaded:
                 with st.status("Building the warehouse ...", expanded=True) as status:
                     bar = st.progress(0.0, text="starting dbt")
