@@ -130,8 +130,8 @@ except access.NotSignedIn:
 except UserError as e:  # not on the allow-list, a broken allow-list, unsafe or unknown settings
     st.session_state.pop(access.SESSION_KEY, None)
     mode = os.environ.get(access.ENV_MODE) or ("oidc" if has_auth_secrets() else None)
-    misconfigured = isinstance(e, access.SignInMisconfigured)
-    st.navigation([st.Page(lambda: refused_page(str(e), mode, misconfigured),
+    misconfigured, message = isinstance(e, access.SignInMisconfigured), str(e)
+    st.navigation([st.Page(lambda: refused_page(message, mode, misconfigured),
                            title="Sign-in is not set up" if misconfigured else "Not authorised",
                            url_path="denied")], position="hidden").run()
     st.stop()

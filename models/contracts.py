@@ -13,7 +13,7 @@ same columns. Lake files carry the contract columns (typed) plus three load colu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Contract types. ``time`` is an HH:MM clock time, kept as text ("08:30") so it is portable.
 TYPES = ("text", "integer", "decimal", "double", "date", "timestamp", "boolean", "time", "month")

@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from models import access, adhoc, build, settings
+from models import adhoc, build, settings
 from models.errors import UserError
 
 BUILD_ID = "20260101T000000-test"

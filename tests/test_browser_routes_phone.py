@@ -5,7 +5,6 @@ Amap with the stop's coordinates converted from WGS-84 to GCJ-02."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import polars as pl
