@@ -32,6 +32,17 @@ BANDS = ("high", "mid", "low", "unbanded")
 ROLES = ("developer", "maintainer", "sole", "house")
 
 
+# --- unassigned customers ----------------------------------------------------------------------
+
+def unassigned_customers(wh: Warehouse, scope: Scope) -> pl.DataFrame:
+    """The customers without a maintainer that ``scope`` may see (a manager: the region's; a
+    rep: none), biggest first: their orders go to the house account (reason 'unassigned')."""
+    return read(wh, "select customer_id, customer_name, region, channel, tier, "
+                    "last_order_date, revenue_12m from dim_customers "
+                    "where maintainer_rep_id is null "
+                    "order by revenue_12m desc nulls last, customer_id", scope)
+
+
 # --- statements and the lines behind each figure ----------------------------------------------
 
 @dataclass(frozen=True)
