@@ -177,3 +177,37 @@ def test_all_products_rejected_fails_the_build_and_says_why(tmp_path):
     record = build.history(tmp_path)[-1]
     assert record["status"] == "failed" and record["failures"] == result.failures
     assert record["data_health"]["products"]["staged"] == 0
+
+
+# --- what the pages show on such a build ------------------------------------------------------
+
+def test_pages_show_the_health_the_unassigned_and_no_visits(monkeypatch, history_home,
+                                                             history_build):
+    from streamlit.testing.v1 import AppTest
+
+    from models.visits import NO_VISITS
+    from tests.apptest_util import APP, open_page
+
+    monkeypatch.setenv("SALESDESK_HOME", str(history_home))
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the admin's home page: Data
+    assert not at.exception, at.exception
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "as of 2019-12-30" in sidebar and "with 4 warnings: see the Data page" in sidebar
+    warnings = [w.value for w in at.warning if w not in at.sidebar.warning]
+    assert NO_PLAN in warnings, warnings
+    assert any(f"built, with warnings; {AS_OF}." in c.value for c in at.caption)
+    # the rebuild can set the as-of date (empty: follow the data)
+    assert at.date_input(key="rebuild_as_of").value is None
+
+    at = open_page(monkeypatch, history_home, "pages/visits.py", "Visits")
+    assert [i.value for i in at.info] == [NO_VISITS]
+    at = open_page(monkeypatch, history_home, "pages/overview.py", "Overview")
+    assert NO_VISITS in [i.value for i in at.info]
+    at = open_page(monkeypatch, history_home, "pages/scoring.py", "Scoring")
+    assert any(i.value.startswith(NO_VISITS) for i in at.info)
+
+    at = open_page(monkeypatch, history_home, "pages/commissions.py", "Commissions")
+    assert "Unassigned customers" in [s.value for s in at.subheader]
+    listed = next(d.value for d in at.dataframe if "customer_name" in d.value.columns
+                  and "last_order_date" in d.value.columns)
+    assert list(listed["customer_id"]) == ["C4"]
