@@ -167,7 +167,7 @@ def rebuilds_under_load(home: Path, sessions: int, max_minutes: float) -> dict:
             seconds = stopped - t0
     good = {o["build_id"] for o in outcomes if o.get("ok")}
     failed = {o["build_id"] for o in outcomes if not o.get("ok")}
-    history_good = {r["build_id"] for r in build.history(home) if r.get("status") == "success"}
+    history_good = {r["build_id"] for r in build.history(home) if build.is_good(r)}
     seen = {e["build_id"] for e in log if e.get("build_id")}
     errors = [e for e in log if e.get("error")]
     times = [e["seconds"] for e in log if not e.get("error")]
@@ -253,7 +253,7 @@ def full_disk(home: Path) -> dict:
     current = wh / "current.duckdb"
     size = current.resolve().stat().st_size
     keep = build.current_build_id(home)
-    good = {r["build_id"] for r in build.history(home) if r.get("status") == "success"}
+    good = {r["build_id"] for r in build.history(home) if build.is_good(r)}
     with tempfile.TemporaryDirectory() as tmp:
         saved = Path(tmp) / "warehouse"
         shutil.copytree(wh, saved, symlinks=True)

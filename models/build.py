@@ -5,6 +5,13 @@ app reads. Each build writes ``warehouse/<build id>.duckdb``; only when every mo
 is ``warehouse/current.duckdb`` (a symlink) replaced, atomically, by one pointing at the new file.
 A failed build leaves ``current`` as it was. The last ``KEEP_BUILDS`` good builds are kept. Every
 build, good or failed, is recorded in ``warehouse/builds.jsonl``.
+
+A good build is ``success`` or, when it has warnings, ``success_with_warnings`` (``GOOD_STATUSES``;
+read a record with ``is_good``): it is current all the same. Warnings name what a person should
+look at: an entity with more than ``rejected_share_warning`` of its rows rejected, order lines no
+commission plan covers, customers without a maintainer, no visits loaded, data tests that warned.
+A build whose sales, customers or products are all rejected fails and says why
+(``data_health_failures``).
 """
 
 from __future__ import annotations
@@ -25,20 +32,31 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from models import clock, jsonlog, settings
+from models.contracts import ENTITIES
 from models.errors import UserError
 
 KEEP_BUILDS = 3
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 BUILD_RESULTS = "build_run_results.json"  # dbt build's run_results.json of each build
 SPARK_TARGET = "spark"  # the dbt-spark output of profiles.yml (pip install -e '.[spark]')
+GOOD_STATUSES = ("success", "success_with_warnings")  # a good build becomes current
+# Entities whose rows everything else hangs on: all of them rejected fails the build.
+ESSENTIAL_ENTITIES = ("products", "customers", "sales")
+ENTITY_ROWS = {"sales": "order lines"}  # how a message counts an entity's rows
+
+
+def is_good(record: dict) -> bool:
+    """A build record (of builds.jsonl) of a good build: success, with or without warnings."""
+    return record.get("status") in GOOD_STATUSES
 
 
 @dataclass
 class BuildResult:
     build_id: str
-    status: str  # "success" or "failed"
+    status: str  # "success", "success_with_warnings" or "failed"
     started_at: str
     finished_at: str = ""
     seconds: float = 0.0
@@ -49,15 +67,24 @@ class BuildResult:
     nodes: int = 0
     lake_loads: int = 0  # entries of the load log when the build started
     as_of_date: str = ""  # the as_of_date var the build ran with
+    as_of_note: str = ""  # why that date ("as of 2019-12-30, the latest order date: ...")
+    # per entity: loaded, staged, rejected (superseded rows apart) and the top rejection rules
+    data_health: dict[str, dict] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.status == "success"
+        """The build is good (and current): success, with or without warnings."""
+        return self.status in GOOD_STATUSES
 
     def __str__(self) -> str:
         if self.ok:
-            return (f"Build {self.build_id} succeeded in {self.seconds:.1f} s: {self.nodes} models, "
-                    f"seeds and tests; warehouse {self.warehouse_file}")
+            done = (f"Build {self.build_id} succeeded in {self.seconds:.1f} s: {self.nodes} "
+                    f"models, seeds and tests; {self.as_of_note or 'as of ' + self.as_of_date}; "
+                    f"warehouse {self.warehouse_file}")
+            if not self.warnings:
+                return done
+            return "\n".join([f"{done}\nWith {len(self.warnings)} warning(s):",
+                              *[f"  - {w}" for w in self.warnings]])
         lines = [f"Build {self.build_id} FAILED after {self.seconds:.1f} s; the current warehouse "
                  f"was left as it was. What failed:"]
         lines += [f"  - {f}" for f in self.failures] or ["  - (see the dbt output above)"]
@@ -116,7 +143,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     --unit-tests``, and the test suite) rather than in every production build.
     ``target="spark"`` builds the same project on Spark instead (``run_spark_build``).
     """
-    dbt_vars = with_as_of_date(dbt_vars)
+    dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
     if target == SPARK_TARGET:
         return run_spark_build(base, on_line=on_line, dbt_vars=dbt_vars, unit_tests=unit_tests)
     if target not in (None, "dev"):
@@ -125,16 +152,58 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     wh.mkdir(parents=True, exist_ok=True)
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
         return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
-                             unit_tests)
+                             unit_tests, as_of_note)
 
 
-def with_as_of_date(dbt_vars: dict | None) -> dict:
-    """The build's vars with ``as_of_date`` set: as given, else the desk's today
-    (``clock.today()``), so a build never depends on the database's own clock."""
+def project_var(name: str, dbt_vars: dict | None = None):
+    """A dbt var of this build: as given in ``dbt_vars``, else its default in dbt_project.yml."""
+    if dbt_vars and dbt_vars.get(name) not in (None, ""):
+        return dbt_vars[name]
+    project = yaml.safe_load((settings.DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return (project.get("vars") or {}).get(name)
+
+
+def latest_order_date(base: Path | None = None) -> dt.date | None:
+    """The latest order date of the sales in the lake (every load, rejected rows included)."""
+    files = sorted((settings.lake_dir(base) / "sales").glob("*.parquet"))
+    if not files:
+        return None
+    con = duckdb.connect()
+    try:
+        value = con.execute("select max(cast(order_date as date)) from read_parquet($files)",
+                            {"files": [str(f) for f in files]}).fetchone()[0]
+    finally:
+        con.close()
+    return value
+
+
+def choose_as_of_date(dbt_vars: dict | None, base: Path | None = None) -> tuple[dict, str]:
+    """The build's vars with ``as_of_date`` set, and a sentence saying which date and why.
+
+    As given, else the desk's today (``clock.today()``) when the lake's latest order is at most
+    ``as_of_recent_days`` (31) days old (or there are no orders), else the latest order date:
+    loaded history of past years is then read as of its own end, not as years of silence.
+    A build never depends on the database's own clock.
+    """
     out = dict(dbt_vars or {})
-    if not out.get("as_of_date"):
-        out["as_of_date"] = clock.today().isoformat()
-    return out
+    if out.get("as_of_date"):
+        as_of = clock.parse_date(str(out["as_of_date"]), "as_of_date").isoformat()
+        out["as_of_date"] = as_of
+        return out, f"as of {as_of}, as set for this build"
+    today = clock.today()
+    recent = int(project_var("as_of_recent_days", out) or 31)
+    latest = latest_order_date(base)
+    if latest is None or latest >= today - dt.timedelta(days=recent):
+        out["as_of_date"] = today.isoformat()
+        return out, f"as of {today.isoformat()}, today"
+    out["as_of_date"] = latest.isoformat()
+    return out, (f"as of {latest.isoformat()}, the latest order date: the data ends more than "
+                 f"{recent} days before today ({today.isoformat()})")
+
+
+def with_as_of_date(dbt_vars: dict | None, base: Path | None = None) -> dict:
+    """The build's vars with ``as_of_date`` set (``choose_as_of_date``)."""
+    return choose_as_of_date(dbt_vars, base)[0]
 
 
 @contextmanager
@@ -154,14 +223,15 @@ def _build_lock(folder: Path, busy: str) -> Iterator[None]:
 
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
-                  unit_tests: bool) -> BuildResult:
+                  unit_tests: bool, as_of_note: str = "") -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
     artifacts = wh / f"{build_id}.dbt"
     result = BuildResult(build_id=build_id, status="failed",
                          started_at=started.isoformat(timespec="seconds"),
-                         warehouse_file=str(db_path), as_of_date=dbt_vars["as_of_date"])
+                         warehouse_file=str(db_path), as_of_date=dbt_vars["as_of_date"],
+                         as_of_note=as_of_note)
     from models.ingest import loads, repair_lake
 
     for note in repair_lake(base):
@@ -170,8 +240,8 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     _remove_orphans(wh, base)
     _check_free_space(wh)
     t0 = time.perf_counter()
-    on_line(f"Building {build_id} as of {dbt_vars['as_of_date']} from the lake "
-            f"{settings.lake_dir(base)}")
+    on_line(f"Building {build_id} {as_of_note or 'as of ' + dbt_vars['as_of_date']}, from the "
+            f"lake {settings.lake_dir(base)}")
     build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     returncode, output = _run_dbt(build_args, db_path, artifacts, base, on_line, dbt_vars)
 
@@ -195,6 +265,13 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         result.failures = tail[-10:] or [f"dbt exited with code {returncode}"]
 
     if returncode == 0 and not result.failures:
+        health = data_health(db_path)
+        result.data_health = health
+        result.failures = data_health_failures(health, db_path)
+        if not result.failures:
+            result.warnings = [*data_warnings(db_path, health, dbt_vars), *result.warnings]
+
+    if returncode == 0 and not result.failures:
         on_line("Writing the dbt docs (descriptions and lineage) for this build ...")
         docs_code, docs_output = _run_dbt(["docs", "generate", "--static", "--no-compile"],
                                           db_path, artifacts,
@@ -205,7 +282,7 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         on_line("Writing the marts-only copy the SQL page reads ...")
         _prepare_sql_extract(build_id, db_path, base, result)
         _swap_current(wh, db_path)
-        result.status = "success"
+        result.status = "success_with_warnings" if result.warnings else "success"
     else:
         _remove_build_files(wh, build_id, keep_artifacts=True)
 
@@ -263,7 +340,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
     ``warehouse/`` changes, so a Spark build never becomes the app's current warehouse.
     """
     on_line = on_line or (lambda line: None)
-    dbt_vars = with_as_of_date(dbt_vars)
+    dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
     try:
         import dbt.adapters.spark  # noqa: F401
     except ImportError:
@@ -278,7 +355,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
         result = BuildResult(build_id=build_id, status="failed",
                              started_at=started.isoformat(timespec="seconds"),
                              warehouse_file=str(folder / "warehouse"),
-                             as_of_date=dbt_vars["as_of_date"])
+                             as_of_date=dbt_vars["as_of_date"], as_of_note=as_of_note)
         from models.ingest import loads, repair_lake
 
         for note in repair_lake(base):
@@ -299,7 +376,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
             tail = [line for line in output if "error" in line.lower()] or output[-5:]
             result.failures = tail[-10:] or [f"dbt exited with code {returncode}"]
         if returncode == 0 and not result.failures:
-            result.status = "success"
+            result.status = "success_with_warnings" if result.warnings else "success"
         result.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         result.seconds = round(time.perf_counter() - t0, 2)
         jsonlog.append(folder / "builds.jsonl", asdict(result))
@@ -325,6 +402,177 @@ def _read_run_results(path: Path) -> list[dict]:
         return json.loads(path.read_text()).get("results", [])
     except (OSError, json.JSONDecodeError):
         return []
+
+
+# --- data health -------------------------------------------------------------------------------
+
+SUPERSEDED = "superseded_by_later_load"  # a newer load of the row: not a fault of the data
+
+
+def data_health(db_path: Path) -> dict[str, dict]:
+    """Per entity of the lake: rows loaded (staged + rejected), staged, rejected (rows a later
+    load superseded apart: they are replaced, not lost), superseded, and the top rules."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        by_rule = con.execute(
+            "select entity, rule, count(*) from main.stg_sales_lake__rejected_rows "
+            "group by entity, rule order by entity, count(*) desc, rule").fetchall()
+        health = {}
+        for entity in ENTITIES:
+            staged = con.execute(
+                f"select count(*) from main.stg_sales_lake__{entity}").fetchone()[0]
+            rules = [(rule, int(n)) for e, rule, n in by_rule if e == entity]
+            superseded = sum(n for rule, n in rules if rule == SUPERSEDED)
+            faults = [[rule, n] for rule, n in rules if rule != SUPERSEDED]
+            health[entity] = {"loaded": int(staged) + superseded + sum(n for _r, n in faults),
+                              "staged": int(staged),
+                              "rejected": sum(n for _r, n in faults),
+                              "superseded": superseded,
+                              "top_rules": faults[:3]}
+        return health
+    finally:
+        con.close()
+
+
+def _rows_word(entity: str) -> str:
+    return ENTITY_ROWS.get(entity, entity)
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection, entity: str) -> list[str]:
+    """The required columns empty on the entity's missing_required rows, most often first."""
+    required = ENTITIES[entity].required
+    counts = {c: 0 for c in required}
+    rows = con.execute("select raw_values from main.stg_sales_lake__rejected_rows "
+                       "where entity = $entity and rule = 'missing_required' limit 5000",
+                       {"entity": entity}).fetchall()
+    for (raw,) in rows:
+        values = dict(part.partition("=")[::2] for part in (raw or "").split("; "))
+        for c in required:
+            if not (values.get(c) or "").strip():
+                counts[c] += 1
+    return [c for c, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+
+
+def _rules_text(con: duckdb.DuckDBPyConnection, entity: str, top_rules: list,
+               counts: bool = False) -> str:
+    """'unit_cost missing' or 'unknown_sku' or 'missing_required (70), negative_price (7)'."""
+    parts = []
+    for rule, n in top_rules:
+        label = rule
+        if rule == "missing_required":
+            missing = _missing_columns(con, entity)
+            label = " and ".join(missing[:2]) + " missing" if missing else rule
+        parts.append(f"{label} ({n:,})" if counts or len(top_rules) > 1 else label)
+    return ", ".join(parts)
+
+
+def data_health_failures(health: dict[str, dict], db_path: Path) -> list[str]:
+    """The build's failure when every row of sales, customers or products was rejected:
+    ["all 77 products rejected: unit_cost missing; so all 2,155 order lines: unknown_sku ..."]."""
+    dead = [e for e in ESSENTIAL_ENTITIES
+            if health.get(e, {}).get("rejected") and not health[e]["staged"]]
+    if not dead:
+        return []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        parts = []
+        for entity in dead:
+            h = health[entity]
+            reason = _rules_text(con, entity, h["top_rules"])
+            if entity == "sales" and len(dead) > 1:
+                parts.append(f"so all {h['rejected']:,} {_rows_word(entity)}: {reason}")
+            else:
+                parts.append(f"all {h['rejected']:,} {_rows_word(entity)} rejected: {reason}")
+    finally:
+        con.close()
+    return ["; ".join(parts) + ". Nothing can be built on them: correct the file(s) and load "
+            "them again (the Data page lists every rejected row with its values); the current "
+            "warehouse is unchanged."]
+
+
+def _month_ranges(months: list[dt.date]) -> str:
+    """'2015-01 to 2019-12' or '2015-01 to 2015-03, 2016-07' for sorted first days of months."""
+    ranges: list[list[dt.date]] = []
+    for m in months:
+        if ranges:
+            last = ranges[-1][1]
+            following = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
+            if m == following:
+                ranges[-1][1] = m
+                continue
+        ranges.append([m, m])
+    texts = [f"{a:%Y-%m}" if a == b else f"{a:%Y-%m} to {b:%Y-%m}" for a, b in ranges]
+    return ", ".join(texts[:6]) + (f" and {len(texts) - 6} more ranges" if len(texts) > 6 else "")
+
+
+def data_warnings(db_path: Path, health: dict[str, dict], dbt_vars: dict) -> list[str]:
+    """What a good build should say out loud: rejection shares above the threshold, order lines
+    with no commission plan, customers without a maintainer, no visits loaded."""
+    threshold = float(project_var("rejected_share_warning", dbt_vars) or 0.05)
+    warnings = []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        for entity, h in health.items():
+            fresh = h["loaded"] - h["superseded"]
+            if fresh and h["rejected"] / fresh > threshold:
+                rules = _rules_text(con, entity, h["top_rules"], counts=True)
+                warnings.append(
+                    f"{entity}: {h['rejected']:,} of {fresh:,} rows rejected "
+                    f"({h['rejected'] / fresh:.1%}, above {threshold:.0%}): {rules}. "
+                    f"The Data page lists them with their values.")
+        no_plan = con.execute(
+            "select distinct month_start from main.fct_commission_lines "
+            "where no_commission_reason = 'no_plan' order by 1").fetchall()
+        if no_plan:
+            lines = con.execute(
+                "select count(*) from (select distinct order_id, line_number "
+                "from main.fct_commission_lines where no_commission_reason = 'no_plan')"
+            ).fetchone()[0]
+            start, end, open_ended = con.execute(
+                "select min(valid_from), max(valid_to), bool_or(valid_to is null) "
+                "from main.commission_plan").fetchone()
+            covers = (f"from {start}" + ("" if open_ended or end is None else f" to {end}")
+                      if start else "no month at all")
+            months = [m for (m,) in no_plan]
+            warnings.append(
+                f"{lines:,} order lines in {len(months):,} months ({_month_ranges(months)}) have "
+                f"no commission plan version in force: the plan (seed commission_plan.csv) "
+                f"covers {covers}. They get no commission (reason no_plan); everything else "
+                f"is built. Add a plan version for those months to pay commission on them.")
+        unassigned = con.execute("select count(*) from main.stg_sales_lake__customers "
+                                 "where maintainer_rep_id is null").fetchone()[0]
+        if unassigned:
+            warnings.append(
+                f"{unassigned:,} customer{'s have' if unassigned != 1 else ' has'} no "
+                f"maintainer: their orders go to the house "
+                f"account of their region (reason unassigned); the Commissions page lists them.")
+    finally:
+        con.close()
+    if not health.get("visits", {}).get("staged"):
+        warnings.append("No visits have been loaded: visit compliance, visit alerts and the "
+                        "service-need axis of the priority matrix are off until they are.")
+    return warnings
+
+
+def build_health_text(record: dict) -> str:
+    """A good build's record as a person reads it: as of when, the rows per entity, the warnings.
+    (``salesdesk status``; the Data page shows the same record as tables.)"""
+    lines = [f"Build {record.get('build_id')}: {record.get('status')}, "
+             f"{record.get('as_of_note') or 'as of ' + str(record.get('as_of_date') or '?')}."]
+    health = record.get("data_health") or {}
+    if health:
+        lines.append("Rows per entity (loaded / staged / rejected; top rules):")
+        for entity, h in health.items():
+            if not h.get("loaded"):
+                continue
+            rules = ", ".join(f"{rule} {n:,}" for rule, n in h.get("top_rules") or [])
+            lines.append(f"  {entity:<12} {h['loaded']:>10,} / {h['staged']:>10,} / "
+                         f"{h['rejected']:>8,}" + (f"; {rules}" if rules else ""))
+    warnings = record.get("warnings") or []
+    if warnings:
+        lines.append(f"{len(warnings)} warning(s):")
+        lines += [f"  - {w}" for w in warnings]
+    return "\n".join(lines)
 
 
 def _describe_failure(result: dict) -> str:
@@ -426,7 +674,7 @@ def _prune(wh: Path, base: Path | None) -> None:
     A reader that still has a deleted file open keeps reading it (the file lives until closed).
     """
     records = history(base)
-    good = [r["build_id"] for r in records if r.get("status") == "success"]
+    good = [r["build_id"] for r in records if is_good(r)]
     keep = set(good[-KEEP_BUILDS:])
     oldest_kept = min(keep) if keep else ""
     known = {r["build_id"] for r in records}
@@ -439,7 +687,7 @@ def is_up_to_date(base: Path | None = None) -> bool:
     """True when the current build was made from every load the lake has now."""
     from models.ingest import loads
 
-    good = [r for r in history(base) if r.get("status") == "success"]
+    good = [r for r in history(base) if is_good(r)]
     return bool(good) and current_build_id(base) is not None and \
         good[-1].get("lake_loads") == len(loads(base))
 

@@ -63,7 +63,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from models.build import current_build_id, history
+    from models.build import build_health_text, current_build_id, history
     from models.ingest import loads
 
     print(f"Data folder: {settings.home()}")
@@ -72,10 +72,18 @@ def _cmd_status(args: argparse.Namespace) -> int:
     for r in records[-10:]:
         print(f"  {r['loaded_at'][:19]}  {r['entity']:<12} {r['rows']:>12,}  {r['source_name']}")
     builds = history()
-    print(f"Current build: {current_build_id() or 'none'}; builds recorded: {len(builds)}")
+    current = current_build_id()
+    print(f"Current build: {current or 'none'}; builds recorded: {len(builds)}")
     for b in builds[-5:]:
         as_of = f"  as of {b['as_of_date']}" if b.get("as_of_date") else ""
-        print(f"  {b['build_id']}  {b['status']:<8} {b['seconds']:>7.1f} s{as_of}")
+        print(f"  {b['build_id']}  {b['status']:<21} {b['seconds']:>7.1f} s{as_of}")
+    shown = next((b for b in reversed(builds) if b.get("build_id") == current), None)
+    if builds and builds[-1] is not shown and builds[-1].get("status") == "failed":
+        print(f"The last build ({builds[-1]['build_id']}) FAILED; what failed:")
+        for failure in builds[-1].get("failures") or []:
+            print(f"  - {failure}")
+    if shown is not None:
+        print(build_health_text(shown))
     return 0
 
 

@@ -32,6 +32,17 @@ BANDS = ("high", "mid", "low", "unbanded")
 ROLES = ("developer", "maintainer", "sole", "house")
 
 
+# --- unassigned customers ----------------------------------------------------------------------
+
+def unassigned_customers(wh: Warehouse, scope: Scope) -> pl.DataFrame:
+    """The customers without a maintainer that ``scope`` may see (a manager: the region's; a
+    rep: none), biggest first: their orders go to the house account (reason 'unassigned')."""
+    return read(wh, "select customer_id, customer_name, region, channel, tier, "
+                    "last_order_date, revenue_12m from dim_customers "
+                    "where maintainer_rep_id is null "
+                    "order by revenue_12m desc nulls last, customer_id", scope)
+
+
 # --- statements and the lines behind each figure ----------------------------------------------
 
 @dataclass(frozen=True)
@@ -259,7 +270,8 @@ def _dec(value: Any) -> Decimal:
 
 
 def plan_in_force(wh: Warehouse, scope: Scope, month: date) -> Plan | None:
-    """The plan the commission lines of ``month`` were priced with (bands with lines only)."""
+    """The plan the commission lines of ``month`` were priced with (bands with lines only);
+    None when no plan version covers the month (its lines say no_plan)."""
     frame = read(wh, """
         select
             plan_version, price_band, max(rate) as rate,
@@ -269,6 +281,7 @@ def plan_in_force(wh: Warehouse, scope: Scope, month: date) -> Plan | None:
             max(plan_quota_threshold) as quota_threshold
         from fct_commission_lines
         where month_start = $month
+            and no_commission_reason is null
         group by plan_version, price_band
         order by plan_version, price_band
     """, scope, {"month": month})
@@ -286,7 +299,8 @@ def plan_in_force(wh: Warehouse, scope: Scope, month: date) -> Plan | None:
 def plan_versions(wh: Warehouse, scope: Scope, start: date, end: date) -> list[str]:
     """The plan versions in force over the months ``start``..``end``."""
     frame = read(wh, "select distinct plan_version from fct_commission_lines "
-                     "where month_start between $start and $end order by 1", scope,
+                     "where month_start between $start and $end "
+                     "and plan_version is not null order by 1", scope,
                  {"start": start.replace(day=1), "end": end.replace(day=1)})
     return frame["plan_version"].to_list()
 
@@ -305,12 +319,14 @@ def whatif_lines(wh: Warehouse, scope: Scope, start: date, end: date,
     """The commission lines of the months ``start``..``end`` (of a region or a rep) to re-price.
 
     Whole months of whole reps: a rep's lines all carry the rep's region, so filtering by region
-    or rep never cuts a rep-month in two.
+    or rep never cuts a rep-month in two. Lines no plan version covers (no_plan) are left out:
+    they earn nothing under the actual plan, so re-pricing them compares nothing.
     """
     if end < start:
         raise UserError("The what-if period ends before it starts.")
     return read(wh, f"select {', '.join(WHATIF_COLUMNS)} from fct_commission_lines "
                     "where month_start between $start and $end "
+                    "and no_commission_reason is null "
                     "and ($region is null or region = $region) "
                     "and ($rep_id is null or rep_id = $rep_id)", scope,
                 {"start": start.replace(day=1), "end": end.replace(day=1), "region": region,

@@ -113,7 +113,7 @@ ENTITIES: dict[str, Entity] = {
                 _c("longitude", "double"),
                 _c("opened_date", "date", desc="When the account was opened."),
                 _c("developer_rep_id", desc="The rep who opened the account."),
-                _c("maintainer_rep_id", required=True, desc="The rep who serves it now."),
+                _c("maintainer_rep_id", desc="The rep who serves it now (empty: unassigned, the house account)."),
                 _c("is_group_purchase", "boolean", desc="Group-buying / enterprise account."),
                 _c("is_key_account", "boolean", desc="Manual key-account flag."),
                 _c("credit_limit", "decimal"),

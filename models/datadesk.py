@@ -64,6 +64,28 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema).reverse()
 
 
+def current_build_record(base: Path | None = None) -> dict | None:
+    """The build record (builds.jsonl) of the current warehouse, or None before the first."""
+    current = build.current_build_id(base)
+    return next((r for r in reversed(build.history(base)) if r.get("build_id") == current), None)
+
+
+def health_frame(record: dict | None) -> pl.DataFrame:
+    """A build's rows per entity: loaded, staged, rejected (superseded rows apart), the
+    rejected share and the top rules; entities with no rows loaded are left out."""
+    rows = [
+        {"entity": entity, "loaded": h.get("loaded", 0), "staged": h.get("staged", 0),
+         "rejected": h.get("rejected", 0),
+         "rejected_share": (h.get("rejected", 0) / (h["loaded"] - h.get("superseded", 0))
+                            if h.get("loaded", 0) - h.get("superseded", 0) else 0.0),
+         "top_rules": ", ".join(f"{rule} ({n:,})" for rule, n in h.get("top_rules") or [])}
+        for entity, h in ((record or {}).get("data_health") or {}).items() if h.get("loaded")
+    ]
+    schema = {"entity": pl.String, "loaded": pl.Int64, "staged": pl.Int64, "rejected": pl.Int64,
+              "rejected_share": pl.Float64, "top_rules": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
 def _short_warning(warning: str) -> str:
     """'test.salesdesk.relationships_x.1a2b' -> 'relationships_x'; other text as it is."""
     if warning.startswith(("test.", "unit_test.")):

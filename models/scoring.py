@@ -280,14 +280,16 @@ def scores(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
 @dataclass(frozen=True)
 class Cuts:
     value_cut: float
-    need_cut: float
+    need_cut: float | None  # None while no visits are loaded (no service-need axis)
 
 
 def cuts(frame: pl.DataFrame) -> Cuts | None:
     """The quadrant cuts of the build (the same on every row of fct_customer_scores)."""
     if frame.height == 0:
         return None
-    return Cuts(value_cut=float(frame["value_cut"][0]), need_cut=float(frame["need_cut"][0]))
+    need_cut = frame["need_cut"][0]
+    return Cuts(value_cut=float(frame["value_cut"][0]),
+                need_cut=None if need_cut is None else float(need_cut))
 
 
 def quadrant_counts(frame: pl.DataFrame) -> pl.DataFrame:

@@ -15,6 +15,16 @@ from models.access import Scope
 from models.filters import TIERS, Filters, read_filtered
 from models.warehouse import Warehouse
 
+NO_VISITS = ("No visits have been loaded: visit compliance, the visits due and the visit alerts "
+             "are off, and the priority matrix has no service-need axis, until a visits file is "
+             "loaded on the Data page.")
+
+
+def visits_loaded(wh: Warehouse) -> bool:
+    """Whether the warehouse has any visit at all (a state of the lake, not of the user's
+    scope): without visits, zeros would read as "never visited", so pages say so instead."""
+    return bool(wh.scalar("select count(*) > 0 from fct_visits"))
+
 
 def compliance_weeks(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
     """The selected customers' weeks whose Monday falls in the filters' month: required and done

@@ -72,10 +72,14 @@ def show_build() -> None:
     if pinned is None:
         slot.caption("No warehouse build yet: load data on the Data page.")
         return
-    finished = next((b.get("finished_at", "") for b in reversed(history())
-                     if b.get("build_id") == pinned.build_id), "")
+    record = next((b for b in reversed(history()) if b.get("build_id") == pinned.build_id), {})
+    finished = record.get("finished_at", "")
+    warnings = len(record.get("warnings") or [])
+    health = (f"  \n:orange[with {warnings} warning{'s' if warnings != 1 else ''}: see the Data "
+              f"page]" if warnings else "")
+    as_of = f", as of {record['as_of_date']}" if record.get("as_of_date") else ""
     slot.caption(f"Warehouse build `{pinned.build_id}`  \n"
-                 f"finished {finished[:16].replace('T', ' ')} UTC")
+                 f"finished {finished[:16].replace('T', ' ')} UTC{as_of}{health}")
 
 
 def warehouse() -> Warehouse:

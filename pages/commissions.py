@@ -55,6 +55,11 @@ def _export(build_id: str, scope: Scope, month: date) -> dict[str, pl.DataFrame]
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def _unassigned(build_id: str, scope: Scope) -> pl.DataFrame:
+    return commissions.unassigned_customers(wh, scope)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def _plan(build_id: str, scope: Scope, month: date) -> commissions.Plan | None:
     return commissions.plan_in_force(wh, scope, month)
 
@@ -168,14 +173,17 @@ chosen = reps[rep_id]
 # --- the statement ---------------------------------------------------------------------------
 
 st.subheader(f"Statement: {_ui.md(chosen['rep_name'])}, {_month_label(month)}")
-notes = [f"Plan {_ui.md(chosen['plan_version'])}"]
+notes = [f"Plan {_ui.md(chosen['plan_version'])}" if chosen["plan_version"] else
+         "No commission plan version is in force this month: its lines earn no commission "
+         "(reason no_plan)"]
 if chosen["sales_quota"] is not None:
     notes.append(f"quota {_ui.money(chosen['sales_quota'])} "
                  f"({_ui.pct(chosen['quota_attainment'])} reached)")
 else:
     notes.append("no quota this month, so no accelerator")
 if chosen["is_house"]:
-    notes.append("house account: revenue of reps outside their employment, not payable")
+    notes.append("house account: revenue of reps outside their employment and of customers "
+                 "without a maintainer, not payable")
 st.caption(" · ".join(notes))
 
 metrics = st.columns(5)
@@ -240,6 +248,20 @@ if not teams.is_empty():
 
 # --- split accounts --------------------------------------------------------------------------
 
+unassigned = _unassigned(build_id, scope)
+if not unassigned.is_empty():
+    st.subheader("Unassigned customers")
+    st.caption(f"{unassigned.height:,} customer(s) have no maintainer in the customers file: "
+               "their orders go to the house account (reason unassigned) until a rep is "
+               "assigned.")
+    st.dataframe(unassigned, hide_index=True, width="stretch",
+                 column_config={"customer_id": "Customer", "customer_name": "Name",
+                                "region": "Region", "channel": "Channel", "tier": "Tier",
+                                "last_order_date": "Last order",
+                                "revenue_12m": _ui.money_column("Revenue, 12 months", 2)})
+    st.download_button("Download unassigned customers (CSV)", unassigned.write_csv(),
+                       "unassigned_customers.csv", "text/csv")
+
 st.subheader("Split accounts")
 st.caption("Group-purchase accounts opened by one rep and maintained by another: the developer "
            "and the maintainer side by side. In the month of an account's first order the "
@@ -273,7 +295,8 @@ st.caption("Re-price a period's commission lines under other rates, shares or ac
 
 plan = _plan(build_id, scope, month)
 if plan is None:
-    _ui.empty("No plan to start from for this month.")
+    _ui.empty("No plan to start from for this month: no plan version covers it (its lines "
+              "earn no commission, reason no_plan).")
     st.stop()
 
 regions = sorted({r for r in month_statements["region"].to_list() if r})

@@ -33,6 +33,46 @@ def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
 
 # --- upload and rebuild ----------------------------------------------------------------------
 
+def _rebuild(as_of) -> None:
+    """Build the warehouse from the lake as it is now (as of the date given, else as the data
+    says), with progress, and show the outcome."""
+    with st.status("Building the warehouse ...", expanded=True) as status:
+        bar = st.progress(0.0, text="starting dbt")
+        log_lines: list[str] = []
+
+        def on_line(line: str) -> None:
+            log_lines.append(line)
+            progress = parse_progress(line)
+            if progress:
+                done, total = progress
+                bar.progress(min(done / total, 1.0), text=f"{done} of {total} steps")
+
+        try:
+            result = run_build(on_line=on_line,
+                               dbt_vars={"as_of_date": as_of.isoformat()} if as_of else None)
+        except UserError as e:
+            status.update(label="Build not started", state="error")
+            st.error(_ui.md(e))
+        else:
+            if result.ok:
+                bar.progress(1.0, text="done")
+                warned = f", with {len(result.warnings)} warning(s)" if result.warnings else ""
+                status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s{warned}",
+                              state="complete", expanded=False)
+                st.cache_data.clear()
+                _ui.pin_warehouse()  # the rest of this run shows the new build
+                _ui.show_build()
+                st.info(f"The new build is {_ui.md(result.as_of_note)}.")
+                for warning in result.warnings:
+                    st.warning(_ui.md(warning))
+            else:
+                status.update(label="Build failed: the previous warehouse stays current",
+                              state="error")
+                st.error("\n".join(["What failed:",
+                                     *[f"- {_ui.md(f)}" for f in result.failures]]))
+            st.code("\n".join(log_lines[-40:]), language=None)
+
+
 # Loading data and rebuilding is for admins; analysts see what was loaded and built.
 if user.role == "admin":
     with st.expander("Upload files and rebuild", expanded=False):
@@ -48,7 +88,16 @@ if user.role == "admin":
         entity_choice = left.selectbox("Entity", ["from the file name", *ENTITIES])
         encoding_choice = right.selectbox("Encoding of CSV files", list(ENCODING_CHOICES),
                                           format_func=ENCODING_CHOICES.get)
-        if st.button("Load and rebuild", type="primary", disabled=not uploads):
+        as_of = st.date_input(
+            "As of (optional)", value=None, key="rebuild_as_of",
+            help="The date the build reads the data at. Empty: follow the data - today when "
+                 "the latest order is recent, else the latest order date.")
+        load_col, rebuild_col = st.columns(2)
+        load_clicked = load_col.button("Load and rebuild", type="primary", disabled=not uploads)
+        rebuild_clicked = rebuild_col.button("Rebuild without loading",
+                                             help="Build again from the lake as it is, e.g. "
+                                                  "as of another date.")
+        if load_clicked:
             entity = None if entity_choice == "from the file name" else entity_choice
             loaded = 0
             for upload in uploads:
@@ -61,38 +110,11 @@ if user.role == "admin":
                 loaded += result.status == "loaded"
                 st.success(_ui.md(result))
             if loaded:
-                with st.status("Building the warehouse ...", expanded=True) as status:
-                    bar = st.progress(0.0, text="starting dbt")
-                    log_lines: list[str] = []
-
-                    def on_line(line: str) -> None:
-                        log_lines.append(line)
-                        progress = parse_progress(line)
-                        if progress:
-                            done, total = progress
-                            bar.progress(min(done / total, 1.0), text=f"{done} of {total} steps")
-
-                    try:
-                        result = run_build(on_line=on_line)
-                    except UserError as e:
-                        status.update(label="Build not started", state="error")
-                        st.error(_ui.md(e))
-                    else:
-                        if result.ok:
-                            bar.progress(1.0, text="done")
-                            status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s",
-                                          state="complete", expanded=False)
-                            st.cache_data.clear()
-                            _ui.pin_warehouse()  # the rest of this run shows the new build
-                            _ui.show_build()
-                        else:
-                            status.update(label="Build failed: the previous warehouse stays current",
-                                          state="error")
-                            st.error("What failed:\n" + "\n".join(
-                                f"- {_ui.md(f)}" for f in result.failures))
-                        st.code("\n".join(log_lines[-40:]), language=None)
+                _rebuild(as_of)
             elif uploads:
                 st.info("Nothing new was loaded, so there is nothing to rebuild.")
+        elif rebuild_clicked:
+            _rebuild(as_of)
 
 # --- dbt docs ------------------------------------------------------------------------------
 
@@ -116,6 +138,36 @@ col2.metric("Rows loaded", f"{int(loads['rows'].sum() or 0):,}")
 current = builds.filter(builds["is_current"]) if not builds.is_empty() else builds
 col3.metric("Current build", current["finished_at"][0][5:16] + " UTC" if current.height else "none",
             help=f"Build {wh.build_id}" if wh.build_id else "No build yet")
+
+st.subheader("Data health of the current build")
+record = datadesk.current_build_record()
+if record is None:
+    st.info("No build yet.")
+else:
+    status_text = {"success": "built without warnings",
+                   "success_with_warnings": "built, with warnings"}.get(record.get("status"),
+                                                                        record.get("status"))
+    as_of_note = record.get("as_of_note") or f"as of {record.get('as_of_date')}"
+    st.caption(f"Build {record.get('build_id')}: {status_text}; {_ui.md(as_of_note)}.")
+    for warning in record.get("warnings") or []:
+        st.warning(_ui.md(warning), icon=":material/warning:")
+    health = datadesk.health_frame(record)
+    if not health.is_empty():
+        st.dataframe(
+            health, hide_index=True, width="stretch",
+            column_config={
+                "entity": "Entity",
+                "loaded": st.column_config.NumberColumn("Rows loaded", format="localized"),
+                "staged": st.column_config.NumberColumn("Rows staged", format="localized"),
+                "rejected": st.column_config.NumberColumn("Rows rejected", format="localized"),
+                "rejected_share": st.column_config.NumberColumn("Rejected", format="percent"),
+                "top_rules": "Top rejection rules",
+            },
+        )
+last = builds.row(0, named=True) if not builds.is_empty() else None
+if last is not None and last["status"] == "failed":
+    st.error(f"The last build ({last['build_id']}) failed, so the one before stays current. "
+             f"What failed: {_ui.md(last['failed'])}")
 
 st.subheader("Loads")
 if loads.is_empty():

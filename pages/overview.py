@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import overview
+from models import overview, visits
 from models.access import Scope
 from models.filters import Filters, add_months
 from pages import _ui
@@ -122,7 +122,9 @@ with tier_col:
 
 with visit_col:
     st.subheader("Visit compliance")
-    if compliance is None:
+    if not visits.visits_loaded(wh):
+        st.info(visits.NO_VISITS)
+    elif compliance is None:
         _ui.empty(f"No visit compliance for {month_label}: it is kept for the last 12 months.")
     else:
         a, b = st.columns(2)

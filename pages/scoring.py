@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import scoring
+from models import scoring, visits
 from models.access import Scope
 from models.filters import TIERS, Filters, add_months
 from pages import _ui
@@ -177,7 +177,10 @@ else:
 
 st.subheader("Priority matrix")
 cuts = scoring.cuts(scores)
-if cuts is None:
+if not visits.visits_loaded(wh):
+    st.info(visits.NO_VISITS + " Until then customers are ranked by evaluation score alone "
+            "(the table above).")
+elif cuts is None:
     _ui.empty("No evaluation scores for the selected customers.")
 else:
     as_of = scores["month_start"][0]

@@ -44,6 +44,10 @@ def _visits(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
     return visits.month_visits(wh, scope, chosen)
 
 
+if not visits.visits_loaded(wh):
+    st.info(visits.NO_VISITS)
+    st.stop()
+
 with _ui.spinner("Loading visits ..."):
     weeks = _weeks(wh.build_id, user.scope, filters)
     due = _overdue(wh.build_id, user.scope, filters)

@@ -58,15 +58,19 @@ def test_builds_run_as_of_the_desks_today_unless_the_var_is_given(built_home, mo
     wh = Warehouse(built_home)
     assert wh.scalar("select max(as_of_date) from dim_customers") == TODAY
     # the default follows the desk's clock; a given as_of_date wins
-    monkeypatch.setenv(clock.ENV, "2027-02-28")
-    assert build.with_as_of_date(None) == {"as_of_date": "2027-02-28"}
-    assert build.with_as_of_date({"tier_s_share": 0}) == {"tier_s_share": 0,
-                                                          "as_of_date": "2027-02-28"}
-    assert build.with_as_of_date({"as_of_date": "2026-01-31"}) == {"as_of_date": "2026-01-31"}
+    # (the demo's orders run to today, so the data is recent: today it is)
+    assert build.history(built_home)[-1]["as_of_note"] == f"as of {TODAY.isoformat()}, today"
+    monkeypatch.setenv(clock.ENV, "2026-12-01")
+    assert build.with_as_of_date(None, built_home) == {"as_of_date": "2026-12-01"}
+    assert build.with_as_of_date({"tier_s_share": 0}, built_home) == {
+        "tier_s_share": 0, "as_of_date": "2026-12-01"}
+    assert build.with_as_of_date({"as_of_date": "2026-01-31"}, built_home) == {
+        "as_of_date": "2026-01-31"}
     monkeypatch.delenv(clock.ENV)
     import datetime
 
-    assert build.with_as_of_date({}) == {"as_of_date": datetime.date.today().isoformat()}
+    empty = built_home / "no-such-folder"  # no lake: nothing to follow, so today
+    assert build.with_as_of_date({}, empty) == {"as_of_date": datetime.date.today().isoformat()}
 
 
 def test_salesdesk_docs_serves_the_current_docs(built_home):
@@ -186,8 +190,16 @@ def test_second_concurrent_build_is_refused(built_home):
 
 def test_dirty_demo_lands_every_bad_row_in_rejected_rows(dirty_home):
     home = dirty_home
-    # the build passed, and with it the lake = staged + rejected test of every entity
-    assert build.history(home)[-1]["status"] == "success"
+    # the build passed, and with it the lake = staged + rejected test of every entity; the
+    # small entities lost more than 5 % of their rows, so it says so
+    record = build.history(home)[-1]
+    assert record["status"] == "success_with_warnings" and build.is_good(record)
+    assert build.current_build_id(home) == record["build_id"]
+    flagged = sorted(w.split(":")[0] for w in record["warnings"])
+    assert flagged == ["customers", "reps"], record["warnings"]
+    health = record["data_health"]
+    for entity, h in health.items():
+        assert h["loaded"] == h["staged"] + h["rejected"] + h["superseded"], entity
     wh = Warehouse(home)
     rejected = datadesk.rejected_rows(wh)
     got = {(r["entity"], int(r["source_row"]), r["rule"]) for r in rejected.iter_rows(named=True)}
@@ -206,7 +218,7 @@ def test_prune_keeps_the_last_three_good_builds(tmp_path):
     wh = settings.warehouse_dir(tmp_path)
     wh.mkdir(parents=True)
     ids = [f"2026010{i}T000000-0000" for i in range(1, 7)]
-    statuses = ["success", "failed", "success", "success", "success", "failed"]
+    statuses = ["success", "failed", "success", "success_with_warnings", "success", "failed"]
     from models import jsonlog
 
     for build_id, status in zip(ids, statuses):
@@ -215,7 +227,8 @@ def test_prune_keeps_the_last_three_good_builds(tmp_path):
         jsonlog.append(build.history_path(tmp_path), {"build_id": build_id, "status": status})
     build._prune(wh, tmp_path)
     left = sorted(p.name.removesuffix(".duckdb") for p in wh.glob("*.duckdb"))
-    assert left == [ids[2], ids[3], ids[4], ids[5]]  # 3 good ones, and the newer failed one
+    # 3 good ones (with warnings or not), and the newer failed one
+    assert left == [ids[2], ids[3], ids[4], ids[5]]
     assert not (wh / f"{ids[0]}.dbt").exists()
 
 

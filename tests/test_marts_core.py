@@ -30,12 +30,12 @@ def latest_full_month(wh: Warehouse) -> date:
 
 
 def test_spine_revenue_matches_order_lines_to_the_cent(wh):
-    # per customer-month: the spine holds the line revenue summed, then rounded once
+    # per customer-month: the spine holds the line revenue summed, unrounded
     mismatches = wh.query(
         """
         with lines as (
             select customer_id, date_trunc('month', order_date) as month_start,
-                   round(sum(revenue), 2) as revenue, count(*) as line_count
+                   sum(revenue) as revenue, count(*) as line_count
             from stg_sales_lake__sales
             group by all
         )
@@ -53,12 +53,17 @@ def test_spine_revenue_matches_order_lines_to_the_cent(wh):
         select
             (select sum(revenue) from stg_sales_lake__sales) as line_total,
             (select sum(revenue) from int_customer_months) as spine_total,
-            (select count(*) from int_customer_months where order_line_count > 0) as months
+            (select sum(revenue) from fct_customer_contribution where grain = 'quarter')
+                as quarter_total,
+            (select sum(revenue) from fct_customer_contribution where grain = 'year')
+                as year_total
         """
     ).row(0, named=True)
     assert totals["line_total"] > 1_000_000
-    # rounding once per customer-month moves the total by at most half a cent per month
-    assert abs(totals["line_total"] - totals["spine_total"]) <= totals["months"] * 0.005
+    # nothing is rounded before the sum: every total is the order lines' total exactly
+    assert totals["spine_total"] == totals["line_total"]
+    assert totals["quarter_total"] == totals["line_total"]
+    assert totals["year_total"] == totals["line_total"]
 
 
 def test_spine_is_zero_filled_and_contiguous(wh):

@@ -61,8 +61,13 @@ def test_known_answer_grades_4_a_6_b_10_c(monkeypatch, known_answer_home):
     assert table["cum_share"].iloc[-1] == pytest.approx(1.0)
     # February had the same proportions: nobody moved
     assert metrics(at)["Same tier"] == "20"
+    # no visits in this lake: no priority matrix (no service-need axis), a message instead
+    from models.visits import NO_VISITS
+
+    assert any(i.value.startswith(NO_VISITS) for i in at.info)
+    assert "scoring_priority_table" not in [d.key for d in at.dataframe]
     # the checklist lists the 10 C customers (no prospects here)
-    checklist = at.dataframe[2].value
+    checklist = next(d for d in at.dataframe if d.key == "scoring_checklist").value
     assert sorted(checklist["customer_id"]) == [f"C{i:02d}" for i in range(11, 21)]
 
 

@@ -11,7 +11,7 @@
     {{ return({
         'customers': {
             'key': ['customer_id'],
-            'required': ['customer_id', 'name', 'maintainer_rep_id'],
+            'required': ['customer_id', 'name'],
             'columns': {
                 'customer_id': 'string',
                 'name': 'string',

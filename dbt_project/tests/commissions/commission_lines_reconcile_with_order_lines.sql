@@ -2,7 +2,9 @@
 -- from the plan: every order line has commission lines; their credited revenue adds up to the
 -- order line's revenue exactly; their base commission adds up to the order line's revenue x
 -- the rate of its band in the plan version of its month, rounded to the cent, exactly. So the
--- totals reconcile too. Returns the order lines that do not.
+-- totals reconcile too. A line of a month no plan version covers has commission 0 and every one
+-- of its commission lines says no_plan; a line with a plan has no no_plan line. Returns the
+-- order lines that do not.
 
 {%- set order_month = "cast(" ~ dbt.date_trunc('month', 'sales.order_date') ~ " as date)" %}
 
@@ -20,7 +22,9 @@ expected as (
         sales.order_id,
         sales.line_number,
         sales.revenue,
-        cast(round(sales.revenue * plan.rate, 2) as decimal(18, 2)) as commission_at_rate
+        plan.plan_version is null as has_no_plan,
+        cast(coalesce(round(sales.revenue * plan.rate, 2), 0) as decimal(18, 2))
+            as commission_at_rate
 
     from sales
     inner join {{ ref('stg_sales_lake__products') }} as products
@@ -39,7 +43,10 @@ credited as (
         line_number,
         count(*) as commission_lines,
         sum(credited_revenue) as credited_revenue,
-        sum(base_commission) as base_commission
+        sum(base_commission) as base_commission,
+        sum(commission_amount) as commission_amount,
+        min(case when no_commission_reason = 'no_plan' then 1 else 0 end) as all_no_plan,
+        max(case when no_commission_reason = 'no_plan' then 1 else 0 end) as any_no_plan
 
     from {{ ref('fct_commission_lines') }}
     group by order_id, line_number
@@ -54,7 +61,11 @@ compared as (
         expected.revenue,
         credited.credited_revenue,
         expected.commission_at_rate,
-        credited.base_commission
+        credited.base_commission,
+        expected.has_no_plan,
+        credited.commission_amount,
+        credited.all_no_plan,
+        credited.any_no_plan
 
     from expected
     full outer join credited
@@ -69,3 +80,5 @@ where revenue is null
     or commission_at_rate is null
     or credited_revenue <> revenue
     or base_commission <> commission_at_rate
+    or (has_no_plan and (all_no_plan <> 1 or commission_amount <> 0))
+    or (not has_no_plan and any_no_plan <> 0)

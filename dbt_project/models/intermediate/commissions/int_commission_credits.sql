@@ -16,6 +16,11 @@
 --   customer files name today's reps, not who served an account before a hire) goes to the
 --   house account of the rep's region ('HOUSE-<region>'), flagged with the reason; the rep the
 --   rule named is kept in account_rep_id.
+--   No plan: a line booked in a month no plan version covers (history older than the plan)
+--   gets no commission: no plan version, no rate, commission 0 and no_commission_reason
+--   'no_plan'; it is credited to the maintainer in full (there is no split rule without a plan).
+--   Unassigned: an account without a maintainer credits the house account of the customer's
+--   region, with house_reason 'unassigned' (account_rep_id empty).
 --   Money: the order line's commission is revenue x rate rounded once to the cent; a split
 --   gives the developer round(that x share, 2) and the maintainer the rest, so the parts add up
 --   to the order line's commission exactly (credited revenue likewise, to 4 places).
@@ -75,9 +80,13 @@ accounts as (
                 or customers.opened_date >= history.history_start
                 then {{ first_order_month }}
         end as first_order_month,
-        customers.is_group_purchase
-        and customers.developer_rep_id is not null
-        and customers.developer_rep_id <> customers.maintainer_rep_id as is_split_account
+        coalesce(
+            customers.is_group_purchase
+            and customers.developer_rep_id is not null
+            and customers.maintainer_rep_id is not null
+            and customers.developer_rep_id <> customers.maintainer_rep_id,
+            false
+        ) as is_split_account
 
     from {{ ref('stg_sales_lake__customers') }} as customers
     cross join history
@@ -133,6 +142,8 @@ priced as {{ not_materialized() }} (
         sales.is_return,
         accounts.is_group_purchase,
         accounts.is_split_account,
+        accounts.is_split_account and plan.plan_version is not null as is_split_line,
+        case when plan.plan_version is null then 'no_plan' end as no_commission_reason,
         coalesce({{ order_month }} = accounts.first_order_month, false) as is_first_order_month,
         accounts.developer_rep_id,
         accounts.maintainer_rep_id,
@@ -143,12 +154,13 @@ priced as {{ not_materialized() }} (
         plan.accelerator as plan_accelerator,
         plan.quota_threshold as plan_quota_threshold,
         case
-            when not accounts.is_split_account then null
+            when not accounts.is_split_account or plan.plan_version is null then null
             when {{ order_month }} = accounts.first_order_month
                 then plan.first_order_developer_share
             else plan.developer_share
         end as developer_share,
-        cast(round(sales.revenue * plan.rate, 2) as decimal(18, 2)) as order_commission
+        cast(coalesce(round(sales.revenue * plan.rate, 2), 0) as decimal(18, 2))
+            as order_commission
 
     from sales
     inner join accounts
@@ -200,18 +212,18 @@ credits as (
         end as account_rep_id,
         cast(
             case
-                when not split.is_split_account then 1
+                when not split.is_split_line then 1
                 when roles.account_role = 'developer' then split.developer_share
                 else 1 - split.developer_share
             end as decimal(9, 4)
         ) as share,
         case
-            when not split.is_split_account then split.order_revenue
+            when not split.is_split_line then split.order_revenue
             when roles.account_role = 'developer' then split.developer_revenue
             else cast(split.order_revenue - split.developer_revenue as decimal(18, 4))
         end as credited_revenue,
         case
-            when not split.is_split_account then split.order_commission
+            when not split.is_split_line then split.order_commission
             when roles.account_role = 'developer' then split.developer_commission
             else cast(split.order_commission - split.developer_commission as decimal(18, 2))
         end as base_commission
@@ -219,7 +231,7 @@ credits as (
     from split
     inner join roles
         on roles.account_role = 'maintainer'
-        or (roles.account_role = 'developer' and split.is_split_account)
+        or (roles.account_role = 'developer' and split.is_split_line)
 
 ),
 
@@ -242,11 +254,12 @@ housed as (
     select
         credits.*,
         case
+            when credits.account_rep_id is null then 'unassigned'
             when credits.order_date > reps.left_date then 'rep_left'
             when credits.order_date < reps.hired_date then 'before_hire'
         end as house_reason,
         reps.rep_name as account_rep_name,
-        reps.region as rep_region,
+        coalesce(reps.region, credits.customer_region, 'unassigned') as rep_region,
         reps.team_manager_rep_id
 
     from credits
@@ -299,6 +312,7 @@ final as (
         case when house_reason is not null then 'house' else account_role end as credit_role,
 
         -- the plan and the money
+        no_commission_reason,
         plan_version,
         plan_developer_share,
         plan_first_order_developer_share,

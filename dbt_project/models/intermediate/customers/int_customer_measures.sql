@@ -105,6 +105,14 @@ visits_12 as (
 
 ),
 
+-- whether any visit is loaded at all: without visits, service need is unknown, not zero
+visit_data as (
+
+    select count(*) > 0 as has_visit_data
+    from {{ ref('int_visits_located') }}
+
+),
+
 -- the level recorded at the latest visit that recorded one (max_by: DuckDB and Spark)
 relationship as (
 
@@ -198,11 +206,11 @@ final as (
         -- sales contribution
         cast(coalesce(months_12.tier_window_revenue, 0) / {{ window_months }} as decimal(18, 2))
             as avg_monthly_revenue,
-        cast(coalesce(months_12.revenue_12m, 0) as decimal(18, 2)) as revenue_12m,
+        cast(coalesce(months_12.revenue_12m, 0) as decimal(18, 4)) as revenue_12m,
 
         -- profit contribution (3 months)
-        cast(coalesce(months_12.revenue_3m, 0) as decimal(18, 2)) as revenue_3m,
-        cast(coalesce(months_12.gross_profit_3m, 0) as decimal(18, 2)) as gross_profit_3m,
+        cast(coalesce(months_12.revenue_3m, 0) as decimal(18, 4)) as revenue_3m,
+        cast(coalesce(months_12.gross_profit_3m, 0) as decimal(18, 4)) as gross_profit_3m,
         cast(
             coalesce(months_12.onsite_visits_3m, 0) * {{ var('cost_per_onsite_visit') }}
             + coalesce(months_12.phone_visits_3m, 0) * {{ var('cost_per_phone_visit') }}
@@ -226,12 +234,15 @@ final as (
         coalesce(months_12.order_count_12m, 0) as order_count_12m,
         coalesce(months_12.visits_12m, 0) as visits_12m,
         coalesce(visits_12.order_visits_12m, 0) as order_visits_12m,
-        cast(coalesce(months_12.return_revenue_12m, 0) as decimal(18, 2)) as return_revenue_12m,
+        cast(coalesce(months_12.return_revenue_12m, 0) as decimal(18, 4)) as return_revenue_12m,
         coalesce(months_12.complaint_visits_12m, 0) as complaint_visits_12m,
 
-        -- service need
-        cast(coalesce(visits_12.service_need_minutes, 0) / 60.0 as decimal(9, 2))
-            as service_need_hours,
+        -- service need (empty while no visit at all is loaded: no data, not zero need)
+        visit_data.has_visit_data,
+        case
+            when visit_data.has_visit_data
+                then cast(coalesce(visits_12.service_need_minutes, 0) / 60.0 as decimal(9, 2))
+        end as service_need_hours,
 
         -- potential checklist inputs
         customers.credit_limit,
@@ -253,6 +264,7 @@ final as (
         on current_month.customer_id = relationship.customer_id
     left join customer_products_12
         on current_month.customer_id = customer_products_12.customer_id
+    cross join visit_data
 
 )
 

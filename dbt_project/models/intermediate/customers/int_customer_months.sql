@@ -133,17 +133,16 @@ final as (
         customers.is_key_account,
         customers.is_group_purchase,
 
-        -- sales (returns included; rounded once, at the monthly sum)
-        cast(round(coalesce(sales_monthly.revenue, 0), 2) as decimal(18, 2)) as revenue,
+        -- sales (returns included). Money stays unrounded (the order lines' 4 places): a sum of
+        -- customer-months then equals the order lines' total exactly, and pages round once.
+        cast(coalesce(sales_monthly.revenue, 0) as decimal(18, 4)) as revenue,
         cast(
-            round(coalesce(sales_monthly.revenue - sales_monthly.cost_of_goods, 0), 2)
-            as decimal(18, 2)
+            coalesce(sales_monthly.revenue - sales_monthly.cost_of_goods, 0) as decimal(18, 4)
         ) as gross_profit,
         cast(coalesce(sales_monthly.quantity, 0) as decimal(18, 3)) as quantity,
         coalesce(sales_monthly.order_count, 0) as order_count,
         coalesce(sales_monthly.order_line_count, 0) as order_line_count,
-        cast(round(coalesce(sales_monthly.return_revenue, 0), 2) as decimal(18, 2))
-            as return_revenue,
+        cast(coalesce(sales_monthly.return_revenue, 0) as decimal(18, 4)) as return_revenue,
         coalesce(sales_monthly.return_line_count, 0) as return_line_count,
 
         -- visits

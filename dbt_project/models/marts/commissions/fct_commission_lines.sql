@@ -7,6 +7,8 @@
 --   running total beyond the quota line (a return that brings it back is negative), so the
 --   month's accelerated revenue is exactly max(0, credited revenue - quota line). Months that
 --   end at or under the quota line, reps without a quota and house accounts get none.
+--   No plan: a line without a plan version (no_commission_reason 'no_plan') has no rate and
+--   no accelerator; its commission is 0.
 --   Money: base_commission comes rounded from int_commission_credits; the accelerator's
 --   extra, accelerated revenue x rate x (accelerator - 1), is rounded once per line to the
 --   cent; the line's commission is their sum, so statements add up to their lines exactly.
@@ -162,6 +164,7 @@ final as (
         is_first_order_month,
 
         -- the plan and the money
+        no_commission_reason,
         plan_version,
         plan_developer_share,
         plan_first_order_developer_share,
@@ -176,11 +179,15 @@ final as (
         case when accelerated_revenue <> 0 then plan_accelerator end as accelerator_applied,
         accelerated_revenue,
         cast(
-            round(accelerated_revenue * rate * (plan_accelerator - 1), 2) as decimal(18, 2)
+            coalesce(round(accelerated_revenue * rate * (plan_accelerator - 1), 2), 0)
+            as decimal(18, 2)
         ) as accelerator_commission,
         cast(
             base_commission
-            + cast(round(accelerated_revenue * rate * (plan_accelerator - 1), 2) as decimal(18, 2))
+            + cast(
+                coalesce(round(accelerated_revenue * rate * (plan_accelerator - 1), 2), 0)
+                as decimal(18, 2)
+            )
             as decimal(18, 2)
         ) as commission_amount
 

@@ -1,7 +1,8 @@
 -- One row per staged customer with its current state, as the pages show it: master data,
 -- the two reps by name, tier, lifecycle stage, score and quadrant, potential, the last order
 -- and visit, the next onsite visit due, and the open alerts. "Current" = the as-of month's row
--- of the customer marts; a customer with no order and no visit yet has no stage, tier or score.
+-- of the customer marts. A customer with no order and no visit yet (has_activity false) is a
+-- prospect of tier C, like any customer without revenue in the tier window; it has no score.
 
 with
 
@@ -103,9 +104,9 @@ final as (
 
         -- tier and lifecycle
         current_month.customer_id is not null as has_activity,
-        current_month.tier,
+        coalesce(current_month.tier, 'C') as tier,
         current_month.tier_move,
-        current_month.lifecycle_stage,
+        coalesce(current_month.lifecycle_stage, 'prospect') as lifecycle_stage,
         current_month.trailing_3_growth,
 
         -- orders

@@ -5,6 +5,8 @@
 --   tier_drop         the tier fell this month
 --   visit_overdue     an S or A customer past its next onsite visit due date
 --   recent_complaint  a complaint in the last complaint_alert_days days
+-- No visits loaded at all is a state, not "never visited": visit_overdue is off until the lake
+-- has visits.
 
 with
 
@@ -12,6 +14,13 @@ current_month as (
 
     select * from {{ ref('fct_customer_lifecycle') }}
     where is_as_of_month
+
+),
+
+visit_data as (
+
+    select count(*) > 0 as has_visit_data
+    from {{ ref('int_visits_located') }}
 
 ),
 
@@ -92,7 +101,9 @@ visit_overdue as (
         lifecycle_stage
 
     from current_month
-    where is_visit_overdue
+    cross join visit_data
+    where current_month.is_visit_overdue
+        and visit_data.has_visit_data
 
 ),
 

@@ -2,6 +2,8 @@
 -- the rows of int_customer_months; 'quarter' and 'year' roll them up (calendar quarters and
 -- years). Every comparison (share, peers, rank, rep book, previous period) is within one grain
 -- and period. The period of the as-of date is partial (is_complete_period = false).
+-- Money is summed from the unrounded customer-months (4 places) and not rounded here, so each
+-- grain's total equals the order lines' total to the cent (tested); pages round once.
 
 {%- set grains = {'month': 1, 'quarter': 3, 'year': 12} %}
 
@@ -39,8 +41,8 @@ periods as (
         region,
         channel,
         maintainer_rep_id,
-        cast(sum(revenue) as decimal(18, 2)) as revenue,
-        cast(sum(gross_profit) as decimal(18, 2)) as gross_profit,
+        cast(sum(revenue) as decimal(18, 4)) as revenue,
+        cast(sum(gross_profit) as decimal(18, 4)) as gross_profit,
         cast(sum(onsite_visits) as bigint) as onsite_visits,
         cast(sum(phone_visits) as bigint) as phone_visits
 
@@ -133,11 +135,11 @@ final as (
         onsite_visits,
         phone_visits,
         cost_to_serve,
-        cast(gross_profit - cost_to_serve as decimal(18, 2)) as net_contribution,
+        cast(gross_profit - cost_to_serve as decimal(18, 4)) as net_contribution,
 
         -- horizontal (peers) and vertical (own history)
         cast(revenue as double) / nullif(peer_mean_revenue, 0) as horizontal_index,
-        cast(previous_period_revenue as decimal(18, 2)) as previous_period_revenue,
+        cast(previous_period_revenue as decimal(18, 4)) as previous_period_revenue,
         cast(revenue as double) / cast(nullif(previous_period_revenue, 0) as double) - 1
             as vertical_change,
 

@@ -238,7 +238,11 @@ prioritised as (
         cuts.value_cut,
         cuts.need_cut,
         evaluated.evaluation_score > cuts.value_cut as is_high_value,
-        evaluated.service_need_hours > cuts.need_cut as is_high_need,
+        -- no visit data loaded (has_visit_data false): the service-need axis is off
+        case
+            when evaluated.has_visit_data is not false
+                then evaluated.service_need_hours > cuts.need_cut
+        end as is_high_need,
         region_medians.region_median_revenue_12m,
         peer_medians.peer_median_categories
 
@@ -338,13 +342,16 @@ final as (
         need_cut,
         is_high_value,
         is_high_need,
+        has_visit_data is not false as has_visit_data,
         case
+            when is_high_need is null then null
             when is_high_value and not is_high_need then 1
             when is_high_value and is_high_need then 2
             when not is_high_value and not is_high_need then 3
             else 4
         end as priority,
         case
+            when is_high_need is null then null
             when is_high_value and not is_high_need then 'quick_win'
             when is_high_value and is_high_need then 'develop'
             when not is_high_value and not is_high_need then 'maintain'

@@ -113,7 +113,7 @@ final as (
 
         -- book
         coalesce(books.customers, 0) as customers,
-        cast(coalesce(books.revenue_12m, 0) as decimal(18, 2)) as revenue_12m,
+        cast(coalesce(books.revenue_12m, 0) as decimal(18, 4)) as revenue_12m,
         coalesce(books.pareto_customers, 0) as pareto_customers,
         cast(
             cast(books.pareto_customers as double) / cast(nullif(books.customers, 0) as double)

@@ -71,7 +71,8 @@ checked as (
             when ranked.latitude not between -90 and 90
                 or ranked.longitude not between -180 and 180
                 then 'coordinates_out_of_range'
-            when maintainer_reps.rep_id is null
+            -- no maintainer is allowed (an unassigned customer: the house account)
+            when (ranked.maintainer_rep_id is not null and maintainer_reps.rep_id is null)
                 or (ranked.developer_rep_id is not null and developer_reps.rep_id is null)
                 then 'unknown_rep'
         end as rejection_rule
