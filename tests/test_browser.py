@@ -6,6 +6,7 @@ Screenshots go to tests/screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home,
     wait_until_done(page)
     upload(page, good)
     page.get_by_text("loaded as customers, 1 row (").wait_for(timeout=60_000)
-    page.get_by_text("Built ").first.wait_for(timeout=180_000)
+    # the status label of this rebuild ("Built <id> in N s"), not "built" elsewhere on the page
+    page.get_by_text(re.compile(r"^Built \S+ in \d+ s")).first.wait_for(timeout=180_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "data_upload.png"), full_page=True)
     after = current_build_id(app_home)

@@ -80,7 +80,9 @@ def test_the_rep_taps_navigation_on_a_phone(published_home, browser_session):
             context.close()
     # the first stop of the day shown (the first planned day on or after the as-of date)
     days = [d for d in plan.dates if plan.visits.filter(pl.col("date") == d).height]
-    first = plan.visits.filter(pl.col("date") == days[0]).row(0, named=True)
+    as_of = planner.as_of_date(get_warehouse(home), ALL_DATA)
+    shown = next((d for d in days if d >= as_of), days[0])
+    first = plan.visits.filter(pl.col("date") == shown).row(0, named=True)
     glat, glon = geo.wgs84_to_gcj02(first["latitude"], first["longitude"])
     query = parse_qs(urlparse(href).query)
     lon, lat, name = query["to"][0].split(",", 2)

@@ -15,6 +15,7 @@ import pytest
 from models import build, cli, clock, commissions, datadesk, settings
 from models.access import ALL_DATA
 from models.warehouse import Warehouse
+from pages import _ui
 from tests.exportlakes import (HISTORY_END, write_dead_products_lake, write_history_lake)
 
 NO_PLAN = ("301 order lines in 60 months (2015-01 to 2019-12) have no commission plan version "
@@ -194,8 +195,8 @@ def test_pages_show_the_health_the_unassigned_and_no_visits(monkeypatch, history
     sidebar = " ".join(c.value for c in at.sidebar.caption)
     assert "as of 2019-12-30" in sidebar and "with 4 warnings: see the Data page" in sidebar
     warnings = [w.value for w in at.warning if w not in at.sidebar.warning]
-    assert NO_PLAN in warnings, warnings
-    assert any(f"built, with warnings; {AS_OF}." in c.value for c in at.caption)
+    assert _ui.md(NO_PLAN) in warnings, warnings  # shown as text (escaped for Markdown)
+    assert any(f"built, with warnings; {_ui.md(AS_OF)}." in c.value for c in at.caption)
     # the rebuild can set the as-of date (empty: follow the data)
     assert at.date_input(key="rebuild_as_of").value is None
 
