@@ -286,8 +286,26 @@ class Totals:
     day_hours: float  # leaving the base to coming back, summed over days
 
 
+class NamedPlan:
+    """What a fresh and a published plan share: a rep, its dates, and the file name of their
+    exports."""
+
+    rep: RepBase
+    dates: list[date]
+
+    @property
+    def is_week(self) -> bool:
+        return len(self.dates) > 1
+
+    @property
+    def name(self) -> str:
+        span = (f"week-{self.dates[0]:%Y-%m-%d}" if self.is_week
+                else f"{self.dates[0]:%Y-%m-%d}")
+        return f"route-{self.rep.rep_id}-{span}"
+
+
 @dataclass
-class RoutePlan:
+class RoutePlan(NamedPlan):
     rep: RepBase
     dates: list[date]
     due: pl.DataFrame
@@ -308,15 +326,6 @@ class RoutePlan:
     def hours_saved(self) -> float:
         return self.naive.day_hours - self.optimised.day_hours
 
-    @property
-    def is_week(self) -> bool:
-        return len(self.dates) > 1
-
-    @property
-    def name(self) -> str:
-        span = (f"week-{self.dates[0]:%Y-%m-%d}" if self.is_week
-                else f"{self.dates[0]:%Y-%m-%d}")
-        return f"route-{self.rep.rep_id}-{span}"
 
 
 def build_problem(due: pl.DataFrame, base: RepBase, dates: list[date],

@@ -28,7 +28,7 @@ from models import settings
 from models.access import Scope
 from models.errors import UserError
 from models.filters import read
-from models.planner import RepBase, RoutePlan, Totals
+from models.planner import NamedPlan, RepBase, RoutePlan, Totals
 from models.warehouse import Warehouse
 
 FORMAT = 1
@@ -50,7 +50,7 @@ def _path(home: Path | None, rep_id: str, first_day: date) -> Path:
 
 
 @dataclass
-class PublishedPlan:
+class PublishedPlan(NamedPlan):
     """A plan as published: what the rep follows. Exports (``planner.to_csv``, ``to_ics``,
     ``to_html``) take it like a fresh ``RoutePlan``."""
 
@@ -65,16 +65,6 @@ class PublishedPlan:
     build_id: str | None
     version: int  # 1 for the first publication of this rep and week
     built_at: datetime = field(default_factory=datetime.now)
-
-    @property
-    def is_week(self) -> bool:
-        return len(self.dates) > 1
-
-    @property
-    def name(self) -> str:
-        span = (f"week-{self.dates[0]:%Y-%m-%d}" if self.is_week
-                else f"{self.dates[0]:%Y-%m-%d}")
-        return f"route-{self.rep.rep_id}-{span}"
 
 
 def _plain(value: Any) -> Any:

@@ -107,17 +107,21 @@ def _shift(lat: float, lon: float) -> tuple[float, float]:
     return geo.to_wgs84(lat, lon, datum)
 
 
-def _tiled_map(rp, only: date | None) -> go.Figure:
-    fig = go.Figure()
-    base = _shift(rp.rep.lat, rp.rep.lon)
+def _days_to_draw(rp, only: date | None):
+    """(day, its stops in order, its colour) of each day with visits (only ``only`` if set)."""
     for i, day in enumerate(rp.dates):
         if only is not None and day != only:
             continue
         stops = rp.visits.filter(pl.col("date") == day) if not rp.visits.is_empty() \
             else rp.visits
-        if stops.is_empty():
-            continue
-        colour = DAY_COLOURS[i % len(DAY_COLOURS)]
+        if not stops.is_empty():
+            yield day, stops, DAY_COLOURS[i % len(DAY_COLOURS)]
+
+
+def _tiled_map(rp, only: date | None) -> go.Figure:
+    fig = go.Figure()
+    base = _shift(rp.rep.lat, rp.rep.lon)
+    for day, stops, colour in _days_to_draw(rp, only):
         points = [_shift(a, b) for a, b in zip(stops["latitude"], stops["longitude"])]
         name = f"{day:%a %d %b}"
         fig.add_trace(go.Scattermap(
@@ -151,14 +155,7 @@ def route_map(rp, only: date | None) -> go.Figure:
     if tiles:
         return _tiled_map(rp, only)
     fig = go.Figure()
-    for i, day in enumerate(rp.dates):
-        if only is not None and day != only:
-            continue
-        stops = rp.visits.filter(pl.col("date") == day) if not rp.visits.is_empty() \
-            else rp.visits
-        if stops.is_empty():
-            continue
-        colour = DAY_COLOURS[i % len(DAY_COLOURS)]
+    for day, stops, colour in _days_to_draw(rp, only):
         lons = [rp.rep.lon, *stops["longitude"].to_list(), rp.rep.lon]
         lats = [rp.rep.lat, *stops["latitude"].to_list(), rp.rep.lat]
         name = f"{day:%a %d %b}"
