@@ -123,6 +123,10 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
 
     def __str__(self) -> str:
+        return "\n".join([self.headline(), *(f"WARNING {w}" for w in self.warnings)])
+
+    def headline(self) -> str:
+        """What was loaded (after what repair_lake did first), without the warnings."""
         rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
         text = f"{self.source_name}: {self.status} as {self.entity}, {rows} ({self.load_id})"
         if self.mapping:
@@ -131,7 +135,7 @@ class LoadResult:
             text += "; " + excluded_text(self.excluded_rows)
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
-        return "\n".join([*self.notes, text, *(f"WARNING {w}" for w in self.warnings)])
+        return "\n".join([*self.notes, text])
 
 
 def excluded_text(excluded: dict[str, int]) -> str:
