@@ -1312,8 +1312,11 @@ def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
         p in mapping for p in DERIVED_COLUMNS.get((contract.name, c), ("",)))]
     if missing:
         hint = _entity_hint(source_cols, contract.name)
-        likely = {c: suggest_columns(c, ignored) for c in missing}
-        likely = {c: s for c, s in likely.items() if s}
+        likely: dict[str, list[str]] = {}
+        for c in missing:  # the best unclaimed column for each
+            best = [s for s in suggest_columns(c, ignored) if [s] not in likely.values()][:1]
+            if best:
+                likely[c] = best
         if likely:
             first = next(iter(likely))
             mapped = " (by the mapping)" if spec and spec.get("columns") else ""

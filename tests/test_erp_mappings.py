@@ -168,7 +168,8 @@ def test_missing_sku_suggests_product_id(tmp_path):
     assert str(e.value) == (
         "Products.csv: refused as products: missing required column(s) sku, name, unit_cost. "
         "Found columns: Product ID, Description, Product Line, List Price, Standard Cost. Likely "
-        "source columns: sku: 'Product ID'; unit_cost: 'Standard Cost'. Name them in a mapping "
+        "source columns: sku: 'Product ID'; name: 'Product Line'; unit_cost: "
+        "'Standard Cost'. Name them in a mapping "
         "file ([products.columns] sku = \"Product ID\") and load with --mapping (on the Data "
         "page: Mapping). Nothing was loaded.")
 
@@ -191,7 +192,7 @@ def test_a_status_the_mapping_does_not_explain_is_refused(tmp_path):
         ingest_file(ERP / "us_erp" / "Orders.csv", base=tmp_path,
                     mapping=mappings.parse(text, "us_erp.toml"))
     assert str(e.value) == (
-        "Orders.csv: refused as sales: column status (column 'Order Status', 4 value(s) "
+        "Orders.csv: refused as sales: column status (column 'Order Status', 3 value(s) "
         "mapped) holds values other than active or cancelled: 'Returned' (1 row). Say what "
         "each means in a mapping file ([sales.values.status] \"Returned\" = \"active\" or "
         "\"cancelled\") and load with --mapping (on the Data page: Mapping). Nothing was loaded.")
@@ -244,7 +245,8 @@ def test_a_mapping_naming_a_column_the_file_lacks(tmp_path):
                     mapping=mappings.parse(text, "us_erp.toml"))
     assert str(e.value).startswith(
         "Products.csv: refused: mapping us_erp.toml: [products.columns] sku = 'Product Code': "
-        "the file has no column 'Product Code' (close: 'Product ID'). Found columns:")
+        "the file has no column 'Product Code' (close: ")
+    assert "'Product ID'" in str(e.value) and "Found columns: Product ID," in str(e.value)
     assert loads(tmp_path) == []
 
 
