@@ -25,8 +25,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from models import mappings
     from models.ingest import expand_paths, ingest_file
 
+    mapping = mappings.load(Path(args.mapping)) if args.mapping else None
     t0 = time.perf_counter()
     files = expand_paths([Path(p) for p in args.paths])
     if not files:
@@ -34,7 +36,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     refused = 0
     for f in files:
         try:
-            print(ingest_file(f, entity=args.entity, encoding=args.encoding), flush=True)
+            print(ingest_file(f, entity=args.entity, encoding=args.encoding, mapping=mapping),
+                  flush=True)
         except UserError as e:
             refused += 1
             print(f"ERROR {e}", file=sys.stderr, flush=True)
@@ -182,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--encoding", metavar="CODEC",
                         help="the text encoding of CSV files that are not UTF-8, UTF-16 with a "
                              "byte-order mark or GB18030, e.g. windows-1252")
+    ingest.add_argument("--mapping", metavar="FILE",
+                        help="a mapping file (TOML) for the source system's export: columns, "
+                             "constants, date format, delimiter, decimal comma, encoding, "
+                             "derived columns, rows to leave out (README: Loading your ERP "
+                             "export)")
     ingest.set_defaults(func=_cmd_ingest)
 
     build = sub.add_parser("build", help="run dbt build into a new warehouse file and swap it in")

@@ -171,6 +171,12 @@ ENTITIES: dict[str, Entity] = {
                 _c("unit_price", "decimal", required=True, precision=18, scale=4),
                 _c("discount_rate", "decimal", precision=9, scale=6, desc="0 to 1."),
                 _c("rep_id", desc="The rep who took the order."),
+                _c("line_amount", "decimal", precision=18, scale=2,
+                   desc="quantity x unit_price before discount_rate, as the export states it. "
+                        "Without unit_price, unit_price = line_amount / quantity (4 places); "
+                        "with it, the two must agree within a cent."),
+                _c("status", desc="active or cancelled (a mapping file maps the export's "
+                                  "values); cancelled lines are left out at ingest."),
             ),
         ),
         Entity(
@@ -222,6 +228,13 @@ ENTITIES: dict[str, Entity] = {
     )
 }
 
+# A required column that ingest derives from others when the file does not have it:
+# (entity, column) -> the columns it is derived from (see models.ingest).
+DERIVED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sales", "unit_price"): ("line_amount", "quantity"),
+}
+SALES_STATUSES = ("active", "cancelled")
+
 # Foreign column names mapped onto the contract. Headers are first normalised (trimmed,
 # lower-cased, spaces and dashes to underscores); then this map is looked up. A header that is
 # neither a contract column nor in this map is kept out of the lake (reported as ignored).
@@ -238,6 +251,8 @@ COLUMN_ALIASES: dict[str, str] = {
     "date": "order_date", "订单日期": "order_date", "下单日期": "order_date",
     "qty": "quantity", "数量": "quantity",
     "price": "unit_price", "单价": "unit_price",
+    "amount": "line_amount", "line_total": "line_amount", "金额": "line_amount",
+    "order_status": "status", "状态": "status",
     "discount": "discount_rate", "折扣率": "discount_rate",
     "cost": "unit_cost", "成本": "unit_cost", "单位成本": "unit_cost",
     "lat": "latitude", "lng": "longitude", "lon": "longitude", "纬度": "latitude", "经度": "longitude",

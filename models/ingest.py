@@ -32,6 +32,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import difflib
 import errno
 import fcntl
 import hashlib
@@ -52,9 +53,9 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
-from models import jail, jsonlog, settings
-from models.contracts import (COLUMN_ALIASES, ENTITIES, LOAD_COLUMNS, Column, Entity,
-                              entity_for_file)
+from models import jail, jsonlog, mappings, settings
+from models.contracts import (CHANNELS, COLUMN_ALIASES, DERIVED_COLUMNS, ENTITIES, LOAD_COLUMNS,
+                              SALES_STATUSES, Column, Entity, entity_for_file)
 from models.errors import UserError
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
@@ -116,13 +117,32 @@ class LoadResult:
     ignored_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what repair_lake did first
+    mapping: str = ""  # the mapping file applied, if any
+    # rows left out before the lake: reason ("status cancelled", "Doc Type = Quote") -> rows
+    excluded_rows: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
 
     def __str__(self) -> str:
+        return "\n".join([self.headline(), *(f"WARNING {w}" for w in self.warnings)])
+
+    def headline(self) -> str:
+        """What was loaded (after what repair_lake did first), without the warnings."""
         rows = f"{self.rows:,} row" + ("" if self.rows == 1 else "s")
         text = f"{self.source_name}: {self.status} as {self.entity}, {rows} ({self.load_id})"
+        if self.mapping:
+            text += f" with mapping {self.mapping}"
+        if self.excluded_rows:
+            text += "; " + excluded_text(self.excluded_rows)
         if self.ignored_columns:
             text += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return "\n".join([*self.notes, text])
+
+
+def excluded_text(excluded: dict[str, int]) -> str:
+    """'3 rows left out (status cancelled: 2; Doc Type = Quote: 1)'."""
+    total = sum(excluded.values())
+    reasons = "; ".join(f"{reason}: {n:,}" for reason, n in excluded.items())
+    return f"{total:,} row{'' if total == 1 else 's'} left out ({reasons})"
 
 
 # --- the load records ----------------------------------------------------------------------
@@ -325,7 +345,7 @@ def _crash_point(step: str) -> None:
 
 def normalise_header(name: str) -> str:
     """' Customer ID ' -> 'customer_id'; then the alias map of the contracts."""
-    key = re.sub(r"[\s\-]+", "_", str(name).replace("\ufeff", "").strip().lower())
+    key = _plain_header(name)
     return COLUMN_ALIASES.get(key, key)
 
 
@@ -347,9 +367,9 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def ingest_paths(paths: list[Path], entity: str | None = None, base: Path | None = None,
-                 encoding: str | None = None) -> list[LoadResult]:
+                 encoding: str | None = None, mapping: dict | None = None) -> list[LoadResult]:
     """Ingest several files; stops at the first refused one (earlier ones stay loaded)."""
-    return [ingest_file(f, entity=entity, base=base, encoding=encoding)
+    return [ingest_file(f, entity=entity, base=base, encoding=encoding, mapping=mapping)
             for f in expand_paths(paths)]
 
 
@@ -368,10 +388,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 def ingest_upload(name: str, data: bytes, entity: str | None = None,
-                  encoding: str | None = None, base: Path | None = None) -> LoadResult:
+                  encoding: str | None = None, base: Path | None = None,
+                  mapping: dict | None = None, preview: bool = False) -> LoadResult | Preview:
     """Ingest an uploaded file (the Data page): written to a private folder under
     ``tmp/uploads`` that is removed afterwards, whatever happens; folders a crashed process
-    left behind are removed first."""
+    left behind are removed first. ``preview``: load nothing, return the ``Preview``."""
     name = Path(str(name)).name or "upload"
     limit = settings.ingest_limits()["max_file_bytes"]
     if len(data) > limit:
@@ -393,33 +414,44 @@ def ingest_upload(name: str, data: bytes, entity: str | None = None,
         except OSError as e:
             raise UserError(f"{name}: refused: the upload could not be saved for reading "
                             f"({_os_error(e)}). {NOTHING_LOADED}") from None
-        return ingest_file(path, entity=entity, base=base, source_name=name, encoding=encoding)
+        if preview:
+            return preview_file(path, entity=entity, source_name=name, encoding=encoding,
+                                mapping=mapping)
+        return ingest_file(path, entity=entity, base=base, source_name=name, encoding=encoding,
+                           mapping=mapping)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
-                source_name: str | None = None, encoding: str | None = None) -> LoadResult:
+                source_name: str | None = None, encoding: str | None = None,
+                mapping: dict | None = None) -> LoadResult:
     """Check one file against its contract and add it to the lake (see module docstring).
 
     ``encoding``: the text encoding of a CSV file when it is not one read without being named
-    (``DETECTED_ENCODINGS``). Any failure is a UserError naming the file.
+    (``DETECTED_ENCODINGS``). ``mapping``: a checked mapping file (``models.mappings.load``);
+    its spec for the file's entity is applied in the worker before the contract check, and the
+    load id then covers the bytes and that spec (the same file under another mapping is another
+    load). Any failure is a UserError naming the file.
     """
     path = Path(path)
     name = source_name or path.name
     try:
-        return _ingest_file(path, name, entity, base, encoding)
+        return _ingest_file(path, name, entity, base, encoding, mapping)
     except UserError:
         raise
     except OSError as e:
         raise UserError(f"{name}: refused: {_os_error(e)}. {NOTHING_LOADED}") from None
 
 
-def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
-                 encoding: str | None) -> LoadResult:
+def _entity_and_spec(path: Path, name: str, entity: str | None, encoding: str | None,
+                     mapping: dict | None) -> tuple[str, dict | None, str | None, str, dict]:
+    """The checks before anything is read: (entity, mapping spec, encoding, format, limits)."""
     if not path.is_file():
         raise UserError(f"{name}: no such file.")
-    entity_name = entity or entity_for_file(name)
+    entity_name = entity or mappings.entity_for(mapping, name) or entity_for_file(name)
+    if entity_name is None and mapping and len([e for e in mapping if e]) == 1:
+        entity_name = next(e for e in mapping if e)
     if entity_name is None:
         raise UserError(
             f"{name}: refused: cannot tell which entity this file holds from its name. Name it "
@@ -428,6 +460,8 @@ def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
         )
     if entity_name not in ENTITIES:
         raise UserError(f"{name}: unknown entity {entity_name!r}; one of {', '.join(ENTITIES)}.")
+    spec = mappings.entity_spec(mapping, entity_name)
+    encoding = encoding or (spec or {}).get("encoding")
     file_format = FORMATS.get(path.suffix.lower())
     if file_format is None:
         raise UserError(f"{name}: refused: unsupported file type {path.suffix!r}; "
@@ -443,9 +477,15 @@ def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
                         f"{_mb(limits['max_file_bytes'])} a file may have "
                         f"(SALESDESK_INGEST_MAX_FILE_MB). Split it into smaller files. "
                         f"{NOTHING_LOADED}")
+    return entity_name, spec, encoding, file_format, limits
 
+
+def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
+                 encoding: str | None, mapping: dict | None) -> LoadResult:
+    entity_name, spec, encoding, file_format, limits = _entity_and_spec(
+        path, name, entity, encoding, mapping)
     notes = repair_lake(base, entity_name)
-    load_id = _content_hash(path)
+    load_id = _content_hash(path, spec)
     lake = settings.lake_dir(base) / entity_name
     target = lake / f"{load_id}.parquet"
     with _content_lock(lake, load_id):
@@ -464,7 +504,9 @@ def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
             loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
             record = {"entity": entity_name, "source_name": name, "load_id": load_id,
                       "loaded_at": loaded_at.isoformat(sep=" "), "file_format": file_format}
-            answer = _read_in_jail(path, name, tmp, record, encoding, limits)
+            if spec:
+                record["mapping"] = spec["mapping"]
+            answer = _read_in_jail(path, name, tmp, record, encoding, limits, spec)
             _crash_point("written")
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
@@ -484,7 +526,49 @@ def _ingest_file(path: Path, name: str, entity: str | None, base: Path | None,
         file_format=file_format, encoding=answer["encoding"],
         ignored_columns=answer["ignored_columns"],
         missing_optional_columns=answer["missing_optional_columns"], notes=notes,
+        mapping=(spec or {}).get("mapping", ""), excluded_rows=answer["excluded_rows"],
+        warnings=answer["warnings"],
     )
+
+
+@dataclass
+class Preview:
+    """What a file would load as, before anything is loaded (the Data page's Preview)."""
+
+    entity: str
+    source_name: str
+    rows: int  # rows that would be loaded
+    sources: dict[str, str]  # contract column -> where it comes from
+    first_rows: list[dict]  # the first PREVIEW_ROWS mapped rows, values as they would load
+    excluded_rows: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problem: str = ""  # the refusal a load would meet (the rows are shown all the same)
+
+
+PREVIEW_ROWS = 20
+
+
+def preview_file(path: Path, entity: str | None = None, source_name: str | None = None,
+                 encoding: str | None = None, mapping: dict | None = None) -> Preview:
+    """Read, map and check one file as ``ingest_file`` would, in the same jailed worker, and
+    return the first rows and where each contract column comes from; nothing is written."""
+    path = Path(path)
+    name = source_name or path.name
+    try:
+        entity_name, spec, encoding, file_format, limits = _entity_and_spec(
+            path, name, entity, encoding, mapping)
+        record = {"entity": entity_name, "source_name": name, "load_id": "preview",
+                  "loaded_at": "2000-01-01 00:00:00", "file_format": file_format}
+        answer = _read_in_jail(path, name, Path(os.devnull), record, encoding, limits, spec,
+                               preview=True)
+    except OSError as e:
+        raise UserError(f"{name}: refused: {_os_error(e)}. {NOTHING_LOADED}") from None
+    return Preview(entity=entity_name, source_name=name, rows=int(answer["rows"]),
+                   sources=answer["sources"], first_rows=answer["first_rows"],
+                   excluded_rows=answer["excluded_rows"],
+                   ignored_columns=answer["ignored_columns"], warnings=answer["warnings"],
+                   problem=answer.get("problem") or "")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -510,10 +594,13 @@ def _os_error(e: OSError) -> str:
 # --- the jailed worker ---------------------------------------------------------------------
 
 def _read_in_jail(path: Path, name: str, tmp: Path, record: dict, encoding: str | None,
-                  limits: dict[str, int]) -> dict:
-    """Read, check and write ``tmp`` in a worker process; its answer, or UserError."""
+                  limits: dict[str, int], spec: dict | None = None,
+                  preview: bool = False) -> dict:
+    """Read, check and write ``tmp`` in a worker process; its answer, or UserError. ``spec``
+    (a mapping's plain-JSON spec for the entity) travels in the request and is applied there."""
     request = {"task": "ingest", "path": str(path.resolve()), "name": name, "tmp": str(tmp),
-               "record": record, "encoding": encoding, "limits": limits}
+               "record": record, "encoding": encoding, "limits": limits, "mapping": spec,
+               "preview": preview}
     pid, answer = jail.fork_server.start_worker(request)
     with answer:
         received = jail.receive(answer, time.monotonic() + limits["timeout_s"] + 5, 1 << 20)
@@ -566,7 +653,8 @@ def _worker_main(request: dict, out) -> None:
     jail.apply_limits(_limits_within_hard(limits))
     try:
         header = _read_and_write(Path(request["path"]), request["name"], Path(request["tmp"]),
-                                 request["record"], request["encoding"], limits)
+                                 request["record"], request["encoding"], limits,
+                                 request.get("mapping"), bool(request.get("preview")))
         header["status"] = "ok"
     except UserError as e:
         header = {"status": "error", "kind": "refused", "detail": str(e)}
@@ -595,41 +683,80 @@ def _worker_main(request: dict, out) -> None:
 
 
 def _read_and_write(path: Path, name: str, tmp: Path, record: dict, encoding: str | None,
-                    limits: dict[str, int]) -> dict:
-    """In the worker: the file as view ``src``, checked against its contract, written to
-    ``tmp`` as the lake file with ``record`` (completed) in its footer."""
+                    limits: dict[str, int], spec: dict | None = None,
+                    preview: bool = False) -> dict:
+    """In the worker: the file as view ``src``, the mapping ``spec`` applied, checked against
+    its contract, written to ``tmp`` as the lake file with ``record`` (completed) in its footer.
+    ``preview``: nothing is written; the answer holds the first mapped rows and where each
+    contract column comes from, and a type refusal is returned as ``problem``."""
     contract = ENTITIES[record["entity"]]
+    spec = spec or {}
     con = duckdb.connect(config={
         "threads": 2, "memory_limit": f"{max(limits['memory_bytes'] // 3, 256 * 1024 ** 2)}B",
         "temp_directory": "", "enable_external_access": True})
     try:
         con.execute("set enable_progress_bar = false")
         used_encoding = _register_source(con, path, name, record["file_format"], encoding,
-                                         limits)
-        header_map, ignored = _map_headers(con, name, contract)
+                                         limits, spec.get("delimiter"))
+        excluded: dict[str, int] = {}
+        warnings: list[str] = []
+        mapped = _apply_mapping(con, name, contract, spec, excluded)
+        header_map, ignored = _map_headers(con, name, contract, spec)
+        origins = {c: f"column {col!r}" for c, col in header_map.items()}
+        if mapped is not None:
+            origins, ignored = mapped
         types = dict(con.execute("select column_name, column_type from (describe src)").fetchall())
+        if contract.name == "sales" and "status" in header_map:
+            _leave_out_cancelled(con, name, header_map["status"], origins, excluded)
         n_rows = con.execute("select count(*) from src").fetchall()[0][0]
         if n_rows == 0:
+            if excluded:
+                raise UserError(f"{name}: refused: every row was left out "
+                                f"({excluded_text(excluded)}). {NOTHING_LOADED}")
             raise UserError(f"{name}: refused: the file has a header but no data rows. "
                             f"{NOTHING_LOADED}")
         exprs = {}
         for col in contract.columns:
             if col.name in header_map:
                 source_col = header_map[col.name]
-                exprs[col.name] = _parse_expr(_q(source_col), types[source_col], col)
-        _check_types(con, name, header_map, exprs, contract)
+                exprs[col.name] = _parse_expr(_q(source_col), types[source_col], col, spec)
+        if "status" in exprs:
+            exprs["status"] = f"lower({exprs['status']})"
+        problem = ""
+        try:
+            _check_types(con, name, header_map, exprs, contract, spec, origins)
+            _derive_columns(con, name, contract, exprs, origins)
+        except UserError as e:
+            if not preview:
+                raise
+            problem = str(e)
+        if contract.name == "customers" and "channel" in exprs:
+            warnings += _unknown_channels(con, name, exprs["channel"])
 
         if len(ignored) > MAX_IGNORED_NAMES_KEPT:
             ignored = ignored[:MAX_IGNORED_NAMES_KEPT] + \
                 [f"... and {len(ignored) - MAX_IGNORED_NAMES_KEPT:,} more"]
         record = dict(record, rows=int(n_rows), encoding=used_encoding, ignored_columns=ignored,
                       missing_optional_columns=[c.name for c in contract.columns
-                                                if c.name not in header_map])
+                                                if c.name not in exprs],
+                      excluded_rows=excluded, warnings=warnings)
         select_list = [
             f"cast({exprs[c.name]} as {c.duckdb_type}) as {c.name}" if c.name in exprs
             else f"cast(null as {c.duckdb_type}) as {c.name}"
             for c in contract.columns
         ]
+        if preview:
+            rel = con.execute(f"select cast(_source_row as bigint) as _source_row, "
+                              f"{', '.join(select_list)} from src order by _source_row "
+                              f"limit {PREVIEW_ROWS}")
+            names = [d[0] for d in rel.description]
+            first_rows = [{k: (None if v is None else str(v)) for k, v in zip(names, row)}
+                          for row in rel.fetchall()]
+            answer = {k: record[k] for k in ("rows", "encoding", "ignored_columns",
+                                             "missing_optional_columns", "excluded_rows",
+                                             "warnings")}
+            return dict(answer, problem=problem, first_rows=first_rows,
+                        sources={c.name: origins.get(c.name, "") for c in contract.columns})
         select_list += [
             f"'{record['load_id']}' as _load_id",
             "cast(_source_row as bigint) as _source_row",
@@ -644,17 +771,185 @@ def _read_and_write(path: Path, name: str, tmp: Path, record: dict, encoding: st
     finally:
         con.close()
     return {k: record[k] for k in ("rows", "encoding", "ignored_columns",
-                                   "missing_optional_columns")}
+                                   "missing_optional_columns", "excluded_rows", "warnings")}
+
+
+# --- mappings, applied in the worker --------------------------------------------------------
+
+def _narrow(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Replace view ``src`` by ``sql``, which reads the previous one as ``{prev}``."""
+    n = con.execute("select count(*) from duckdb_views() where view_name like 'src_step_%'"
+                    ).fetchall()[0][0]
+    prev = f"src_step_{n}"
+    con.execute(f"alter view src rename to {prev}")
+    con.execute(f"create view src as {sql.format(prev=prev)}")
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("select column_name from (describe src)").fetchall()
+            if r[0] != "_source_row"]
+
+
+def _apply_mapping(con: duckdb.DuckDBPyConnection, name: str, contract: Entity, spec: dict,
+                   excluded: dict[str, int]) -> tuple[dict[str, str], list[str]] | None:
+    """Apply a mapping's columns, constants, value maps, derivations and row filters: view
+    ``src`` then holds the contract columns the file gives (named as in the contract) and
+    ``_source_row``. Returns (contract column -> where it came from, source columns left out);
+    None when the spec maps nothing (settings alone)."""
+    if not any(spec.get(k) for k in ("columns", "constants", "derive", "exclude", "values")):
+        return None
+    source_cols = _source_columns(con)
+    entity = contract.name
+    mapping = spec.get("mapping") or "the mapping"
+
+    def need(column: str, where: str) -> None:
+        if column not in source_cols:
+            close = difflib.get_close_matches(column, source_cols, n=3, cutoff=0.6)
+            hint = f" (close: {', '.join(map(repr, close))})" if close else ""
+            raise UserError(f"{name}: refused: mapping {mapping}: {where} = {column!r}: the file "
+                            f"has no column {column!r}{hint}. Found columns: "
+                            f"{', '.join(source_cols)}. {NOTHING_LOADED}")
+
+    conditions: list[str] = []
+    for i, rule in enumerate(spec.get("exclude") or [], start=1):
+        need(rule["column"], f"[[{entity}.exclude]] number {i} column")
+        values = ", ".join(_sql_string(v) for v in rule["values"])
+        condition = f"coalesce(trim(cast({_q(rule['column'])} as varchar)) in ({values}), false)"
+        earlier = "".join(f" and not {c}" for c in conditions)
+        n = con.execute(f"select count(*) from src where {condition}{earlier}").fetchall()[0][0]
+        if n:
+            reason = f"{rule['column']} = {' / '.join(rule['values'])}"
+            excluded[reason] = excluded.get(reason, 0) + int(n)
+        conditions.append(condition)
+
+    used = set(spec["columns"].values()) | {r["column"] for r in spec.get("exclude") or []}
+    auto, _ = _match_headers(name, [c for c in source_cols if c not in used], contract)
+    origins: dict[str, str] = {}
+    exprs: dict[str, str] = {}
+    for col in contract.columns:
+        if col.name in spec["columns"]:
+            source_col = spec["columns"][col.name]
+            need(source_col, f"[{entity}.columns] {col.name}")
+            exprs[col.name], origins[col.name] = _q(source_col), f"column {source_col!r}"
+        elif col.name in spec["constants"]:
+            value = spec["constants"][col.name]
+            exprs[col.name], origins[col.name] = _sql_string(value), f"constant {value!r}"
+        elif col.name in auto and col.name not in spec["derive"]:
+            exprs[col.name], origins[col.name] = _q(auto[col.name]), f"column {auto[col.name]!r}"
+        value_map = spec["values"].get(col.name)
+        if value_map and col.name in exprs:
+            # source values match whatever their case ("SHIPPED", "Shipped")
+            cases = " ".join(f"when {_sql_string(k.strip().lower())} then {_sql_string(v)}"
+                             for k, v in value_map.items())
+            exprs[col.name] = (f"case lower(trim(cast({exprs[col.name]} as varchar))) {cases} "
+                               f"else cast({exprs[col.name]} as varchar) end")
+            origins[col.name] += f", {len(value_map)} value(s) mapped"
+    if spec["derive"].get("line_number") == "row_in_order":
+        if "order_id" not in exprs:
+            raise UserError(f"{name}: refused: mapping {mapping}: [{entity}.derive] line_number "
+                            f"numbers rows within an order, but no column gives order_id. "
+                            f"{NOTHING_LOADED}")
+        exprs["line_number"] = (f"row_number() over (partition by {exprs['order_id']} "
+                                f"order by _source_row)")
+        origins["line_number"] = "row order within each order_id (1, 2, ...)"
+    taken = set(spec["columns"].values()) | set(auto.values())
+    ignored = [c for c in source_cols if c not in taken]
+    where = f" where not ({' or '.join(conditions)})" if conditions else ""
+    selected = ", ".join(f"{expr} as {_q(c)}" for c, expr in exprs.items())
+    _narrow(con, f"select {selected}{', ' if selected else ''}_source_row from {{prev}}{where}")
+    return origins, ignored
+
+
+def _leave_out_cancelled(con: duckdb.DuckDBPyConnection, name: str, status_col: str,
+                         origins: dict[str, str], excluded: dict[str, int]) -> None:
+    """Sales: a status other than active/cancelled refuses the file (the mapping must say what
+    it means); cancelled lines are left out before the lake and counted."""
+    value = f"nullif(trim(cast({_q(status_col)} as varchar)), '')"
+    allowed = ", ".join(f"'{v}'" for v in SALES_STATUSES)
+    other = con.execute(
+        f"select {value}, count(*) from src where {value} is not null and lower({value}) not in "
+        f"({allowed}) group by 1 order by 2 desc, 1 limit 11").fetchall()
+    if other:
+        shown = ", ".join(f"{v!r} ({n:,} row{'' if n == 1 else 's'})" for v, n in other[:10])
+        more = ", ..." if len(other) > 10 else ""
+        origin = origins.get("status", "")
+        label = "status" + (f" ({origin})" if origin and origin != "column 'status'" else "")
+        example = other[0][0].replace('"', "'")
+        raise UserError(
+            f"{name}: refused as sales: column {label} holds values other than "
+            f"{' or '.join(SALES_STATUSES)}: {shown}{more}. Say what each means in a mapping "
+            f"file ([sales.values.status] \"{example}\" = \"active\" or \"cancelled\") and load "
+            f"with --mapping (on the Data page: Mapping). {NOTHING_LOADED}")
+    cancelled = f"coalesce(lower({value}) = 'cancelled', false)"
+    n = con.execute(f"select count(*) from src where {cancelled}").fetchall()[0][0]
+    if n:
+        excluded["status cancelled"] = int(n)
+        _narrow(con, f"select * from {{prev}} where not {cancelled}")
+
+
+def _derive_columns(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
+                    exprs: dict[str, str], origins: dict[str, str]) -> None:
+    """Sales with line_amount: unit_price = line_amount / quantity (to the contract's 4 places)
+    when the file has no unit price; when it has both, they must agree within a cent
+    (|quantity x unit_price - line_amount| <= 0.01), else the file is refused: one of the two
+    columns is not what the mapping says (a net amount, a price per case)."""
+    for (entity, column), parts in DERIVED_COLUMNS.items():
+        if entity != contract.name or not all(p in exprs for p in parts):
+            continue
+        amount, quantity = (exprs[p] for p in parts)
+        if column not in exprs:
+            target = contract.column(column).duckdb_type
+            exprs[column] = f"cast(({amount}) / nullif(({quantity}), 0) as {target})"
+            origins[column] = f"{parts[0]} / {parts[1]}, to {contract.column(column).scale} places"
+            continue
+        price = exprs[column]
+        differs = f"abs(({quantity}) * ({price}) - ({amount})) > 0.01"
+        bad = con.execute(f"select count(*) from src where {differs}").fetchall()[0][0]
+        if bad:
+            rows = con.execute(
+                f"select _source_row, {quantity}, {price}, {amount} from src where {differs} "
+                f"order by _source_row limit {MAX_BAD_ROWS_SHOWN}").fetchall()
+            shown = ", ".join(f"row {r} {q} x {p} <> {a}" for r, q, p, a in rows)
+            raise UserError(
+                f"{name}: refused as sales: {bad:,} row(s) where quantity x unit_price differs "
+                f"from line_amount by more than a cent: {shown}. line_amount is the line before "
+                f"discount; if the file's amount is after discount or its price is per pack, "
+                f"map only one of the two. {NOTHING_LOADED}")
+
+
+def _unknown_channels(con: duckdb.DuckDBPyConnection, name: str, channel: str) -> list[str]:
+    """A warning when customers have a channel the desk does not know: they are loaded and
+    staging counts them as 'other', so the load says so (with the values) instead of silence."""
+    value = f"lower({channel})"
+    known = ", ".join(f"'{c}'" for c in CHANNELS)
+    rows = con.execute(
+        f"select {value}, count(*) from src where {value} is not null and {value} not in "
+        f"({known}) group by 1 order by 2 desc, 1").fetchall()
+    if not rows:
+        return []
+    total = sum(n for _, n in rows)
+    shown = ", ".join(f"{v!r} ({n:,})" for v, n in rows[:10]) + (", ..." if len(rows) > 10
+                                                                else "")
+    example = rows[0][0].replace('"', "'")
+    return [f"{name}: {total:,} customer(s) have a channel the desk does not know: {shown}. "
+            f"They are loaded and counted as 'other'. To keep them apart, map each to one of "
+            f"{', '.join(CHANNELS)} in a mapping file ([customers.values.channel] "
+            f"\"{example}\" = \"retail_store\") and load the file again with --mapping."]
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def _content_hash(path: Path) -> str:
+def _content_hash(path: Path, spec: dict | None = None) -> str:
+    """The load id: the file's bytes, and the mapping spec applied to them (its file name
+    aside), so the same export under a corrected mapping is a new load."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
+    if spec:
+        rules = {k: v for k, v in spec.items() if k not in ("mapping", "files")}
+        digest.update(b"\0mapping\0" + json.dumps(rules, sort_keys=True).encode())
     return digest.hexdigest()[:24]
 
 
@@ -679,9 +974,54 @@ def _check_columns(names: list[str], name: str, limits: dict[str, int]) -> None:
         seen[exact] = col
 
 
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of CSV text among comma, semicolon, tab and pipe: the one that splits the
+    header into two or more fields and the most of the first lines into as many; comma when
+    none does."""
+    sample = text[:1 << 16]
+    lines = sample.splitlines()[:50]
+    if len(sample) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    best, best_score = ",", (0.0, 0)
+    for delimiter in mappings.DELIMITERS:
+        try:
+            widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _ragged_refusal(name: str, payload: bytes, delimiter: str, named: bool) -> UserError:
+    """The refusal for rows with more fields than the header, naming the delimiter."""
+    text = payload.decode("utf-8", errors="replace")
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(rows, [])
+    where = ""
+    for row in rows:
+        if len(row) > len(header):
+            where = (f" (spreadsheet row {rows.line_num}: {len(row)} fields, the header has "
+                     f"{len(header)})")
+            break
+    label = mappings.delimiter_label(delimiter)
+    how = "named in the mapping" if named else "told from the first lines"
+    return UserError(
+        f"{name}: refused: a row has more fields than the header{where} when split at "
+        f"{label}, the delimiter {how}. Is that the file's delimiter? A value holding it must "
+        f"be in quotes (a decimal comma in a comma-separated file is the usual cause). Name the "
+        f"delimiter in a mapping file (delimiter = \";\", \",\", \"|\" or \"tab\") and load "
+        f"with --mapping (on the Data page: Mapping). {NOTHING_LOADED}")
+
+
 def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file_format: str,
-                     encoding: str | None, limits: dict[str, int]) -> str:
-    """Make the file available as view ``src`` with a ``_source_row`` column; return encoding."""
+                     encoding: str | None, limits: dict[str, int],
+                     delimiter: str | None = None) -> str:
+    """Make the file available as view ``src`` with a ``_source_row`` column; return encoding.
+    ``delimiter``: of a CSV file, when a mapping names it; else sniffed."""
     if file_format == "parquet":
         try:
             meta = pq.read_metadata(path)
@@ -724,8 +1064,10 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
         _check_lines(path, name, limits)
         data = path.read_bytes()
         text, used = _decode(data, name, encoding)
+        named = bool(delimiter)
+        delimiter = delimiter or sniff_delimiter(text)
         first_line = text.split("\n", 1)[0]
-        header = next(csv.reader(io.StringIO(first_line)), [])
+        header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
         _check_columns(header, name, limits)
         if used in ("utf-8", "utf-8-sig"):
             payload = data[3:] if used == "utf-8-sig" else data
@@ -733,8 +1075,11 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             payload = text.encode("utf-8")
         del data, text
         try:
-            frame = pl.read_csv(payload, infer_schema=False, truncate_ragged_lines=False)
+            frame = pl.read_csv(payload, infer_schema=False, truncate_ragged_lines=False,
+                                separator=delimiter)
         except (Exception, pl.exceptions.PanicException) as e:
+            if "more fields" in str(e):
+                raise _ragged_refusal(name, payload, delimiter, named) from None
             raise UserError(f"{name}: refused: not a readable CSV file ({_first_line(e)}). "
                             f"{NOTHING_LOADED}")
     frame = frame.with_row_index("_source_row", offset=2)
@@ -937,11 +1282,10 @@ def _no_nul(text: str, name: str) -> str:
     return text
 
 
-def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
-                 ) -> tuple[dict[str, str], list[str]]:
-    """Contract column -> source column; and the source columns that are not in the contract."""
-    source_cols = [r[0] for r in con.execute("select column_name from (describe src)").fetchall()
-                   if r[0] != "_source_row"]
+def _match_headers(name: str, source_cols: list[str], contract: Entity,
+                   ) -> tuple[dict[str, str], list[str]]:
+    """Contract column -> source column by header (normalised, aliases); and the source
+    columns that match no contract column."""
     mapping: dict[str, str] = {}
     ignored: list[str] = []
     for col in source_cols:
@@ -955,15 +1299,63 @@ def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
             mapping[target] = col
         else:
             ignored.append(col)
-    missing = [c for c in contract.required if c not in mapping]
+    return mapping, ignored
+
+
+def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
+                 spec: dict | None = None) -> tuple[dict[str, str], list[str]]:
+    """Contract column -> source column; and the source columns that are not in the contract.
+    A missing required column is refused, with the source columns that likely hold it."""
+    source_cols = _source_columns(con)
+    mapping, ignored = _match_headers(name, source_cols, contract)
+    missing = [c for c in contract.required if c not in mapping and not all(
+        p in mapping for p in DERIVED_COLUMNS.get((contract.name, c), ("",)))]
     if missing:
         hint = _entity_hint(source_cols, contract.name)
+        likely: dict[str, list[str]] = {}
+        for c in missing:  # the best unclaimed column for each
+            best = [s for s in suggest_columns(c, ignored) if [s] not in likely.values()][:1]
+            if best:
+                likely[c] = best
+        if likely:
+            first = next(iter(likely))
+            mapped = " (by the mapping)" if spec and spec.get("columns") else ""
+            hint += (f" Likely source columns{mapped}: "
+                     + "; ".join(f"{c}: {', '.join(map(repr, s))}" for c, s in likely.items())
+                     + f". Name them in a mapping file ([{contract.name}.columns] {first} = "
+                       f"\"{likely[first][0]}\") and load with --mapping (on the Data page: "
+                       f"Mapping).")
+        if "unit_price" in missing and contract.name == "sales":
+            hint += " (Or give line_amount: unit_price is then line_amount / quantity.)"
         raise UserError(
             f"{name}: refused as {contract.name}: missing required column(s) "
             f"{', '.join(missing)}. Found columns: {', '.join(source_cols)}.{hint} "
             f"{NOTHING_LOADED}"
         )
     return mapping, ignored
+
+
+def _plain_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).replace("\ufeff", "").strip().lower())
+
+
+def suggest_columns(column: str, source_cols: list[str], n: int = 3) -> list[str]:
+    """Source columns that likely hold the contract ``column``: close (difflib) to its name or
+    to one of its aliases (COLUMN_ALIASES), compared on normalised names; best first."""
+    targets = [column, *(alias for alias, target in COLUMN_ALIASES.items()
+                         if target == column)]
+    plain = {}
+    for col in source_cols:
+        plain.setdefault(_plain_header(col), col)
+    scored: dict[str, float] = {}
+    for key, col in plain.items():
+        for target in targets:
+            ratio = difflib.SequenceMatcher(None, key, target).ratio()
+            if target in key.split("_") or key in target.split("_"):
+                ratio = max(ratio, 0.75)
+            if ratio >= 0.6:
+                scored[col] = max(scored.get(col, 0.0), ratio)
+    return sorted(scored, key=lambda c: -scored[c])[:n]
 
 
 def _entity_hint(source_cols: list[str], tried: str) -> str:
@@ -994,9 +1386,25 @@ def _list(formats: list[str]) -> str:
     return "[" + ", ".join(f"'{f}'" for f in formats) + "]"
 
 
-def _parse_expr(src: str, source_type: str, col: Column) -> str:
-    """A DuckDB expression turning the source column into the contract type (null if it can't)."""
+# Thousands separators, strictly grouped: "1,234,567.5" is a number, "12,50" is not (it is a
+# decimal comma, which a mapping must state: decimal_comma = true).
+_GROUPED_COMMA = r"[-+]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?"
+_GROUPED_DOT = r"[-+]?[0-9]{1,3}([.][0-9]{3})+(,[0-9]*)?"
+
+
+def _parse_expr(src: str, source_type: str, col: Column, spec: dict | None = None) -> str:
+    """A DuckDB expression turning the source column into the contract type (null if it can't).
+    ``spec``: a mapping's date_format, timestamp_format and decimal_comma."""
+    spec = spec or {}
     target = col.duckdb_type
+    date_formats = [spec["date_format"]] if spec.get("date_format") else DATE_FORMATS
+    if spec.get("timestamp_format"):
+        timestamp_formats = [spec["timestamp_format"]]
+    elif spec.get("date_format"):
+        timestamp_formats = [f"{spec['date_format']} %H:%M:%S", f"{spec['date_format']} %H:%M",
+                             spec["date_format"]]
+    else:
+        timestamp_formats = TIMESTAMP_FORMATS
     if source_type.upper() != "VARCHAR":
         if col.type == "time":
             return f"strftime(try_cast({src} as time), '%H:%M')"
@@ -1009,19 +1417,28 @@ def _parse_expr(src: str, source_type: str, col: Column) -> str:
     if col.type == "text":
         return s
     if col.type in ("integer", "double", "decimal"):
-        cleaned = f"replace(replace(replace({s}, ',', ''), '¥', ''), '￥', '')"
-        return f"try_cast({cleaned} as {target})"
+        bare = f"replace(replace(replace({s}, '¥', ''), '￥', ''), ' ', '')"
+        if spec.get("decimal_comma"):
+            return (f"case when not contains({bare}, '.') or regexp_full_match({bare}, "
+                    f"'{_GROUPED_DOT}') then try_cast(replace(replace({bare}, '.', ''), ',', "
+                    f"'.') as {target}) end")
+        return (f"case when not contains({bare}, ',') or regexp_full_match({bare}, "
+                f"'{_GROUPED_COMMA}') then try_cast(replace({bare}, ',', '') as {target}) end")
     if col.type == "date":
+        if spec.get("date_format"):
+            return f"cast(try_strptime({s}, {_list(date_formats)}) as date)"
         return (f"coalesce(cast(try_strptime({s}, {_list(DATE_FORMATS)}) as date), "
                 f"cast(try_cast({s} as timestamp) as date))")
     if col.type == "timestamp":
+        if spec.get("date_format") or spec.get("timestamp_format"):
+            return f"try_strptime({s}, {_list(timestamp_formats)})"
         return (f"coalesce(try_strptime({s}, {_list(TIMESTAMP_FORMATS)}), "
                 f"try_cast({s} as timestamp))")
     if col.type == "time":
         return f"strftime(try_strptime({s}, {_list(TIME_FORMATS)}), '%H:%M')"
     if col.type == "month":
         return (f"cast(date_trunc('month', coalesce(try_strptime({s}, {_list(MONTH_FORMATS)}), "
-                f"try_strptime({s}, {_list(DATE_FORMATS)}), try_cast({s} as timestamp))) as date)")
+                f"try_strptime({s}, {_list(date_formats)}), try_cast({s} as timestamp))) as date)")
     if col.type == "boolean":
         trues = ", ".join(f"'{w}'" for w in TRUE_WORDS)
         falses = ", ".join(f"'{w}'" for w in FALSE_WORDS)
@@ -1031,8 +1448,11 @@ def _parse_expr(src: str, source_type: str, col: Column) -> str:
 
 
 def _check_types(con: duckdb.DuckDBPyConnection, name: str, header_map: dict[str, str],
-                 exprs: dict[str, str], contract: Entity) -> None:
-    """Refuse the file if any non-empty value does not parse; name the first bad rows."""
+                 exprs: dict[str, str], contract: Entity, spec: dict | None = None,
+                 origins: dict[str, str] | None = None) -> None:
+    """Refuse the file if any non-empty value does not parse; name the first bad rows, and
+    what a mapping file should say when they look like another date format or a decimal
+    comma. ``origins``: where each contract column came from, when a mapping renamed them."""
     checked = [c for c in contract.columns if c.name in exprs and c.type != "text"]
     if not checked:
         return
@@ -1052,11 +1472,49 @@ def _check_types(con: duckdb.DuckDBPyConnection, name: str, header_map: dict[str
             f"order by _source_row limit {MAX_BAD_ROWS_SHOWN}"
         ).fetchall()
         shown = ", ".join(f"row {r} {v!r}" for r, v in rows)
-        label = col.name if source_col == col.name else f"{col.name} (column {source_col!r})"
-        problems.append(f"column {label}: {n_bad:,} value(s) are not {EXPECTED[col.type]}: {shown}")
+        origin = (origins or {}).get(col.name, f"column {source_col!r}")
+        label = col.name if origin == f"column {col.name!r}" else f"{col.name} ({origin})"
+        problems.append(f"column {label}: {n_bad:,} value(s) are not {EXPECTED[col.type]}: "
+                        f"{shown}" + _format_hint(col, [v for _, v in rows], spec or {}))
     if problems:
         raise UserError(f"{name}: refused as {contract.name}: " + "; ".join(problems)
                         + ". " + NOTHING_LOADED)
+
+
+_DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})\b")
+
+
+def _format_hint(col: Column, values: list[str], spec: dict) -> str:
+    """What to write in a mapping file when bad values look like another date format or a
+    decimal comma; '' when they look like neither."""
+    mapping_note = " and load with --mapping (on the Data page: Mapping)"
+    if col.type in ("date", "timestamp", "month"):
+        if spec.get("date_format") or spec.get("timestamp_format"):
+            used = spec.get("timestamp_format") if col.type == "timestamp" and \
+                spec.get("timestamp_format") else spec.get("date_format")
+            return f" (read with the mapping's format \"{used}\")"
+        parts = [m.groups() for v in values if (m := _DAY_MONTH_YEAR.match(str(v)))]
+        if not parts:
+            return ""
+        sep, year = parts[0][1], "%Y" if len(parts[0][3]) == 4 else "%y"
+        if any(int(a) > 12 for a, _, _, _ in parts):
+            what, fmt = "day/month/year", f"%d{sep}%m{sep}{year}"
+        elif any(int(b) > 12 for _, _, b, _ in parts):
+            what, fmt = "US dates (month/day/year)", f"%m{sep}%d{sep}{year}"
+        else:
+            what, fmt = "month/day/year or day/month/year", f"%m{sep}%d{sep}{year}"
+        key = "timestamp_format" if col.type == "timestamp" else "date_format"
+        if col.type == "timestamp":
+            fmt += " %H:%M"
+        return (f" (these look like {what}: name the format in a mapping file, "
+                f"{key} = \"{fmt}\",{mapping_note})")
+    if col.type in ("integer", "decimal", "double"):
+        if spec.get("decimal_comma"):
+            return " (read with the mapping's decimal_comma = true)"
+        if any(re.search(r"\d,\d", str(v)) for v in values):
+            return (f" (these look like numbers with a decimal comma: set decimal_comma = true "
+                    f"in a mapping file{mapping_note})")
+    return ""
 
 
 def _nonempty(src: str) -> str:

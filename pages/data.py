@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from models import access, datadesk
+from models import access, datadesk, mappings
 from models.build import docs_file, parse_progress, run_build
 from models.contracts import ENTITIES
 from models.errors import UserError
-from models.ingest import ENCODING_CHOICES, ingest_upload
+from models.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
 from models.warehouse import NoWarehouse, get_warehouse
 from pages import _ui
 
@@ -88,27 +88,88 @@ if user.role == "admin":
         entity_choice = left.selectbox("Entity", ["from the file name", *ENTITIES])
         encoding_choice = right.selectbox("Encoding of CSV files", list(ENCODING_CHOICES),
                                           format_func=ENCODING_CHOICES.get)
+        # A mapping file (README: Loading your ERP export): none, a saved one, or uploaded.
+        saved = mappings.saved()
+        NO_MAPPING, UPLOADED = "none: headers as in the contract", "upload a mapping file"
+        map_left, map_right = st.columns(2)
+        mapping_choice = map_left.selectbox("Mapping", [NO_MAPPING, *saved, UPLOADED],
+                                            help="A TOML file per source system: columns, "
+                                                 "date format, delimiter, decimal comma, ...")
+        mapping_text, mapping_name = None, None
+        if mapping_choice == UPLOADED:
+            mapping_upload = map_right.file_uploader("Mapping file (TOML)", type=["toml"])
+            if mapping_upload is not None:
+                mapping_text = mapping_upload.getvalue().decode("utf-8", errors="replace")
+                mapping_name = mapping_upload.name
+        elif mapping_choice != NO_MAPPING:
+            mapping_name = f"{mapping_choice}.toml"
+            mapping_text = mappings.saved_path(mapping_choice).read_text(encoding="utf-8")
+        mapping = None
+        if mapping_text is not None:
+            try:
+                mapping = mappings.parse(mapping_text, mapping_name)
+            except UserError as e:
+                st.error(_ui.md(e))
+                mapping_text = None
+        if mapping_text is not None and mapping_choice == UPLOADED:
+            save_name = map_right.text_input("Save this mapping as",
+                                             value=mapping_name.rsplit(".", 1)[0])
+            if map_right.button("Save mapping"):
+                try:
+                    mappings.save(save_name, mapping_text)
+                    st.success(f"Saved as {_ui.md(save_name)}: choose it under Mapping next "
+                               f"time.")
+                except UserError as e:
+                    st.error(_ui.md(e))
         as_of = st.date_input(
             "As of (optional)", value=None, key="rebuild_as_of",
             help="The date the build reads the data at. Empty: follow the data - today when "
                  "the latest order is recent, else the latest order date.")
-        load_col, rebuild_col = st.columns(2)
+        preview_col, load_col, rebuild_col = st.columns(3)
+        preview_clicked = preview_col.button("Preview", disabled=not uploads,
+                                             help="The first 20 rows as they would load, and "
+                                                  "where each column comes from; loads nothing.")
         load_clicked = load_col.button("Load and rebuild", type="primary", disabled=not uploads)
         rebuild_clicked = rebuild_col.button("Rebuild without loading",
                                              help="Build again from the lake as it is, e.g. "
                                                   "as of another date.")
+        entity = None if entity_choice == "from the file name" else entity_choice
+        if preview_clicked:
+            for upload in uploads:
+                try:
+                    preview = ingest_upload(upload.name, upload.getvalue(), entity=entity,
+                                            encoding=encoding_choice or None, mapping=mapping,
+                                            preview=True)
+                except UserError as e:
+                    st.error(_ui.md(e))
+                    continue
+                left_out = f"; {excluded_text(preview.excluded_rows)}" \
+                    if preview.excluded_rows else ""
+                st.markdown(f"**{_ui.md(preview.source_name)}**: as {preview.entity}, "
+                            f"{preview.rows:,} rows would load{_ui.md(left_out)}.")
+                if preview.problem:
+                    st.error(_ui.md(preview.problem))
+                for warning in preview.warnings:
+                    st.warning(_ui.md(warning))
+                st.dataframe(
+                    [{"Contract column": c, "Comes from": s or "not in the file (empty)"}
+                     for c, s in preview.sources.items()],
+                    hide_index=True, width="stretch")
+                st.dataframe(preview.first_rows, hide_index=True, width="stretch",
+                             column_config={"_source_row": "Row in file"})
         if load_clicked:
-            entity = None if entity_choice == "from the file name" else entity_choice
             loaded = 0
             for upload in uploads:
                 try:
                     result = ingest_upload(upload.name, upload.getvalue(), entity=entity,
-                                           encoding=encoding_choice or None)
+                                           encoding=encoding_choice or None, mapping=mapping)
                 except UserError as e:
                     st.error(_ui.md(e))
                     continue
                 loaded += result.status == "loaded"
-                st.success(_ui.md(result))
+                st.success(_ui.md(result.headline()))
+                for warning in result.warnings:
+                    st.warning(_ui.md(warning))
             if loaded:
                 _rebuild(as_of)
             elif uploads:

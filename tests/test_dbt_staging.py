@@ -371,7 +371,7 @@ def test_rejected_rows_are_readable(bad):
     assert str(loaded_at) == LATER_LOAD_AT
     assert raw_values.startswith("order_id=O93; line_number=1; order_date=2026-03-01; "
                                  "customer_id=C404; sku=P1; quantity=1.000; ")
-    assert raw_values.endswith("discount_rate=; rep_id=")
+    assert raw_values.endswith("discount_rate=; rep_id=; line_amount=; status=")
     assert bad.query("select raw_values from main.stg_sales_lake__rejected_rows "
                      "where rule = 'missing_required' and entity = 'customers'") == [
         ("customer_id=C9; name=; channel=; region=; district=; address=; latitude=; "

@@ -74,6 +74,8 @@
                 'unit_price': 'decimal(18,4)',
                 'discount_rate': 'decimal(9,6)',
                 'rep_id': 'string',
+                'line_amount': 'decimal(18,2)',
+                'status': 'string',
             },
         },
         'visits': {

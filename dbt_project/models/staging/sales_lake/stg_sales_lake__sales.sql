@@ -1,5 +1,8 @@
 -- Valid order lines (one row per order_id and line_number), with revenue.
 -- revenue = quantity x unit_price x (1 - discount_rate); a negative quantity is a return.
+-- When the export states the line amount (line_amount, before discount), revenue is
+-- line_amount x (1 - discount_rate): the export's own figure, not one rebuilt from a unit price
+-- that ingest derived from it and rounded to 4 places.
 
 with
 
@@ -31,6 +34,8 @@ renamed as (
         -- 90,000 it fits the fast 18-digit path, larger lines take the 38-digit one (20 times
         -- slower on DuckDB, so not for every line).
         case
+            when line_amount is not null
+                then cast(line_amount * (1 - coalesce(discount_rate, 0)) as decimal(18, 4))
             when abs(quantity * unit_price) < 90000
                 then cast(
                     quantity * unit_price * (1 - coalesce(discount_rate, 0)) as decimal(18, 4)

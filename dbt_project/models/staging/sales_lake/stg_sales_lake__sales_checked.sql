@@ -26,6 +26,10 @@ typed as {{ not_materialized() }} (
         cast(quantity as decimal(18, 3)) as quantity,
         cast(unit_price as decimal(18, 4)) as unit_price,
         cast(discount_rate as decimal(9, 6)) as discount_rate,
+        cast(line_amount as decimal(18, 2)) as line_amount,
+
+        -- state (ingest leaves cancelled lines out: the lake holds active or empty)
+        nullif(trim(cast(status as {{ dbt.type_string() }})), '') as status,
 
         -- load
         {{ sales_lake_typed_load_columns() }}
@@ -91,6 +95,8 @@ select
     unit_price,
     discount_rate,
     rep_id,
+    line_amount,
+    status,
     load_id,
     source_row,
     loaded_at,
