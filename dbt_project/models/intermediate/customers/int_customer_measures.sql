@@ -204,8 +204,13 @@ final as (
         current_month.lifecycle_stage,
 
         -- sales contribution
-        cast(coalesce(months_12.tier_window_revenue, 0) / {{ window_months }} as decimal(18, 2))
-            as avg_monthly_revenue,
+        -- the window's revenue to the cent first, then divided: DuckDB divides decimals in
+        -- double precision, Spark exactly, and only a whole number of cents keeps the two
+        -- from rounding a half cent differently
+        cast(
+            cast(coalesce(months_12.tier_window_revenue, 0) as decimal(18, 2))
+            / {{ window_months }} as decimal(18, 2)
+        ) as avg_monthly_revenue,
         cast(coalesce(months_12.revenue_12m, 0) as decimal(18, 4)) as revenue_12m,
 
         -- profit contribution (3 months)

@@ -154,7 +154,9 @@ final as (
         cast({{ window_months }} as {{ dbt.type_int() }}) as window_months,
 
         -- measures
-        cast(window_revenue / {{ window_months }} as decimal(18, 2)) as avg_monthly_revenue,
+        -- to the cent before dividing, so DuckDB (double) and Spark (exact) round alike
+        cast(cast(window_revenue as decimal(18, 2)) / {{ window_months }} as decimal(18, 2))
+            as avg_monthly_revenue,
         tier_rank,
         cast(revenue_before as double) / cast(nullif(scope_revenue, 0) as double)
             as cum_share_before,
