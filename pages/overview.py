@@ -89,33 +89,6 @@ if revenue.periods and revenue.periods[0].is_partial:
                "figures are month to date, compared with whole months a year earlier.",
                icon=":material/schedule:")
 
-# --- revenue by region and rep ---------------------------------------------------------------
-
-by_region, by_rep = _attributed(wh.build_id, user.scope, filters)
-year_label = f"Jan-{filters.month:%b %Y}"
-with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in the current "
-                 "book"):
-    st.caption("As booked: the region and rep that had the customer on each order date. "
-               "Current book: the region and rep that have the customer today. They differ "
-               "only for customers that moved. Orders taken: by the rep on the order itself. "
-               "Every region and rep is listed (the region and rep filters are not applied).")
-    region_col, rep_col = st.columns(2, gap="large")
-    with region_col:
-        st.dataframe(by_region, hide_index=True, key="overview_by_region", column_config={
-            "region": "Region", "booked": _ui.money_column("As booked"),
-            "current": _ui.money_column("Current book"),
-            "difference": _ui.money_column("As booked - current book")})
-        _ui.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
-                     label="Download by region", key="dl_by_region")
-    with rep_col:
-        st.dataframe(by_rep, hide_index=True, key="overview_by_rep", column_config={
-            "rep_id": "Rep ID", "rep_name": "Rep", "region": "Rep's region",
-            "booked": _ui.money_column("As booked"),
-            "current": _ui.money_column("Current book"),
-            "taken": _ui.money_column("Orders taken")})
-        _ui.download(by_rep, f"revenue_by_rep_{filters.month:%Y_%m}",
-                     label="Download by rep", key="dl_by_rep")
-
 # --- customers -------------------------------------------------------------------------------
 
 st.subheader(f"Customers in {month_label}")
@@ -242,3 +215,30 @@ with st.expander("The figures above as a table"):
         "revenue_change": _ui.pct_column("Change"),
     })
     _ui.download(summary, f"revenue_{filters.month:%Y_%m}", label="Download revenue")
+
+# --- revenue by region and rep ---------------------------------------------------------------
+
+by_region, by_rep = _attributed(wh.build_id, user.scope, filters)
+year_label = f"Jan-{filters.month:%b %Y}"
+with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in the current "
+                 "book"):
+    st.caption("As booked: the region and rep that had the customer on each order date. "
+               "Current book: the region and rep that have the customer today. They differ "
+               "only for customers that moved. Orders taken: by the rep on the order itself. "
+               "Every region and rep is listed (the region and rep filters are not applied).")
+    region_col, rep_col = st.columns(2, gap="large")
+    with region_col:
+        st.dataframe(by_region, hide_index=True, key="overview_by_region", column_config={
+            "region": "Region", "booked": _ui.money_column("As booked"),
+            "current": _ui.money_column("Current book"),
+            "difference": _ui.money_column("As booked - current book")})
+        _ui.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
+                     label="Download by region", key="dl_by_region")
+    with rep_col:
+        st.dataframe(by_rep, hide_index=True, key="overview_by_rep", column_config={
+            "rep_id": "Rep ID", "rep_name": "Rep", "region": "Rep's region",
+            "booked": _ui.money_column("As booked"),
+            "current": _ui.money_column("Current book"),
+            "taken": _ui.money_column("Orders taken")})
+        _ui.download(by_rep, f"revenue_by_rep_{filters.month:%Y_%m}",
+                     label="Download by rep", key="dl_by_rep")
