@@ -186,3 +186,47 @@ def test_a_manager_sees_the_booked_history_of_the_regions_customers(wh):
         == 9 * 500.0 + 3 * 1000.0
     assert overview.revenue_summary(wh, west, filters, view="current").periods[2].revenue \
         == 9 * 1500.0
+
+
+def _table(at, column: str):
+    """The one table on the page with ``column``."""
+    (table,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return table
+
+
+def test_overview_page_says_which_view_it_shows(monkeypatch, home):
+    from tests.apptest_util import open_page
+
+    east = Filters(month=date(2026, 9, 1), region="East")
+    at = open_page(monkeypatch, home, "pages/overview.py", "Overview", filters=east)
+    toggle = at.radio(key="overview_revenue_view")
+    assert toggle.value == "booked"
+    assert any("taken As booked" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert {m.label: m.value for m in at.metric}["Revenue 2026 to date"] == "¥8,700"
+    toggle.set_value("current").run()
+    assert not at.exception
+    assert any("taken Current book" in c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["Revenue 2026 to date"] == "¥2,700"
+    # the side-by-side tables, Jan-Sep: every region and rep, both views and the orders taken
+    by_region = _table(at, "difference")
+    assert by_region.to_dict("list") == {"region": ["East", "West"], "booked": [8700.0, 7500.0],
+                                         "current": [2700.0, 13500.0],
+                                         "difference": [6000.0, -6000.0]}
+    by_rep = _table(at, "taken")
+    taken = dict(zip(by_rep["rep_id"].fillna("(none)"), by_rep["taken"]))
+    assert taken == {"R2": 7000.0, "R1": 6300.0, "R3": 2400.0, "(none)": 500.0}
+
+
+def test_growth_page_region_split_follows_the_toggle(monkeypatch, home):
+    from tests.apptest_util import open_page
+
+    at = open_page(monkeypatch, home, "pages/growth.py", "Growth",
+                   filters=Filters(month=date(2026, 9, 1)))
+    assert at.radio(key="growth_region_view").value == "booked"
+    table = _table(at, "share_of_change")
+    assert dict(zip(table["region"], table["change"])) == {"West": 3000.0, "East": -3000.0}
+    at.radio(key="growth_region_view").set_value("current").run()
+    assert not at.exception
+    table = _table(at, "share_of_change")
+    assert dict(zip(table["region"], table["change"])) == {"East": 0.0, "West": 0.0}
+    assert any("Current book" in c.value for c in at.caption)
