@@ -124,6 +124,9 @@ MART_SCOPES: dict[str, MartScope] = {
     "dim_customers": MartScope(region="region", rep="maintainer_rep_id"),
     "fct_customer_tiers": MartScope(customer="customer_id"),
     "fct_customer_contribution": MartScope(customer="customer_id"),
+    # by the customer as it is visible now (its current region and maintainer), like every
+    # customer mart: a manager sees the booked history of the region's customers
+    "fct_revenue_attribution": MartScope(customer="customer_id"),
     "fct_customer_growth": MartScope(customer="customer_id"),
     "fct_customer_lifecycle": MartScope(customer="customer_id"),
     "fct_customer_scores": MartScope(customer="customer_id"),

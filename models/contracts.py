@@ -120,6 +120,10 @@ ENTITIES: dict[str, Entity] = {
                 _c("payment_terms_days", "integer"),
                 _c("visit_window_start", "time", desc="When the owner is there (default 08:30)."),
                 _c("visit_window_end", "time", desc="Default 17:30."),
+                _c("assigned_from", "date",
+                   desc="From when the maintainer, developer and region of this row are in force "
+                        "(empty: from the load date; the first load of a customer covers all "
+                        "earlier history)."),
             ),
         ),
         Entity(

@@ -78,19 +78,21 @@ class Filters:
         return {"f_month": self.month, "f_region": self.region, "f_rep_id": self.rep_id,
                 "f_channel": self.channel, "f_tier": self.tier}
 
-    def customer_sql(self) -> str:
+    def customer_sql(self, assignment: bool = True) -> str:
         """A SELECT of the ids of the customers the filters keep (binds ``params()``).
 
-        Use as ``where customer_id in ({filters.customer_sql()})``.
+        Use as ``where customer_id in ({filters.customer_sql()})``. ``assignment=False`` leaves
+        out the region and the rep (the customer's current ones): for a query that applies them
+        to the assignment at the time of the order itself (``attribution.assignment_sql``).
         """
-        tier = ""
+        conditions = ["($f_channel is null or channel = $f_channel)"]
+        if assignment:
+            conditions = ["($f_region is null or region = $f_region)", *conditions,
+                          "($f_rep_id is null or maintainer_rep_id = $f_rep_id)"]
         if self.tier is not None:
-            tier = ("and customer_id in (select customer_id from fct_customer_tiers "
-                    "where month_start = $f_month and tier = $f_tier)")
-        return ("select customer_id from dim_customers "
-                "where ($f_region is null or region = $f_region) "
-                "and ($f_channel is null or channel = $f_channel) "
-                "and ($f_rep_id is null or maintainer_rep_id = $f_rep_id) " + tier)
+            conditions.append("customer_id in (select customer_id from fct_customer_tiers "
+                              "where month_start = $f_month and tier = $f_tier)")
+        return "select customer_id from dim_customers where " + " and ".join(conditions)
 
     def describe(self) -> str:
         """A short human label: 'Nov 2026 · North · tier S'."""

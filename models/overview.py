@@ -4,7 +4,8 @@ by lifecycle stage, the tier mix, visit compliance and the open alerts.
 Every query reads marts through ``filters.read_filtered`` (the user's scope applies there) and
 narrows the customers with ``Filters.customer_sql()``.
 
-Like with like: revenue is summed from the monthly rows of ``fct_customer_contribution``, so the
+Like with like: revenue is summed from the monthly rows of ``fct_revenue_attribution`` (a region
+or rep filter taken as booked or in the current book, ``models.attribution``), so the
 month, the quarter to date and the year to date end at the chosen month, and the year-ago
 figure covers exactly the same calendar months one year earlier. A year-ago period that begins
 before the warehouse's first month has no comparison (None) rather than a misleading one.
@@ -17,6 +18,7 @@ from datetime import date
 
 import polars as pl
 
+from models import attribution
 from models.access import Scope
 from models.filters import TIERS, Filters, add_months, month_end, read, read_filtered
 from models.warehouse import Warehouse
@@ -88,24 +90,17 @@ def quarter_start(month: date) -> date:
 
 
 def monthly_revenue(wh: Warehouse, scope: Scope, filters: Filters, first: date,
-                    last: date) -> pl.DataFrame:
-    """Revenue and gross profit per month (month_start) of the filtered customers."""
-    sql = f"""
-        select period_start as month_start,
-               cast(sum(revenue) as double) as revenue,
-               cast(sum(gross_profit) as double) as gross_profit
-        from fct_customer_contribution
-        where grain = 'month'
-          and period_start between $first and $last
-          and customer_id in ({filters.customer_sql()})
-        group by period_start
-        order by period_start
-    """
-    return read_filtered(wh, sql, scope, filters, {"first": first, "last": last})
+                    last: date, view: str = attribution.DEFAULT_VIEW) -> pl.DataFrame:
+    """Revenue and gross profit per month (month_start) of the filters, the region and rep
+    taken in ``view`` (``attribution``: as booked or the current book)."""
+    return attribution.monthly_revenue(wh, scope, filters, first, last, view)
 
 
-def revenue_summary(wh: Warehouse, scope: Scope, filters: Filters) -> RevenueSummary:
-    """The chosen month, its quarter to date and its year to date against a year earlier."""
+def revenue_summary(wh: Warehouse, scope: Scope, filters: Filters,
+                    view: str = attribution.DEFAULT_VIEW) -> RevenueSummary:
+    """The chosen month, its quarter to date and its year to date against a year earlier; a
+    region or rep filter is applied in ``view`` (as booked by default: what the region or rep
+    sold then, so a customer that moved does not restate its history)."""
     month = filters.month
     bounds = read(wh, """
         select min(period_start) as first_month, max(as_of_date) as as_of_date
@@ -115,7 +110,7 @@ def revenue_summary(wh: Warehouse, scope: Scope, filters: Filters) -> RevenueSum
     """, scope)
     first_month = bounds["first_month"][0] if len(bounds) else None
     as_of = bounds["as_of_date"][0] if len(bounds) else None
-    months = monthly_revenue(wh, scope, filters, date(month.year - 1, 1, 1), month)
+    months = monthly_revenue(wh, scope, filters, date(month.year - 1, 1, 1), month, view)
     by_month = {m: (r, g) for m, r, g in months.iter_rows()}
     is_partial = as_of is not None and month <= as_of < month_end(month)
 

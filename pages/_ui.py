@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from models import access, exports
+from models import access, attribution, exports
 from models.access import User
 from models.build import history
 from models.errors import UserError
@@ -302,3 +302,12 @@ def customer_table(frame: pl.DataFrame, key: str, column_config: dict | None = N
 
 def spinner(text: str = "Loading ..."):
     return st.spinner(text, show_time=False)
+
+
+def attribution_view(key: str, label: str = "Credit revenue",
+                     default: str = attribution.DEFAULT_VIEW) -> str:
+    """The "as booked / current book" toggle (``models.attribution``); returns the view."""
+    return st.radio(label, list(attribution.VIEWS), index=list(attribution.VIEWS).index(default),
+                    format_func=attribution.VIEW_LABELS.get, horizontal=True, key=key,
+                    help=" ".join(f"{attribution.VIEW_LABELS[v]}: {attribution.VIEW_HELP[v]}"
+                                  for v in attribution.VIEWS))

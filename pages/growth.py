@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import growth
+from models import attribution, growth
 from models.access import Scope
 from models.filters import Filters
 from pages import _ui
@@ -35,6 +35,11 @@ MOVER_COLUMNS = {  # the most telling first: the tables sit side by side
 @st.cache_data(ttl=600, show_spinner=False)
 def _growth(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
     return growth.customer_growth(wh, scope, chosen)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _region_growth(build_id: str, scope: Scope, chosen: Filters, view: str) -> pl.DataFrame:
+    return attribution.region_growth(wh, scope, chosen, view)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -103,8 +108,16 @@ with right:
 st.subheader("Growth contribution")
 dimension = st.radio("Split by", list(growth.DIMENSIONS), horizontal=True,
                      format_func=growth.DIMENSIONS.get, key="growth_dimension")
-parts = growth.contribution_by(frame, dimension)
 label = growth.DIMENSIONS[dimension]
+if dimension == "region":
+    # a customer that moved region counts, as booked, for the region of each order
+    view = _ui.attribution_view("growth_region_view")
+    parts = _region_growth(wh.build_id, user.scope, filters, view)
+    before = float(parts["previous_3_revenue"].sum())
+    after = float(parts["trailing_3_revenue"].sum())
+    st.caption(f"Shown {_ui.md(attribution.describe(view))}")
+else:
+    parts = growth.contribution_by(frame, dimension)
 names = [_ui.plot_text(str(v).replace("_", " ")) for v in parts[dimension].to_list()]
 waterfall = go.Figure(go.Waterfall(
     x=["3 months before", *names, "Last 3 months"],

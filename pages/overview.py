@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import overview, visits
+from models import attribution, overview, visits
 from models.access import Scope
 from models.filters import Filters, add_months
 from pages import _ui
@@ -25,9 +25,20 @@ TIER_COLOURS = {"S": "#1f5fa8", "A": "#4a90d9", "B": "#9cc3ea", "C": "#d3dce6"}
 @st.cache_data(ttl=600, show_spinner=False)
 def _figures(build_id: str, scope: Scope, chosen: Filters):
     return (overview.customer_counts(wh, scope, chosen),
-            overview.revenue_summary(wh, scope, chosen),
             overview.tier_mix(wh, scope, chosen),
             overview.visit_compliance(wh, scope, chosen))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _revenue(build_id: str, scope: Scope, chosen: Filters, view: str):
+    return overview.revenue_summary(wh, scope, chosen, view)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _attributed(build_id: str, scope: Scope, chosen: Filters):
+    first = date(chosen.month.year, 1, 1)
+    return (attribution.revenue_by_region(wh, scope, chosen, first, chosen.month),
+            attribution.revenue_by_rep(wh, scope, chosen, first, chosen.month))
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -36,7 +47,7 @@ def _alerts(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
 
 
 with _ui.spinner("Loading the overview ..."):
-    counts, revenue, tiers, compliance = _figures(wh.build_id, user.scope, filters)
+    counts, tiers, compliance = _figures(wh.build_id, user.scope, filters)
     alerts = _alerts(wh.build_id, user.scope, filters)
 
 st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())}")
@@ -50,6 +61,11 @@ previous_label = add_months(filters.month, -1).strftime("%b")
 # --- revenue ---------------------------------------------------------------------------------
 
 st.subheader("Revenue against the same months last year")
+view = _ui.attribution_view("overview_revenue_view")
+with _ui.spinner("Loading revenue ..."):
+    revenue = _revenue(wh.build_id, user.scope, filters, view)
+if filters.region or filters.rep_id:
+    st.caption(f"The region and rep filters are taken {_ui.md(attribution.describe(view))}")
 for column, period in zip(st.columns(3), revenue.periods):
     with column:
         if period.change is not None:
@@ -199,3 +215,30 @@ with st.expander("The figures above as a table"):
         "revenue_change": _ui.pct_column("Change"),
     })
     _ui.download(summary, f"revenue_{filters.month:%Y_%m}", label="Download revenue")
+
+# --- revenue by region and rep ---------------------------------------------------------------
+
+by_region, by_rep = _attributed(wh.build_id, user.scope, filters)
+year_label = f"Jan-{filters.month:%b %Y}"
+with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in the current "
+                 "book"):
+    st.caption("As booked: the region and rep that had the customer on each order date. "
+               "Current book: the region and rep that have the customer today. They differ "
+               "only for customers that moved. Orders taken: by the rep on the order itself. "
+               "Every region and rep is listed (the region and rep filters are not applied).")
+    region_col, rep_col = st.columns(2, gap="large")
+    with region_col:
+        st.dataframe(by_region, hide_index=True, key="overview_by_region", column_config={
+            "region": "Region", "booked": _ui.money_column("As booked"),
+            "current": _ui.money_column("Current book"),
+            "difference": _ui.money_column("As booked - current book")})
+        _ui.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
+                     label="Download by region", key="dl_by_region")
+    with rep_col:
+        st.dataframe(by_rep, hide_index=True, key="overview_by_rep", column_config={
+            "rep_id": "Rep ID", "rep_name": "Rep", "region": "Rep's region",
+            "booked": _ui.money_column("As booked"),
+            "current": _ui.money_column("Current book"),
+            "taken": _ui.money_column("Orders taken")})
+        _ui.download(by_rep, f"revenue_by_rep_{filters.month:%Y_%m}",
+                     label="Download by rep", key="dl_by_rep")

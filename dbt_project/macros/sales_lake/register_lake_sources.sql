@@ -76,7 +76,9 @@
         selecting exactly the contract columns with their types; a column no file has is null.
         No files: an empty view with the same columns. Permanent views in the build's own
         metastore, replaced on every build: a temporary view cannot live in the schema raw that
-        the sources name. Parquet timestamps are read in the session time zone, UTC. -#}
+        the sources name. Parquet timestamps are read in the session time zone, UTC. The
+        files' schemas are merged: an older file without a newer optional column (customers'
+        assigned_from) reads it as null. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -89,6 +91,10 @@
     {%- endif -%}
     {%- set lake = env_var('SALESDESK_LAKE').rstrip('/').replace('`', '``') -%}
     {%- do run_query('create schema if not exists raw') -%}
+    {#- Files of one entity written before a contract column was added lack it: merge the
+        files' schemas (like union_by_name on DuckDB), so the column is read where present and
+        null elsewhere, instead of whichever file Spark happens to take the schema from. -#}
+    {%- do run_query('set spark.sql.parquet.mergeSchema = true') -%}
     {%- set counts = [] -%}
     {%- for entity in sales_lake_entities() -%}
         {%- set files = listed.get(entity, []) | sort -%}

@@ -30,6 +30,7 @@
                 'payment_terms_days': 'bigint',
                 'visit_window_start': 'string',
                 'visit_window_end': 'string',
+                'assigned_from': 'date',
             },
         },
         'reps': {

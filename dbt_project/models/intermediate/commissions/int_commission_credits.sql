@@ -21,6 +21,10 @@
 --   'no_plan'; it is credited to the maintainer in full (there is no split rule without a plan).
 --   Unassigned: an account without a maintainer credits the house account of the customer's
 --   region, with house_reason 'unassigned' (account_rep_id empty).
+--   At the time of the order: the developer, the maintainer and the customer's region are the
+--   assignment in force on the order date (int_customer_assignments: a customer moved to
+--   another rep mid-year credits its earlier lines to the rep it had then); the account's own
+--   facts (group purchase, opening date, first order) are the current customer file's.
 --   Money: the order line's commission is revenue x rate rounded once to the cent; a split
 --   gives the developer round(that x share, 2) and the maintainer the rest, so the parts add up
 --   to the order line's commission exactly (credited revenue likewise, to 4 places).
@@ -66,32 +70,49 @@ first_orders as (
 
 ),
 
-accounts as (
+customers as (
 
     select
         customers.customer_id,
         customers.customer_name,
-        customers.region as customer_region,
-        customers.developer_rep_id,
-        customers.maintainer_rep_id,
         customers.is_group_purchase,
         case
             when customers.opened_date is null
                 or customers.opened_date >= history.history_start
                 then {{ first_order_month }}
-        end as first_order_month,
-        coalesce(
-            customers.is_group_purchase
-            and customers.developer_rep_id is not null
-            and customers.maintainer_rep_id is not null
-            and customers.developer_rep_id <> customers.maintainer_rep_id,
-            false
-        ) as is_split_account
+        end as first_order_month
 
     from {{ ref('stg_sales_lake__customers') }} as customers
     cross join history
     left join first_orders
         on customers.customer_id = first_orders.customer_id
+
+),
+
+-- one row per customer and assignment period: who the account rule names, and where
+accounts as (
+
+    select
+        customers.customer_id,
+        customers.customer_name,
+        assignments.valid_from,
+        assignments.valid_to,
+        assignments.region as customer_region,
+        assignments.developer_rep_id,
+        assignments.maintainer_rep_id,
+        customers.is_group_purchase,
+        customers.first_order_month,
+        coalesce(
+            customers.is_group_purchase
+            and assignments.developer_rep_id is not null
+            and assignments.maintainer_rep_id is not null
+            and assignments.developer_rep_id <> assignments.maintainer_rep_id,
+            false
+        ) as is_split_account
+
+    from customers
+    inner join {{ ref('int_customer_assignments') }} as assignments
+        on customers.customer_id = assignments.customer_id
 
 ),
 
@@ -165,6 +186,8 @@ priced as {{ not_materialized() }} (
     from sales
     inner join accounts
         on sales.customer_id = accounts.customer_id
+        and (accounts.valid_from is null or sales.order_date >= accounts.valid_from)
+        and (accounts.valid_to is null or sales.order_date <= accounts.valid_to)
     inner join products
         on sales.sku = products.sku
     left join plan

@@ -39,6 +39,9 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(visit_window_start as {{ dbt.type_string() }})), '') as visit_window_start,
         nullif(trim(cast(visit_window_end as {{ dbt.type_string() }})), '') as visit_window_end,
 
+        -- from when this row's maintainer, developer and region are in force (null: the load)
+        cast(assigned_from as date) as assigned_from,
+
         -- load
         {{ sales_lake_typed_load_columns() }}
 
@@ -67,7 +70,9 @@ checked as (
             when {{ hhmm_is_invalid('ranked.visit_window_start') }}
                 or {{ hhmm_is_invalid('ranked.visit_window_end') }}
                 then 'invalid_value'
-            when ranked.opened_date > {{ as_of_date() }} then 'date_in_future'
+            when ranked.opened_date > {{ as_of_date() }}
+                or ranked.assigned_from > {{ as_of_date() }}
+                then 'date_in_future'
             when ranked.latitude not between -90 and 90
                 or ranked.longitude not between -180 and 180
                 then 'coordinates_out_of_range'
@@ -103,6 +108,7 @@ select
     payment_terms_days,
     visit_window_start,
     visit_window_end,
+    assigned_from,
     load_id,
     source_row,
     loaded_at,
