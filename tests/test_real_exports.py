@@ -120,7 +120,7 @@ def test_salesdesk_status_shows_the_health(history_home, history_build, monkeypa
     monkeypatch.setenv("SALESDESK_HOME", str(history_home))
     assert cli.main(["status"]) == 0
     out = capsys.readouterr().out
-    assert f"success_with_warnings" in out
+    assert "success_with_warnings" in out
     assert f"Build {history_build.build_id}: success_with_warnings, {AS_OF}." in out
     assert "  products              5 /          4 /        1; missing_required 1" in out
     assert "4 warning(s):" in out and NO_PLAN in out
