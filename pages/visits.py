@@ -100,7 +100,7 @@ else:
         title=f"Onsite visits made against required, by rep, {month}",
         xaxis_title="Visits made / required (%)", yaxis_title="Rep",
         height=max(300, 28 * by_rep.height + 120), margin={"t": 60, "b": 40})
-    st.plotly_chart(rep_fig, key="visits_by_rep_chart")
+    st.plotly_chart(rep_fig, key="visits_by_rep_chart", config=_ui.PLOTLY_CONFIG)
     st.dataframe(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_rep")
     _ui.download(by_rep, f"visit_compliance_by_rep_{filters.month:%Y-%m}", key="dl_by_rep")
@@ -155,7 +155,7 @@ else:
     day_fig.update_layout(barmode="stack", title=f"Visits per day, {month}",
                           xaxis_title="Day", yaxis_title="Visits (count)",
                           legend_title_text="Type", height=360, margin={"t": 60, "b": 40})
-    st.plotly_chart(day_fig, key="visits_per_day_chart")
+    st.plotly_chart(day_fig, key="visits_per_day_chart", config=_ui.PLOTLY_CONFIG)
     activity = visits.rep_activity(month_visits)
     st.dataframe(activity, hide_index=True, key="visits_rep_activity", column_config={
         "rep_id": "Rep code",

@@ -30,6 +30,8 @@
                 'payment_terms_days': 'bigint',
                 'visit_window_start': 'string',
                 'visit_window_end': 'string',
+                'contact_name': 'string',
+                'phone': 'string',
             },
         },
         'reps': {
@@ -92,6 +94,10 @@
                 'checkin_latitude': 'double',
                 'checkin_longitude': 'double',
                 'notes': 'string',
+                'next_step': 'string',
+                'follow_up_date': 'date',
+                'recorded_by': 'string',
+                'recorded_at': 'timestamp',
             },
         },
         'quotas': {

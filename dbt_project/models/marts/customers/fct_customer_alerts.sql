@@ -1,7 +1,8 @@
 -- Open customer alerts as of the as-of date (SPEC 5): one row per customer and alert type
 -- raised in the as-of month's row of fct_customer_lifecycle, with a sentence for the pages,
 -- the day the condition began and a severity (high first for the accounts that matter most).
---   long_no_purchase  days since the last order > long_no_purchase_factor x median order gap
+--   long_no_purchase  days since the last order > long_no_purchase_factor x median order gap,
+--                     and > long_no_purchase_min_days (a daily buyer is not chased after 2 days)
 --   tier_drop         the tier fell this month
 --   visit_overdue     an S or A customer past its next onsite visit due date
 --   recent_complaint  a complaint in the last complaint_alert_days days
@@ -41,7 +42,8 @@ long_no_purchase as (
         cast(
             {{ dbt.dateadd(
                 'day',
-                'cast(floor(' ~ var('long_no_purchase_factor') ~ ' * median_order_gap_days) as ' ~ dbt.type_int() ~ ') + 1',
+                'cast(floor(greatest(' ~ var('long_no_purchase_factor') ~ ' * median_order_gap_days, '
+                    ~ var('long_no_purchase_min_days') ~ ')) as ' ~ dbt.type_int() ~ ') + 1',
                 'last_order_date'
             ) }}
             as date

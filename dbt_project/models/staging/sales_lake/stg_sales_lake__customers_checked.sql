@@ -39,6 +39,10 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(visit_window_start as {{ dbt.type_string() }})), '') as visit_window_start,
         nullif(trim(cast(visit_window_end as {{ dbt.type_string() }})), '') as visit_window_end,
 
+        -- contact
+        nullif(trim(cast(contact_name as {{ dbt.type_string() }})), '') as contact_name,
+        nullif(trim(cast(phone as {{ dbt.type_string() }})), '') as phone,
+
         -- load
         {{ sales_lake_typed_load_columns() }}
 
@@ -103,6 +107,8 @@ select
     payment_terms_days,
     visit_window_start,
     visit_window_end,
+    contact_name,
+    phone,
     load_id,
     source_row,
     loaded_at,
