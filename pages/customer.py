@@ -270,6 +270,7 @@ visits = card.visits
 fresh = visit_records.recent(customer_id=card.customer_id)
 if user.scope.role == "rep":
     fresh = fresh.filter(pl.col("rep_id") == user.scope.rep_id)
+fresh = fresh.filter(~pl.col("visit_id").is_in(visits["visit_id"].to_list()))  # not yet built
 noted = pl.concat([
     fresh.select(pl.col("started_at").dt.date().alias("visit_date"), "purpose", "outcome",
                  "notes", "next_step", pl.lit(True).alias("is_new")),
