@@ -19,6 +19,13 @@ future date, an out-of-range level are rejected rows with a reason), and the loa
   before the next build. A crash between the lake file and the index line loses only the
   instant display: the record still reaches the marts at the next build.
 
+- Compaction (``compact``, run by every build before dbt, under the build lock): the records
+  of a closed day (before today) are merged into one lake file per day, so neither the lake
+  nor the build's file list grows by one file per visit. The merged file keeps every visit id
+  with its who/when columns, and only the latest version of a corrected record (what staging
+  would keep); the small files are then removed. The marts are the same; the rejected rows no
+  longer list the superseded versions (the index still holds every version).
+
 No streamlit import: the Today page calls ``record`` and ``recent``.
 """
 
@@ -237,3 +244,57 @@ def recent(rep_id: str | None = None, customer_id: str | None = None,
         })
     frame = pl.DataFrame(out, schema=RECENT_SCHEMA)
     return frame.sort("started_at", descending=True)
+
+
+COMPACT_MONTHS = 3  # closed days of the last N months are merged
+
+
+def _compacted_path(base: Path | None) -> Path:
+    return records_dir(base) / "compacted.jsonl"
+
+
+def compact(base: Path | None = None, before: dt.date | None = None) -> list[str]:
+    """Merge the records of each closed day (before ``before``, default today) into one lake
+    file (see the module docstring); a note per merged day."""
+    before = before or clock.today()
+    lake = settings.lake_dir(base) / "visits"
+    by_day: dict[dt.date, set[str]] = {}
+    for row in _index_rows(base, _months_back(before, COMPACT_MONTHS)):
+        day = dt.datetime.fromisoformat(row["started_at"]).date()
+        if day < before and row.get("load_id"):
+            by_day.setdefault(day, set()).add(row["load_id"])
+    merged_before = {dt.date.fromisoformat(r["day"]): r["load_id"]
+                     for r in jsonlog.read(_compacted_path(base))}
+    notes = []
+    columns = list(contracts.ENTITIES["visits"].column_names)
+    for day, load_ids in sorted(by_day.items()):
+        if day in merged_before:
+            load_ids = load_ids | {merged_before[day]}
+        files = [lake / f"{i}.parquet" for i in sorted(load_ids)
+                 if (lake / f"{i}.parquet").exists()]
+        if len(files) < 2:
+            continue
+        rows = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+        latest = (rows.sort(["_loaded_at", "_load_id"], descending=True)
+                  .unique("visit_id", keep="first").sort("visit_id"))
+        out = io.BytesIO()
+        pq.write_table(latest.select(columns).to_arrow().cast(_table_schema()), out)
+        result = ingest.ingest_upload(f"{SOURCE_PREFIX}day-{day:%Y-%m-%d}.parquet",
+                                      out.getvalue(), entity="visits", base=base)
+        jsonlog.append(_compacted_path(base), {"day": day.isoformat(),
+                                               "load_id": result.load_id,
+                                               "merged": [f.stem for f in files],
+                                               "at": dt.datetime.now(dt.timezone.utc)
+                                               .isoformat(timespec="seconds")})
+        for f in files:
+            if f.stem != result.load_id:
+                f.unlink()
+        ingest._write_load_log(base)
+        notes.append(f"Merged {len(files)} visit record files of {day:%Y-%m-%d} into one lake "
+                     f"file ({latest.height} visits).")
+    return notes
+
+
+def _table_schema() -> pa.Schema:
+    return _table(VisitRecord(visit_id="x" * 8, rep_id="r", customer_id="c",
+                              started_at=dt.datetime(2000, 1, 1))).schema

@@ -167,3 +167,53 @@ def test_an_incomplete_alert_action_is_refused(tmp_path, kw, message):
     with pytest.raises(UserError, match=message):
         alert_tasks.act("C1", "tier_drop", TODAY, by="m@example.com", base=tmp_path, **kw)
     assert alert_tasks.actions(tmp_path) == []
+
+
+def test_a_compacted_lake_gives_the_same_marts(built_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home, symlinks=True)
+    pairs = sql(home, "select maintainer_rep_id, customer_id from dim_customers "
+                      "where maintainer_rep_id is not null order by customer_id limit 3")
+    yesterday = AT - dt.timedelta(days=1)  # a closed day
+    ids = []
+    for n, (rep, customer) in enumerate(pairs):
+        r = a_record(visit_id=f"APP-compact-{n:04d}", rep_id=rep, customer_id=customer,
+                     started_at=yesterday + dt.timedelta(minutes=40 * n),
+                     recorded_at=yesterday + dt.timedelta(minutes=40 * n + 20))
+        visit_records.record(r, base=home)
+        ids.append(r.visit_id)
+    fixed = a_record(visit_id=ids[0], rep_id=pairs[0][0], customer_id=pairs[0][1],
+                     started_at=yesterday, outcome="order", notes="Order after all",
+                     recorded_at=AT)
+    visit_records.record(fixed, base=home, correct=True)
+    visit_records.record(a_record(visit_id="APP-today-0001", rep_id=pairs[0][0],
+                                  customer_id=pairs[0][1]), base=home)  # today: stays alone
+    app_files = lambda: sorted(r["load_id"] for r in ingest.loads(home)  # noqa: E731
+                               if r["source_name"].startswith(visit_records.SOURCE_PREFIX))
+    assert len(app_files()) == 5
+
+    marts = {
+        "fct_visits": "select visit_id, rep_id, customer_id, started_at, purpose, outcome, "
+                      "notes, recorded_by, recorded_at, has_checkin_location from fct_visits "
+                      "order by visit_id",
+        "compliance": "select customer_id, week_start, done_visits, is_compliant "
+                      "from fct_visit_compliance order by 1, 2",
+        "alerts": "select customer_id, alert_type, detail from fct_customer_alerts "
+                  "order by 1, 2",
+        "customers": "select customer_id, last_visit_date, next_visit_due_date, tier "
+                     "from dim_customers order by 1",
+    }
+    assert build.run_build(home, compact_records=False).ok
+    before = {name: sql(home, q) for name, q in marts.items()}
+    assert build.run_build(home).ok  # compacts yesterday's four files into one
+    after = {name: sql(home, q) for name, q in marts.items()}
+    assert after == before
+    assert len(app_files()) == 2  # yesterday's merged file and today's record
+    merged = [r for r in ingest.loads(home) if r["source_name"].endswith(
+        f"day-{yesterday:%Y-%m-%d}.parquet")]
+    assert [r["rows"] for r in merged] == [3]  # every id once, the corrected one as corrected
+    rows = sql(home, "select visit_id, outcome, recorded_by from fct_visits "
+                     "where visit_id like 'APP-compact-%' order by 1")
+    assert rows == [(ids[0], "order", "rep@example.com"), (ids[1], "complaint", "rep@example.com"),
+                    (ids[2], "complaint", "rep@example.com")]
+    assert visit_records.compact(home) == []  # merged once, then quiet
