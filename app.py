@@ -64,14 +64,30 @@ FIELD_PAGES = [
 FILTERED_PAGES = {"overview", "scoring", "customer", "growth", "visits"}  # url paths
 
 
+TODAY_PAGE = ("pages/today.py", "Today", ":material/today:", "today")
+
+
+def landing_url(user: access.User) -> str | None:
+    """The page a user lands on: a rep's day for a rep, the Overview for managers, the Data
+    page for the data team (None: their default is set with the Data page)."""
+    if user.role in access.DATA_TEAM_ROLES:
+        return None
+    return "today" if user.role == "rep" else "overview"
+
+
 def pages_for(user: access.User) -> dict:
     data_team = user.role in access.DATA_TEAM_ROLES
+    landing = landing_url(user)
     pages: dict[str, list] = {}
+    if user.role == "rep":  # the rep's landing page first
+        pages["My day"] = [st.Page(TODAY_PAGE[0], title=TODAY_PAGE[1], icon=TODAY_PAGE[2],
+                                   url_path=TODAY_PAGE[3], default=True)]
     pages["Customers"] = [st.Page(path, title=title, icon=icon, url_path=url,
-                                  default=(url == "overview" and not data_team))
+                                  default=(url == landing))
                           for path, title, icon, url in SALES_PAGES]
+    field = FIELD_PAGES if user.role == "rep" else [TODAY_PAGE, *FIELD_PAGES]
     pages["Field"] = [st.Page(path, title=title, icon=icon, url_path=url)
-                      for path, title, icon, url in FIELD_PAGES]
+                      for path, title, icon, url in field]
     if data_team:
         pages["Data"] = [st.Page("pages/data.py", title="Data", icon=":material/database:",
                                  url_path="data", default=True)]
@@ -143,7 +159,7 @@ if user.mode == "dev":
 
 page = st.navigation(pages_for(user))
 # The default page's url_path is "", so look its path up by title.
-url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES}
+url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES + [TODAY_PAGE]}
 if url_of.get(page.title) in FILTERED_PAGES:
     _ui.filter_sidebar(user)
 sidebar(user)  # before the page, whose st.stop() (an empty selection) would skip it

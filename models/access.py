@@ -131,6 +131,7 @@ MART_SCOPES: dict[str, MartScope] = {
     "fct_customer_lifecycle": MartScope(customer="customer_id"),
     "fct_customer_scores": MartScope(customer="customer_id"),
     "fct_customer_alerts": MartScope(customer="customer_id"),
+    "fct_customer_order_lines": MartScope(customer="customer_id"),
     "fct_visits_due": MartScope(customer="customer_id"),
     "fct_visit_compliance": MartScope(customer="customer_id"),
     "fct_visits": MartScope(customer="customer_id"),

@@ -135,13 +135,15 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
 
 def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
               dbt_vars: dict | None = None, unit_tests: bool = False,
-              target: str | None = None) -> BuildResult:
+              target: str | None = None, compact_records: bool = True) -> BuildResult:
     """Build a new warehouse; swap it in if everything passed. Raises UserError if busy.
 
     Models, seeds and data tests always run. dbt unit tests check the SQL, not the data, so, as
     dbt advises, they run in development and CI (``unit_tests=True``, ``salesdesk build
     --unit-tests``, and the test suite) rather than in every production build.
     ``target="spark"`` builds the same project on Spark instead (``run_spark_build``).
+    ``compact_records``: merge each closed day's visit records entered in the app into one
+    lake file first (``visit_records.compact``; off only to compare the two lakes in a test).
     """
     dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
     if target == SPARK_TARGET:
@@ -152,7 +154,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     wh.mkdir(parents=True, exist_ok=True)
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
         return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
-                             unit_tests, as_of_note)
+                             unit_tests, as_of_note, compact_records)
 
 
 def project_var(name: str, dbt_vars: dict | None = None):
@@ -223,7 +225,8 @@ def _build_lock(folder: Path, busy: str) -> Iterator[None]:
 
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
-                  unit_tests: bool, as_of_note: str = "") -> BuildResult:
+                  unit_tests: bool, as_of_note: str = "", compact_records: bool = True
+                  ) -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
@@ -236,6 +239,11 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
 
     for note in repair_lake(base):
         on_line(note)
+    if compact_records:  # a closed day's visit records into one lake file (visit_records)
+        from models import visit_records
+
+        for note in visit_records.compact(base):
+            on_line(note)
     result.lake_loads = len(loads(base))
     _remove_orphans(wh, base)
     _check_free_space(wh)

@@ -120,6 +120,8 @@ ENTITIES: dict[str, Entity] = {
                 _c("payment_terms_days", "integer"),
                 _c("visit_window_start", "time", desc="When the owner is there (default 08:30)."),
                 _c("visit_window_end", "time", desc="Default 17:30."),
+                _c("contact_name", desc="The person the rep deals with (owner, buyer)."),
+                _c("phone", desc="The contact's phone number (any format; digits are dialled)."),
                 _c("assigned_from", "date",
                    desc="From when the maintainer, developer and region of this row are in force "
                         "(empty: from the load date; the first load of a customer covers all "
@@ -201,6 +203,10 @@ ENTITIES: dict[str, Entity] = {
                 _c("checkin_latitude", "double"),
                 _c("checkin_longitude", "double"),
                 _c("notes"),
+                _c("next_step", desc="What the rep will do next (free text)."),
+                _c("follow_up_date", "date", desc="When to follow up (may be after the as-of date)."),
+                _c("recorded_by", desc="Who entered the record (the app: the signed-in e-mail)."),
+                _c("recorded_at", "timestamp", desc="When the record was entered (UTC)."),
             ),
         ),
         Entity(

@@ -20,6 +20,7 @@ from models.overview import ALERT_TYPES, SEVERITY_ORDER
 from models.warehouse import Warehouse
 
 HISTORY_MONTHS = 24
+TOP_SKUS = 5
 
 # fct_customer_scores' dimension scores (0-100) and the names a manager reads.
 DIMENSIONS = {
@@ -66,10 +67,51 @@ class CustomerCard:
     visits: pl.DataFrame          # newest first
     alerts: pl.DataFrame
     maintainer_book: dict[str, Any] | None  # rpt_rep_books row of the maintaining rep
+    order_lines: pl.DataFrame | None = None  # fct_customer_order_lines rows
 
     @property
     def name(self) -> str:
         return str(self.file.get("customer_name") or self.customer_id)
+
+    def category_mix(self) -> pl.DataFrame:
+        """category, revenue, share of the purchase window's revenue (largest first)."""
+        lines = self._window_lines()
+        if lines.is_empty():
+            return pl.DataFrame(schema={"category": pl.String, "revenue": pl.Float64,
+                                        "share": pl.Float64})
+        mix = lines.group_by("category").agg(pl.col("revenue").sum())
+        total = mix["revenue"].sum()
+        return (mix.with_columns((pl.col("revenue") / total if total else pl.lit(None))
+                                 .cast(pl.Float64).alias("share"))
+                .sort(["revenue", "category"], descending=[True, False]))
+
+    def top_skus(self, n: int = TOP_SKUS) -> pl.DataFrame:
+        """The ``n`` products with the most revenue in the purchase window."""
+        lines = self._window_lines()
+        if lines.is_empty():
+            return pl.DataFrame(schema={"sku": pl.String, "product_name": pl.String,
+                                        "category": pl.String, "quantity": pl.Float64,
+                                        "revenue": pl.Float64, "orders": pl.UInt32})
+        return (lines.group_by("sku", "product_name", "category")
+                .agg(pl.col("quantity").sum(), pl.col("revenue").sum(),
+                     pl.col("order_id").n_unique().alias("orders"))
+                .sort(["revenue", "sku"], descending=[True, False]).head(n))
+
+    def last_order(self) -> pl.DataFrame:
+        """The lines of the customer's last order."""
+        if self.order_lines is None or self.order_lines.is_empty():
+            return pl.DataFrame(schema={"order_id": pl.String, "order_date": pl.Date,
+                                        "line_number": pl.Int64, "sku": pl.String,
+                                        "product_name": pl.String, "quantity": pl.Float64,
+                                        "revenue": pl.Float64})
+        return (self.order_lines.filter(pl.col("is_last_order"))
+                .select("order_id", "order_date", "line_number", "sku", "product_name",
+                        "quantity", "revenue").sort("line_number"))
+
+    def _window_lines(self) -> pl.DataFrame:
+        if self.order_lines is None:
+            return pl.DataFrame()
+        return self.order_lines.filter(pl.col("is_in_purchase_window"))
 
     def dimension_scores(self) -> pl.DataFrame:
         """dimension, score (0-100) of the seven evaluation dimensions; empty without scores."""
@@ -141,7 +183,8 @@ def load_card(wh: Warehouse, scope: Scope, customer_id: str, last_month: date,
     visits = read(wh, """
         select visit_date, started_at, rep_id, rep_name,
                case when is_onsite then 'onsite' else 'phone' end as visit_type,
-               duration_min, outcome, relationship_level,
+               duration_min, purpose, outcome, relationship_level, notes, next_step,
+               follow_up_date,
                cast(checkin_distance_km as double) as checkin_distance_km, is_far_checkin,
                visit_id
         from fct_visits
@@ -162,6 +205,13 @@ def load_card(wh: Warehouse, scope: Scope, customer_id: str, last_month: date,
               .sort([pl.col("severity").replace_strict(SEVERITY_ORDER, default=9),
                      "since_date"])
               .select("alert", "severity", "since_date", "detail", "alert_type"))
+    order_lines = read(wh, """
+        select order_id, line_number, sku, product_name, category, order_date,
+               cast(quantity as double) as quantity, cast(revenue as double) as revenue,
+               is_in_purchase_window, is_last_order
+        from fct_customer_order_lines
+        where customer_id = $customer_id
+    """, scope, {"customer_id": customer_id})
     book = None
     if file.get("maintainer_rep_id"):
         books = read(wh, """
@@ -178,4 +228,5 @@ def load_card(wh: Warehouse, scope: Scope, customer_id: str, last_month: date,
         visits=visits,
         alerts=alerts,
         maintainer_book=book,
+        order_lines=order_lines,
     )

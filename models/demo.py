@@ -1063,6 +1063,11 @@ VISITS_SCHEMA = pa.schema([
     ("checkin_latitude", pa.float64()),
     ("checkin_longitude", pa.float64()),
     ("notes", pa.string()),
+    # entered in the app only (models/visit_records.py): empty in a visits file
+    ("next_step", pa.string()),
+    ("follow_up_date", pa.date32()),
+    ("recorded_by", pa.string()),
+    ("recorded_at", pa.timestamp("us")),
 ])
 assert tuple(VISITS_SCHEMA.names) == contracts.ENTITIES["visits"].column_names
 
@@ -1194,6 +1199,8 @@ class VisitChunk:
             pa.array(self.lat, pa.float64(), mask=~onsite),
             pa.array(self.lon, pa.float64(), mask=~onsite),
             _strings(notes, np.maximum(self.note, 0), self.note >= 0),
+            *[pa.nulls(len(self), VISITS_SCHEMA.field(name).type)
+              for name in ("next_step", "follow_up_date", "recorded_by", "recorded_at")],
         ], schema=VISITS_SCHEMA)
 
 
@@ -1277,8 +1284,26 @@ def customers_table(cust: Customers, reps: Reps, cal: Calendar, monthly_revenue:
         _decimal_array(credit, 18, 2),
         pa.array(cust.payment_terms, pa.int64()),
         pa.array(cust.window_start), pa.array(cust.window_end),
+        *_contacts(len(cust)),
         # the demo's customers file is loaded once: no assigned_from column (optional)
     ], names=[c for c in contracts.ENTITIES["customers"].column_names if c != "assigned_from"])
+
+
+CONTACT_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙")
+CONTACT_TITLES = ("老板", "经理", "店长", "总")
+NO_PHONE_EVERY = 9  # every ninth customer has no contact on file (the columns are optional)
+
+
+def _contacts(n: int) -> tuple[pa.Array, pa.Array]:
+    """Contact name and mobile number per customer: a function of the index only (no random
+    draw, so adding them changed no other column of the demo)."""
+    i = np.arange(n)
+    missing = i % NO_PHONE_EVERY == NO_PHONE_EVERY - 1
+    names = [f"{CONTACT_SURNAMES[k % len(CONTACT_SURNAMES)]}{CONTACT_TITLES[(k // 12) % 4]}"
+             for k in range(n)]
+    phones = [f"13{(k * 7919) % 10}{(k * 104729 + 5550123) % 100_000_000:08d}" for k in range(n)]
+    return (pa.array(names, pa.string(), mask=missing),
+            pa.array(phones, pa.string(), mask=missing))
 
 
 def reps_table(reps: Reps) -> pa.Table:

@@ -386,12 +386,17 @@ def with_navigation(visits: pl.DataFrame, app: str | None = None,
                                      visits["customer_name"], phones):
         for a, uri in geo.nav_links(lat, lon, str(name or ""), datum).items():
             links[a].append(uri)
-        digits = re.sub(r"[^0-9+]", "", str(phone or ""))
-        calls.append(f"tel:{digits}" if digits else None)
+        calls.append(call_link(phone))
     return visits.with_columns(
         *[pl.Series(a, links[a], dtype=pl.Utf8) for a in geo.MAP_APPS],
         pl.Series("navigation", links[app], dtype=pl.Utf8),
         pl.Series("call", calls, dtype=pl.Utf8))
+
+
+def call_link(phone: str | None) -> str | None:
+    """A tel: link dialling the digits (and a leading +) of ``phone``; None without digits."""
+    digits = re.sub(r"[^0-9+]", "", str(phone or ""))
+    return f"tel:{digits}" if digits else None
 
 
 def geo_uri(lat: float, lon: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from models.access import Scope
-from models.filters import TIERS, Filters, read_filtered
+from models.filters import TIERS, Filters, add_months, read_filtered
 from models.warehouse import Warehouse
 
 NO_VISITS = ("No visits have been loaded: visit compliance, the visits due and the visit alerts "
@@ -77,6 +77,32 @@ def compliance_by(weeks: pl.DataFrame, by: str) -> pl.DataFrame:
     return out.sort(["fulfilment_rate", "rep_id"], nulls_last=True)
 
 
+TREND_MONTHS = 6
+
+
+def compliance_trend(wh: Warehouse, scope: Scope, filters: Filters,
+                     months: int = TREND_MONTHS) -> pl.DataFrame:
+    """Weeks on policy per rep and month over the ``months`` months ending with the filters'
+    month (the selected customers): rep_id, rep_name, month_start, customer_weeks,
+    compliant_week_share."""
+    sql = f"""
+        select
+            c.maintainer_rep_id as rep_id,
+            d.maintainer_rep_name as rep_name,
+            c.month_start,
+            count(*) as customer_weeks,
+            avg(case when c.is_compliant then 1.0 else 0.0 end) as compliant_week_share
+        from fct_visit_compliance as c
+        inner join dim_customers as d on d.customer_id = c.customer_id
+        where c.month_start between $first and $f_month
+          and c.customer_id in ({filters.customer_sql()})
+        group by 1, 2, 3
+        order by 2, 1, 3
+    """
+    first = add_months(filters.month, -(months - 1))
+    return read_filtered(wh, sql, scope, filters, {"first": first})
+
+
 def overdue(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
     """The selected customers due or overdue for an onsite visit on the build's as-of date
     (``fct_visits_due``): must-visit (S and A) first, then the most days overdue."""
@@ -94,6 +120,7 @@ def overdue(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
             v.next_visit_due_date,
             v.days_overdue,
             v.is_must_visit,
+            v.is_sa_overdue,
             v.as_of_date
         from fct_visits_due as v
         inner join dim_customers as d on d.customer_id = v.customer_id

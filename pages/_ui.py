@@ -36,6 +36,8 @@ WAREHOUSE_KEY = "salesdesk_warehouse"  # the build this run reads (a Snapshot, s
 BUILD_SLOT_KEY = "salesdesk_build_slot"  # the sidebar's place for the build id (app.py)
 CARD_PAGE = "pages/customer.py"
 ALL = "All"
+# Plotly charts without the mode bar: on a phone it covers the chart's title.
+PLOTLY_CONFIG = {"displayModeBar": False}
 
 
 # --- guard and warehouse ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import customer_card
+from models import customer_card, planner, visit_records
 from models.access import Scope
 from models.filters import Filters
 from pages import _ui
@@ -90,6 +90,17 @@ def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
 
 st.header(_ui.md(f"{card.name} ({card.customer_id})"), anchor=False)
 st.caption(" · ".join(_value(v) for v in (info["channel"], info["region"], info["district"])))
+contact = [v for v in (info.get("contact_name"), info.get("phone")) if v]
+st.markdown("Contact: " + (" · ".join(_ui.md(v) for v in contact) if contact
+                           else "none on file (the customer master has no contact or phone)"))
+links = st.columns(3)
+call = planner.call_link(info.get("phone"))
+if call:
+    links[0].link_button("Call", call, icon=":material/call:", use_container_width=True)
+if info.get("latitude") is not None and info.get("longitude") is not None:
+    links[1].link_button("Navigate", planner.nav_link(info["latitude"], info["longitude"],
+                                                      str(info["customer_name"] or "")),
+                         icon=":material/directions:", use_container_width=True)
 m = st.columns(6)
 m[0].metric("Tier", _value(info["tier"]), help="Tier in the as-of month (S key account, A, B, C).")
 m[1].metric("Lifecycle stage", _value(info["lifecycle_stage"]))
@@ -99,6 +110,9 @@ m[3].metric("Avg monthly revenue", _ui.money(info["avg_monthly_revenue"]),
 m[4].metric("Evaluation score", "–" if info["evaluation_score"] is None
             else f"{float(info['evaluation_score']):.0f} / 100")
 m[5].metric("Open alerts", f"{info['open_alert_count'] or 0:,}")
+st.caption(f"Tier, stage and alerts are as of the build's as-of date "
+           f"({_value(info.get('as_of_date'))}); the charts below run to the sidebar's month "
+           f"({filters.month:%b %Y}).")
 
 # --- the customer file -----------------------------------------------------------------------
 
@@ -154,7 +168,41 @@ fig.update_layout(title=f"Revenue and gross profit by month, {span}", height=340
                   xaxis=dict(title="Month", dtick="M3", tickformat="%b %Y"),
                   legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                   margin=dict(t=70, b=40))
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+
+# --- what they buy ---------------------------------------------------------------------------
+
+st.subheader("What they buy")
+mix, top = card.category_mix(), card.top_skus()
+if mix.is_empty():
+    st.info("No orders in the last 6 months.")
+else:
+    buy_col, top_col = st.columns(2, gap="large")
+    with buy_col:
+        fig = go.Figure(go.Bar(x=mix["share"].to_list(),
+                               y=_ui.plot_text(mix["category"].to_list()), orientation="h",
+                               marker_color="#4a90d9",
+                               hovertemplate="%{y}: %{x:.0%}<extra></extra>"))
+        fig.update_layout(title="Category mix, last 6 months (share of revenue)", height=280,
+                          xaxis=dict(title="Share of revenue", tickformat=".0%"),
+                          yaxis=dict(title="Category", autorange="reversed"),
+                          margin=dict(t=60, b=40))
+        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+    with top_col:
+        st.markdown("**Top products, last 6 months**")
+        st.dataframe(_ui.shown(top), hide_index=True, column_config={
+            "sku": "SKU", "product_name": "Product", "category": "Category",
+            "quantity": st.column_config.NumberColumn("Quantity", format="%.0f"),
+            "revenue": _ui.money_column("Revenue (¥)"), "orders": "Orders"})
+last_order = card.last_order()
+if not last_order.is_empty():
+    st.markdown(f"**Last order {_ui.md(last_order['order_id'][0])}, "
+                f"{last_order['order_date'][0]:%d %b %Y}**")
+    st.dataframe(_ui.shown(last_order.drop("order_id", "order_date")), hide_index=True,
+                 column_config={"line_number": "Line", "sku": "SKU", "product_name": "Product",
+                                "quantity": st.column_config.NumberColumn("Quantity",
+                                                                          format="%.0f"),
+                                "revenue": _ui.money_column("Revenue (¥)")})
 
 # --- tier and lifecycle ----------------------------------------------------------------------
 
@@ -184,7 +232,7 @@ with history_col:
         fig.update_xaxes(title_text="Month", tickformat="%b %Y", row=2, col=1)
         fig.update_layout(title=f"Tier and stage by month, {span}", showlegend=False,
                           height=420, margin=dict(t=80, b=40))
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
         moves = known.filter(pl.col("tier_move").is_in(["up", "down"]))
         if not moves.is_empty():
             st.caption("Tier moves: " + ", ".join(
@@ -205,7 +253,7 @@ with score_col:
         fig.update_layout(title="Evaluation dimensions (percentile in region, 0-100)",
                           polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="")),
                           showlegend=False, height=420, margin=dict(t=80, b=30, l=90, r=90))
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
         s = card.scores or {}
         st.caption(f"Evaluation score {float(s['evaluation_score']):.0f} / 100 · priority "
                    f"{_value(s.get('quadrant'))} · service need "
@@ -219,6 +267,23 @@ with score_col:
 
 st.subheader("Visits")
 visits = card.visits
+fresh = visit_records.recent(customer_id=card.customer_id)
+if user.scope.role == "rep":
+    fresh = fresh.filter(pl.col("rep_id") == user.scope.rep_id)
+fresh = fresh.filter(~pl.col("visit_id").is_in(visits["visit_id"].to_list()))  # not yet built
+noted = pl.concat([
+    fresh.select(pl.col("started_at").dt.date().alias("visit_date"), "purpose", "outcome",
+                 "notes", "next_step", pl.lit(True).alias("is_new")),
+    visits.select("visit_date", "purpose", "outcome", "notes", "next_step",
+                  pl.lit(False).alias("is_new")),
+]).filter(pl.col("notes").is_not_null() | pl.col("next_step").is_not_null())
+if noted.height:
+    st.markdown("**Visit notes** (newest first)")
+    for v in noted.head(8).iter_rows(named=True):
+        new = " · new, counts after the next build" if v["is_new"] else ""
+        st.markdown(f"{_value(v['visit_date'])} · {_value(v['purpose'])} · "
+                    f"{_value(v['outcome'])}{new}  \n{_ui.md(v['notes'] or '')}"
+                    + (f"  \nNext step: {_ui.md(v['next_step'])}" if v["next_step"] else ""))
 if visits.is_empty():
     st.info(f"No visits since {first:%b %Y}.")
 else:
@@ -244,7 +309,7 @@ else:
                                  range=[0.5, 5.5], dtick=1),
                       xaxis=dict(title="Visit date"), legend_title_text="Outcome",
                       margin=dict(t=60, b=40))
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
     with st.expander(f"The {len(visits):,} visits"):
         shown = visits.drop("started_at")
         st.dataframe(shown, hide_index=True, column_config={

@@ -278,7 +278,8 @@ if user.role == "rep" and published is not None:
                                 format_func=lambda d: f"{d:%a %d %b}", key="routes_rep_day")
     show = show or today
     stop_blocks(pp.visits.filter(pl.col("date") == show))
-    st.plotly_chart(route_map(pp, show), width="stretch", key="routes_rep_map")
+    st.plotly_chart(route_map(pp, show), width="stretch", key="routes_rep_map",
+                    config=_ui.PLOTLY_CONFIG)
     st.subheader("Planned against done")
     compliance_table(pp)
     st.stop()
@@ -422,7 +423,8 @@ else:
         format_func=lambda d: d if isinstance(d, str) else f"{d:%a %d %b}",
         key="routes_show")
     only = None if show in (None, "All days") else show
-    st.plotly_chart(route_map(rp, only), width="stretch", key="routes_map")
+    st.plotly_chart(route_map(rp, only), width="stretch", key="routes_map",
+                    config=_ui.PLOTLY_CONFIG)
     stops_table(rp.visits if only is None else rp.visits.filter(pl.col("date") == only))
 
 st.subheader("Not planned")

@@ -40,6 +40,11 @@ def _overdue(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def _trend(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
+    return visits.compliance_trend(wh, scope, chosen)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def _visits(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
     return visits.month_visits(wh, scope, chosen)
 
@@ -69,15 +74,17 @@ far = visits.far_checkins(month_visits)
 required = float(weeks["required_visits"].sum()) if weeks.height else 0.0
 done = int(weeks["done_visits"].sum()) if weeks.height else 0
 cols = st.columns(5)
-cols[0].metric("Onsite visits made / required", f"{done:,} / {required:,.0f}",
-               help=f"Weeks starting in {month}, selected customers.")
-cols[1].metric("Weeks on policy",
+cols[0].metric("Weeks on policy",
                _ui.pct(weeks["is_compliant"].cast(pl.Float64).mean()) if weeks.height else "–",
                help="Share of customer-weeks whose policy window had the visits required.")
+cols[1].metric("S/A overdue", f"{int(due['is_sa_overdue'].sum()) if due.height else 0:,}",
+               help="S and A customers past their onsite visit due date: the customers of the "
+                    "Overview's \"S/A visit overdue\" alerts.")
 cols[2].metric("Due or overdue now", f"{due.height:,}",
                help="Customers whose next onsite visit is due on or before the build's as-of "
                     "date.")
-cols[3].metric("Of them S or A", f"{int(due['is_must_visit'].sum()) if due.height else 0:,}")
+cols[3].metric("Onsite visits made / required", f"{done:,} / {required:,.0f}",
+               help=f"Weeks starting in {month}, selected customers.")
 cols[4].metric(f"Far check-ins in {month}", f"{far.height:,}")
 
 # --- compliance ------------------------------------------------------------------------------
@@ -86,21 +93,40 @@ st.subheader("Compliance by rep")
 if by_rep.height == 0:
     _ui.empty(f"No customer-weeks in {month} for these filters.")
 else:
-    names = [_ui.plot_text(f"{n} ({r})") for r, n in zip(by_rep["rep_id"], by_rep["rep_name"])]
+    # Weeks on policy and overdue customers lead: visits made / required averages over the
+    # book, so a rep who over-visits a few customers looks fine while others go unvisited.
+    ranked = by_rep.sort(["compliant_week_share", "rep_id"], nulls_last=True)
+    names = [_ui.plot_text(f"{n} ({r})") for r, n in zip(ranked["rep_id"], ranked["rep_name"])]
     rep_fig = go.Figure(go.Bar(
-        x=(by_rep["fulfilment_rate"] * 100).to_list(), y=names, orientation="h",
+        x=(ranked["compliant_week_share"] * 100).to_list(), y=names, orientation="h",
         marker_color="#4a90d9",
-        customdata=list(zip(by_rep["done_visits"].to_list(),
-                            by_rep["required_visits"].to_list())),
-        hovertemplate="%{y}: %{x:.0f} % (%{customdata[0]} of %{customdata[1]:.1f} visits)"
+        text=[f"{o} overdue" for o in ranked["overdue_customers"].to_list()],
+        textposition="auto",
+        customdata=list(zip(ranked["overdue_customers"].to_list(),
+                            (ranked["fulfilment_rate"] * 100).fill_null(0).to_list())),
+        hovertemplate="%{y}: %{x:.0f} % of customer-weeks on policy, %{customdata[0]} "
+                      "customers overdue (visits made / required %{customdata[1]:.0f} %)"
                       "<extra></extra>"))
-    rep_fig.add_vline(x=100, line_dash="dash", line_color="#c0392b",
-                      annotation_text="as required")
     rep_fig.update_layout(
-        title=f"Onsite visits made against required, by rep, {month}",
-        xaxis_title="Visits made / required (%)", yaxis_title="Rep",
-        height=max(300, 28 * by_rep.height + 120), margin={"t": 60, "b": 40})
-    st.plotly_chart(rep_fig, key="visits_by_rep_chart")
+        title=f"Weeks on policy by rep, {month} (label: customers overdue)",
+        xaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]), yaxis_title="Rep",
+        height=max(300, 28 * ranked.height + 120), margin={"t": 60, "b": 40})
+    st.plotly_chart(rep_fig, key="visits_by_rep_chart", config=_ui.PLOTLY_CONFIG)
+    trend = _trend(wh.build_id, user.scope, filters)
+    if trend.height:
+        trend_fig = go.Figure()
+        for (rid, rname), part in trend.group_by(["rep_id", "rep_name"], maintain_order=True):
+            trend_fig.add_trace(go.Scatter(
+                x=part["month_start"].to_list(),
+                y=(part["compliant_week_share"].cast(pl.Float64) * 100).to_list(),
+                mode="lines+markers", name=_ui.plot_text(f"{rname} ({rid})"),
+                hovertemplate="%{x|%b %Y}: %{y:.0f} %<extra>%{fullData.name}</extra>"))
+        trend_fig.update_layout(
+            title=f"Weeks on policy by rep, the {visits.TREND_MONTHS} months to {month}",
+            xaxis=dict(title="Month", tickformat="%b %Y", dtick="M1"),
+            yaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]),
+            height=380, margin={"t": 60, "b": 40}, legend_title_text="Rep")
+        st.plotly_chart(trend_fig, key="visits_trend_chart", config=_ui.PLOTLY_CONFIG)
     st.dataframe(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_rep")
     _ui.download(by_rep, f"visit_compliance_by_rep_{filters.month:%Y-%m}", key="dl_by_rep")
@@ -155,7 +181,7 @@ else:
     day_fig.update_layout(barmode="stack", title=f"Visits per day, {month}",
                           xaxis_title="Day", yaxis_title="Visits (count)",
                           legend_title_text="Type", height=360, margin={"t": 60, "b": 40})
-    st.plotly_chart(day_fig, key="visits_per_day_chart")
+    st.plotly_chart(day_fig, key="visits_per_day_chart", config=_ui.PLOTLY_CONFIG)
     activity = visits.rep_activity(month_visits)
     st.dataframe(activity, hide_index=True, key="visits_rep_activity", column_config={
         "rep_id": "Rep code",

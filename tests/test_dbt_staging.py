@@ -377,7 +377,7 @@ def test_rejected_rows_are_readable(bad):
         ("customer_id=C9; name=; channel=; region=; district=; address=; latitude=; "
          "longitude=; opened_date=; developer_rep_id=; maintainer_rep_id=R2; "
          "is_group_purchase=; is_key_account=; credit_limit=; payment_terms_days=; "
-         "visit_window_start=; visit_window_end=; assigned_from=",)]
+         "visit_window_start=; visit_window_end=; contact_name=; phone=; assigned_from=",)]
 
 
 def test_second_customers_load_supersedes_the_first(bad):

@@ -77,6 +77,32 @@ def test_alerts_are_open_and_counted_in_dim_customers(wh):
     assert (per_customer["open_alert_count"] == per_customer["n"]).all()
 
 
+def test_sa_overdue_is_one_set_of_customers_on_every_page(wh):
+    """The Overview counts visit_overdue alerts; the Visits page counts is_sa_overdue among the
+    due customers: the same customers."""
+    alerts = set(wh.query("select customer_id from fct_customer_alerts "
+                          "where alert_type = 'visit_overdue'")["customer_id"].to_list())
+    due = set(wh.query("select customer_id from fct_visits_due "
+                       "where is_due and is_sa_overdue")["customer_id"].to_list())
+    assert alerts and alerts == due
+
+
+def test_long_no_purchase_waits_for_the_floor_for_daily_buyers(wh):
+    rows = wh.query("""
+        select d.days_since_last_order, d.median_order_gap_days
+        from fct_customer_alerts as a join dim_customers as d using (customer_id)
+        where a.alert_type = 'long_no_purchase'""")
+    assert rows.height > 0
+    assert (rows["days_since_last_order"] > 14).all()  # long_no_purchase_min_days
+    # the demo's frequent buyers exist: without the floor some would be alerted
+    (frequent,) = wh.query("""
+        select count(*) from dim_customers
+        where median_order_gap_days * 1.5 < days_since_last_order
+          and days_since_last_order <= 14 and lifecycle_stage not in ('prospect', 'churned')
+    """).row(0)
+    assert frequent > 0
+
+
 def test_every_priority_quadrant_appears_with_its_number(wh):
     scores = wh.query("select quadrant, priority, evaluation_score, service_need_hours, "
                       "value_cut, need_cut from fct_customer_scores")

@@ -54,6 +54,12 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def chart(at: AppTest, title_start: str) -> dict:
+    """The one chart whose title starts with ``title_start``."""
+    (found,) = [c for c in charts(at) if c["layout"]["title"]["text"].startswith(title_start)]
+    return found
+
+
 def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home):
     customer_id = busiest_customer(built_home)
     month = default_month(built_home)
@@ -92,7 +98,7 @@ def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home)
     assert sum(line["y"]) == pytest.approx(sum(float(g) for _, _, g in rows))
 
     # the evaluation radar holds the seven dimension scores
-    radar = charts(at)[2]["data"][0]
+    radar = chart(at, "Evaluation dimensions")["data"][0]
     (sales_score,), = warehouse_sql(built_home, "select sales_contribution_score from "
                                                 "fct_customer_scores where customer_id = ?",
                                     [customer_id])
@@ -104,7 +110,7 @@ def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home)
     (visits,), = warehouse_sql(built_home, "select count(*) from fct_visits where "
                                            "customer_id = ? and visit_date >= ?",
                                [customer_id, first])
-    visit_chart = charts(at)[3]
+    visit_chart = chart(at, "Visits since")
     assert sum(len(trace["x"]) for trace in visit_chart["data"]) == visits > 0
     tables = [d.value for d in at.dataframe]
     visit_table = next(t for t in tables if "outcome" in t.columns)
@@ -164,3 +170,30 @@ def test_a_manager_sees_only_the_customers_of_the_region(monkeypatch, built_home
                                                          "where region = 'North'")}
     offered = set(at.selectbox(key="card_customer").options)
     assert offered == {at.selectbox(key="card_customer").format_func(c) for c in north_ids}
+
+
+def test_the_card_shows_contact_what_they_buy_and_visit_notes(monkeypatch, built_home):
+    (customer_id, note), = warehouse_sql(built_home, """
+        select v.customer_id, v.notes from fct_visits v
+        join dim_customers c using (customer_id)
+        where v.outcome = 'complaint' and v.notes is not null and c.phone is not null
+          and exists (select 1 from fct_customer_order_lines o
+                      where o.customer_id = v.customer_id and o.is_in_purchase_window)
+        order by v.started_at desc, v.visit_id limit 1""")
+    contact, phone = warehouse_sql(built_home, "select contact_name, phone from dim_customers "
+                                               "where customer_id = ?", [customer_id])[0]
+    at = card(monkeypatch, built_home, customer_id)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert f"Contact: {_ui.md(contact)} · {_ui.md(phone)}" in shown
+    assert f"tel:{phone}" in [b.proto.url for b in at.get("link_button")]
+    assert _ui.md(note) in shown  # the complaint's note, as text
+    mix = {c: s for c, s in warehouse_sql(built_home, """
+        select category, sum(revenue) / sum(sum(revenue)) over () from fct_customer_order_lines
+        where customer_id = ? and is_in_purchase_window group by category""", [customer_id])}
+    mix_chart = chart(at, "Category mix")
+    bars = dict(zip(mix_chart["data"][0]["y"], mix_chart["data"][0]["x"]))
+    assert bars.keys() == mix.keys()
+    assert all(abs(bars[k] - float(mix[k])) < 1e-9 for k in mix)
+    # the toolbar does not cover the titles on a phone
+    assert all(json.loads(c.proto.config)["displayModeBar"] is False
+               for c in at.get("plotly_chart"))

@@ -14,10 +14,16 @@ visits as (
         visit_date,
         duration_min,
         visit_type,
+        purpose,
         outcome,
         relationship_level,
         checkin_latitude,
-        checkin_longitude
+        checkin_longitude,
+        notes,
+        next_step,
+        follow_up_date,
+        recorded_by,
+        recorded_at
 
     from {{ ref('stg_sales_lake__visits') }}
 
@@ -66,10 +72,20 @@ final as (
 
         -- what
         coalesce(visit_type = 'onsite', false) as is_onsite,
+        purpose,
         outcome,
         relationship_level,
+        notes,
+        next_step,
+        follow_up_date,
 
-        -- where (no distance when the check-in or the customer has no coordinates, as for a
+        -- record (entered in the app; null for visits loaded from files)
+        recorded_by,
+        recorded_at,
+
+        -- where (no check-in location: a phone visit, or a location the phone refused)
+        checkin_latitude is not null and checkin_longitude is not null as has_checkin_location,
+        -- (no distance when the check-in or the customer has no coordinates, as for a
         -- phone visit; such a visit is never a far check-in)
         cast(checkin_distance_km as decimal(12, 3)) as checkin_distance_km,
         coalesce(checkin_distance_km > {{ var('checkin_max_km') }}, false) as is_far_checkin

@@ -86,6 +86,8 @@ final as (
         customers.region,
         customers.district,
         customers.address,
+        customers.contact_name,
+        customers.phone,
         customers.latitude,
         customers.longitude,
         customers.opened_date,

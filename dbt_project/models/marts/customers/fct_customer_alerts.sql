@@ -1,10 +1,11 @@
 -- Open customer alerts as of the as-of date (SPEC 5): one row per customer and alert type
 -- raised in the as-of month's row of fct_customer_lifecycle, with a sentence for the pages,
 -- the day the condition began and a severity (high first for the accounts that matter most).
---   long_no_purchase  days since the last order > long_no_purchase_factor x median order gap
+--   long_no_purchase  days since the last order > long_no_purchase_factor x median order gap,
+--                     and > long_no_purchase_min_days (a daily buyer is not chased after 2 days)
 --   tier_drop         the tier fell this month
 --   visit_overdue     an S or A customer past its next onsite visit due date
---   recent_complaint  a complaint in the last complaint_alert_days days
+--   recent_complaint  a complaint in the last complaint_alert_days days, with its visit note
 -- No visits loaded at all is a state, not "never visited": visit_overdue is off until the lake
 -- has visits.
 
@@ -41,7 +42,8 @@ long_no_purchase as (
         cast(
             {{ dbt.dateadd(
                 'day',
-                'cast(floor(' ~ var('long_no_purchase_factor') ~ ' * median_order_gap_days) as ' ~ dbt.type_int() ~ ') + 1',
+                'cast(floor(greatest(' ~ var('long_no_purchase_factor') ~ ' * median_order_gap_days, '
+                    ~ var('long_no_purchase_min_days') ~ ')) as ' ~ dbt.type_int() ~ ') + 1',
                 'last_order_date'
             ) }}
             as date
@@ -107,23 +109,50 @@ visit_overdue as (
 
 ),
 
+complaint_notes as (
+
+    -- the note of each customer's latest complaint visit (the one the alert is about)
+    select
+        customer_id,
+        visit_date,
+        notes
+
+    from (
+        select
+            customer_id,
+            visit_date,
+            notes,
+            row_number() over (
+                partition by customer_id order by started_at desc, visit_id desc
+            ) as complaint_rank
+        from {{ ref('int_visits_located') }}
+        where outcome = 'complaint'
+    ) as ranked
+    where complaint_rank = 1
+
+),
+
 recent_complaint as (
 
     select
-        customer_id,
+        current_month.customer_id,
         'recent_complaint' as alert_type,
         {{ dbt.concat([
             "'Complaint recorded on '",
-            "cast(last_complaint_date as " ~ dbt.type_string() ~ ")",
+            "cast(current_month.last_complaint_date as " ~ dbt.type_string() ~ ")",
+            "coalesce(" ~ dbt.concat(["': '", "complaint_notes.notes"]) ~ ", '')",
             "'.'",
         ]) }} as detail,
-        last_complaint_date as since_date,
-        case when tier in ('S', 'A') then 'high' else 'medium' end as severity,
-        tier,
-        lifecycle_stage
+        current_month.last_complaint_date as since_date,
+        case when current_month.tier in ('S', 'A') then 'high' else 'medium' end as severity,
+        current_month.tier,
+        current_month.lifecycle_stage
 
     from current_month
-    where has_recent_complaint
+    left join complaint_notes
+        on current_month.customer_id = complaint_notes.customer_id
+        and current_month.last_complaint_date = complaint_notes.visit_date
+    where current_month.has_recent_complaint
 
 ),
 

@@ -135,8 +135,10 @@ flagged as (
         coalesce(
             lifecycle_stage not in ('prospect', 'churned')
             and median_order_gap_days is not null
-            and days_since_last_order
-                > {{ var('long_no_purchase_factor') }} * median_order_gap_days,
+            and days_since_last_order > greatest(
+                {{ var('long_no_purchase_factor') }} * median_order_gap_days,
+                {{ var('long_no_purchase_min_days') }}
+            ),
             false
         ) as is_long_no_purchase,
         coalesce(tier_move = 'down', false) as is_tier_drop,

@@ -57,10 +57,17 @@ final as (
 
         -- what
         visits.is_onsite,
+        visits.purpose,
         visits.outcome,
         visits.relationship_level,
+        visits.notes,
+        visits.next_step,
+        visits.follow_up_date,
+        visits.recorded_by,
+        visits.recorded_at,
 
         -- where
+        visits.has_checkin_location,
         visits.checkin_distance_km,
         visits.is_far_checkin
 

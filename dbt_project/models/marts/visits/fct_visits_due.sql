@@ -18,7 +18,8 @@ current_month as (
         policy_tier,
         lifecycle_stage,
         first_activity_month,
-        last_onsite_visit_date
+        last_onsite_visit_date,
+        is_visit_overdue
 
     from {{ ref('fct_customer_lifecycle') }}
     where is_as_of_month
@@ -46,6 +47,8 @@ customers as (
         region,
         district,
         address,
+        contact_name,
+        phone,
         latitude,
         longitude,
         visit_window_start,
@@ -125,6 +128,8 @@ final as (
         customers.region,
         customers.district,
         customers.address,
+        customers.contact_name,
+        customers.phone,
         customers.latitude,
         customers.longitude,
         customers.visit_window_start,
@@ -147,6 +152,9 @@ final as (
         due.next_visit_due_date,
         due.days_overdue,
         due.next_visit_due_date <= {{ as_of_date() }} as is_due,
+
+        -- the one "S/A overdue" of every page: the flag the visit_overdue alert is raised on
+        due.is_visit_overdue as is_sa_overdue,
 
         -- priority inputs
         coalesce(due.tier in ('S', 'A'), false) as is_must_visit,

@@ -33,6 +33,10 @@ renamed as (
         district,
         address,
 
+        -- contact (optional; tap-to-call on the phone pages)
+        contact_name,
+        phone,
+
         -- location
         latitude,
         longitude,

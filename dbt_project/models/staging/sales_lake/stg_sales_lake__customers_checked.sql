@@ -39,6 +39,10 @@ typed as {{ not_materialized() }} (
         nullif(trim(cast(visit_window_start as {{ dbt.type_string() }})), '') as visit_window_start,
         nullif(trim(cast(visit_window_end as {{ dbt.type_string() }})), '') as visit_window_end,
 
+        -- contact
+        nullif(trim(cast(contact_name as {{ dbt.type_string() }})), '') as contact_name,
+        nullif(trim(cast(phone as {{ dbt.type_string() }})), '') as phone,
+
         -- from when this row's maintainer, developer and region are in force (null: the load)
         cast(assigned_from as date) as assigned_from,
 
@@ -108,6 +112,8 @@ select
     payment_terms_days,
     visit_window_start,
     visit_window_end,
+    contact_name,
+    phone,
     assigned_from,
     load_id,
     source_row,

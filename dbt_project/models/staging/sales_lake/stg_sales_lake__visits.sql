@@ -38,6 +38,12 @@ renamed as (
 
         -- notes
         notes,
+        next_step,
+        follow_up_date,
+
+        -- record (entered in the app: who and when)
+        recorded_by,
+        recorded_at,
 
         -- load
         load_id,

@@ -35,6 +35,12 @@ typed as {{ not_materialized() }} (
 
         -- notes
         nullif(trim(cast(notes as {{ dbt.type_string() }})), '') as notes,
+        nullif(trim(cast(next_step as {{ dbt.type_string() }})), '') as next_step,
+        cast(follow_up_date as date) as follow_up_date,
+
+        -- record (who entered it in the app, and when)
+        nullif(trim(cast(recorded_by as {{ dbt.type_string() }})), '') as recorded_by,
+        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
 
         -- load
         {{ sales_lake_typed_load_columns() }}
@@ -101,6 +107,10 @@ select
     checkin_latitude,
     checkin_longitude,
     notes,
+    next_step,
+    follow_up_date,
+    recorded_by,
+    recorded_at,
     load_id,
     source_row,
     loaded_at,

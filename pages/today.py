@@ -1,0 +1,228 @@
+"""Today: a rep's day on a phone. The stops in route order as cards (tap to navigate, tap to
+call, the last visit's note, open alerts), progress through the day, check-in with the phone's
+location and the visit record, and the alerts to work. Rules live in models/today.py,
+models/visit_records.py and models/alert_tasks.py; every data value is shown through _ui.md."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from models import alert_tasks, clock, contracts, planner, today, visit_records
+from models.errors import UserError
+from pages import _ui
+
+STOP_KEY = "today_stop"          # the customer whose visit is being recorded
+SAVED_KEY = "today_saved"        # visit id -> message of the last save
+LOCATION_CHOICES = ("Use my phone's location", "No location (refused or not available)")
+OUTCOME_LABELS = {"order": "Order taken", "no_order": "No order", "complaint": "Complaint",
+                  "closed": "Shop closed", "not_met": "Contact not met"}
+PURPOSE_LABELS = {"develop": "Develop (new business)", "maintain": "Maintain",
+                  "collect": "Collect payment", "deliver": "Deliver", "promote": "Promote"}
+ALERTS_SHOWN = 20
+
+user = _ui.require_user()
+wh = _ui.warehouse()
+st.title("Today")
+
+# --- whose day ---------------------------------------------------------------------------------
+if user.role == "rep":
+    rep_id = user.scope.rep_id
+else:
+    reps = planner.reps(wh, user.scope)
+    if reps.is_empty():
+        _ui.empty("No rep with customers in your scope.")
+        st.stop()
+    labels = {r: f"{n} ({r}, {g})" for r, n, g in
+              reps.select("rep_id", "rep_name", "region").iter_rows()}
+    rep_id = st.selectbox("Rep", list(labels), format_func=labels.get, key="today_rep")
+day = clock.today()
+
+try:
+    plan = today.rep_day(wh, user.scope, rep_id, day)
+except UserError as e:
+    st.error(_ui.md(str(e)))
+    st.stop()
+
+st.caption(f"{day:%A %d %B %Y} · stops from the {_ui.md(plan.source)}")
+if plan.total:
+    st.progress(plan.done / plan.total, text=f"{plan.done} of {plan.total} stops done")
+else:
+    st.info("No stop planned or due today.", icon=":material/event_available:")
+
+
+# --- the visit record form ---------------------------------------------------------------------
+
+def record_form(stop: dict) -> None:
+    cid = stop["customer_id"]
+    id_key = f"today_visit_id_{cid}"
+    if id_key not in st.session_state:  # made once per visit: a resubmit reuses it
+        st.session_state[id_key] = visit_records.new_visit_id(rep_id)
+    visit_id = st.session_state[id_key]
+    saved = st.session_state.get(SAVED_KEY, {}).get(visit_id)
+    st.markdown(f"#### Visit: {_ui.md(stop['customer_name'])}")
+    if saved:
+        st.success(saved, icon=":material/check_circle:")
+        if st.button("Record another visit", key=f"again_{cid}"):
+            del st.session_state[id_key]
+            st.rerun()
+        return
+    visit_type = st.radio("Visit", contracts.VISIT_TYPES, horizontal=True, key=f"type_{cid}",
+                          format_func={"onsite": "On site", "phone": "By phone"}.get)
+    lat = lon = None
+    if visit_type == "onsite":
+        where = st.radio("Check-in location", LOCATION_CHOICES, key=f"where_{cid}")
+        if where == LOCATION_CHOICES[0]:
+            from streamlit_js_eval import get_geolocation
+
+            found = get_geolocation(component_key=f"geo_{visit_id}")
+            coords = (found or {}).get("coords") or {}
+            if coords.get("latitude") is not None:
+                lat, lon = float(coords["latitude"]), float(coords["longitude"])
+                st.caption(f"Checked in at {lat:.5f}, {lon:.5f} "
+                           f"(±{coords.get('accuracy') or 0:.0f} m)")
+            elif found and found.get("error"):
+                st.warning("The phone did not give a location (it was refused or is not "
+                           "available). Choose \"No location\" to record the visit without one.",
+                           icon=":material/location_off:")
+            else:
+                st.caption("Waiting for the phone's location (allow it when asked) ...")
+        else:
+            st.caption("The visit is recorded without a location and marked so.")
+    with st.form(f"record_{cid}", border=False):
+        purpose = st.selectbox("Purpose", contracts.VISIT_PURPOSES,
+                               index=contracts.VISIT_PURPOSES.index("maintain"),
+                               format_func=PURPOSE_LABELS.get, key=f"purpose_{cid}")
+        outcome = st.selectbox("Outcome", contracts.VISIT_OUTCOMES,
+                               format_func=OUTCOME_LABELS.get, key=f"outcome_{cid}")
+        level = st.slider("Relationship (1 acquainted .. 5 trusted)", 1, 5, 3, key=f"level_{cid}")
+        notes = st.text_area("Notes", max_chars=visit_records.NOTE_MAX_CHARS,
+                             placeholder="What happened, what the customer said",
+                             key=f"notes_{cid}")
+        next_step = st.text_input("Next step", max_chars=300, key=f"next_{cid}")
+        follow_up = st.date_input("Follow up on (optional)", value=None,
+                                  min_value=day, max_value=day + timedelta(days=365),
+                                  key=f"follow_{cid}")
+        submitted = st.form_submit_button("Save visit", type="primary",
+                                          icon=":material/save:", use_container_width=True,
+                                          key=f"save_{cid}")
+    if not submitted:
+        return
+    if visit_type == "onsite" and st.session_state.get(f"where_{cid}") == LOCATION_CHOICES[0] \
+            and lat is None:
+        st.error("No location yet: wait for it, or choose \"No location\" to record the visit "
+                 "without one.")
+        return
+    record = visit_records.VisitRecord(
+        visit_id=visit_id, rep_id=rep_id, customer_id=cid, started_at=visit_records.now(),
+        visit_type=visit_type, purpose=purpose, outcome=outcome, relationship_level=level,
+        checkin_latitude=lat, checkin_longitude=lon, notes=notes.strip() or None,
+        next_step=next_step.strip() or None, follow_up_date=follow_up,
+        recorded_by=user.email or user.label)
+    try:
+        with _ui.spinner("Saving ..."):
+            stored = visit_records.record(record)
+    except UserError as e:
+        st.error(_ui.md(str(e)))
+        return
+    message = ("This visit was already saved." if stored.duplicate else
+               "Visit saved. It counts in compliance after the next build.")
+    st.session_state.setdefault(SAVED_KEY, {})[visit_id] = message
+    st.rerun()
+
+
+# --- the stops ---------------------------------------------------------------------------------
+
+chosen = st.session_state.get(STOP_KEY)
+for stop in plan.stops.iter_rows(named=True):
+    with st.container(border=True, key=f"stop_{stop['customer_id']}"):
+        done = " · :green[done]" if stop["is_done"] else ""
+        st.markdown(f"**{stop['seq']}. {_ui.md(stop['customer_name'])}** · tier "
+                    f"{_ui.md(stop['tier'])}{done}")
+        st.caption(f"{_ui.md(stop['why'])}  \nWindow {_ui.md(stop['window'])}"
+                   + (f" · arrive {_ui.md(stop['arrival'])}" if stop["arrival"] else "")
+                   + (f"  \n{_ui.md(stop['address'])}" if stop["address"] else ""))
+        if stop["contact_name"] or stop["phone"]:
+            st.markdown(f"Contact: {_ui.md(stop['contact_name'])} · {_ui.md(stop['phone'])}")
+        if stop["last_note"]:
+            st.markdown(f"Last note ({_ui.md(stop['last_visit_date'])}): "
+                        f"{_ui.md(stop['last_note'])}")
+        if stop["open_alerts"]:
+            st.markdown(f":orange[Alerts: {_ui.md(stop['open_alerts'])}]")
+        cols = st.columns(3)
+        if stop["navigation"]:
+            cols[0].link_button("Navigate", stop["navigation"], icon=":material/directions:",
+                                use_container_width=True)
+        if stop["call"]:
+            cols[1].link_button("Call", stop["call"], icon=":material/call:",
+                                use_container_width=True)
+        if cols[2].button("Record visit", key=f"rec_{stop['customer_id']}",
+                          icon=":material/edit_note:", use_container_width=True):
+            st.session_state[STOP_KEY] = chosen = stop["customer_id"]
+        if chosen == stop["customer_id"]:
+            record_form(stop)
+        if st.button("Open card", key=f"card_{stop['customer_id']}", type="tertiary"):
+            _ui.open_customer(stop["customer_id"])
+
+fresh = visit_records.recent(rep_id=rep_id).filter(pl.col("started_at").dt.date() == day)
+if fresh.height:
+    st.subheader("Recorded today")
+    for r in fresh.iter_rows(named=True):
+        where = "" if r["has_checkin_location"] else " · no location"
+        st.markdown(f"{r['started_at']:%H:%M} · {_ui.md(r['customer_id'])} · "
+                    f"{_ui.md(OUTCOME_LABELS.get(r['outcome'], r['outcome']))}{where}  \n"
+                    f"{_ui.md(r['notes'] or '')}")
+
+
+# --- alerts to work ----------------------------------------------------------------------------
+
+st.subheader("Alerts")
+alerts = today.open_alerts(wh, user.scope, show_done=True)
+# the rep's own customers' alerts and those assigned to the rep
+mine = alerts.filter((pl.col("maintainer_rep_id") == rep_id) | (pl.col("assignee") == rep_id))
+c1, c2 = st.columns(2)
+types = c1.multiselect("Type", list(alert_tasks.ALERT_LABELS), key="alert_types",
+                       format_func=alert_tasks.ALERT_LABELS.get)
+tiers = c2.multiselect("Tier", ["S", "A", "B", "C"], key="alert_tiers")
+show_done = st.toggle("Show snoozed and closed", key="alert_done")
+work = mine
+if types:
+    work = work.filter(pl.col("alert_type").is_in(types))
+if tiers:
+    work = work.filter(pl.col("tier").is_in(tiers))
+if not show_done:
+    work = work.filter(pl.col("status").is_in(["open", "acknowledged"]))
+st.caption(f"{work.height} alert{'s' if work.height != 1 else ''}"
+           + (f" (first {ALERTS_SHOWN} shown)" if work.height > ALERTS_SHOWN else ""))
+rep_ids = sorted(set(planner.reps(wh, user.scope)["rep_id"].to_list()) | {rep_id})
+for a in work.head(ALERTS_SHOWN).iter_rows(named=True):
+    k = f"{a['customer_id']}_{a['alert_type']}"
+    with st.container(border=True, key=f"alert_{k}"):
+        st.markdown(f"**{_ui.md(alert_tasks.ALERT_LABELS.get(a['alert_type'], a['alert_type']))}**"
+                    f" · {_ui.md(a['customer_name'])} · tier {_ui.md(a['tier'])} · "
+                    f"{_ui.md(a['status'])}"
+                    + (f" · assigned to {_ui.md(a['assignee'])}" if a["assignee"] else "")
+                    + (f" · until {_ui.md(a['snoozed_until'])}" if a["snoozed_until"] else ""))
+        st.caption(_ui.md(a["detail"]))
+        if a["task_note"]:
+            st.caption(f"Note: {_ui.md(a['task_note'])}")
+        with st.expander("Act on it"):
+            with st.form(f"act_{k}", border=False):
+                action = st.radio("Action", alert_tasks.ACTIONS, horizontal=True,
+                                  key=f"act_action_{k}")
+                assignee = st.selectbox("Assign to", rep_ids,
+                                        index=rep_ids.index(rep_id), key=f"act_assignee_{k}")
+                until = st.date_input("Snooze until", value=day + timedelta(days=7),
+                                      min_value=day + timedelta(days=1), key=f"act_until_{k}")
+                note = st.text_input("Note", key=f"act_note_{k}")
+                if st.form_submit_button("Save", key=f"act_save_{k}"):
+                    try:
+                        alert_tasks.act(a["customer_id"], a["alert_type"], a["since_date"],
+                                        action, user.email or user.label, assignee=assignee,
+                                        until=until, note=note)
+                    except UserError as e:
+                        st.error(_ui.md(str(e)))
+                    else:
+                        st.rerun()
