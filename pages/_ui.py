@@ -38,6 +38,11 @@ CARD_PAGE = "pages/customer.py"
 ALL = "All"
 # Plotly charts without the mode bar: on a phone it covers the chart's title.
 PLOTLY_CONFIG = {"displayModeBar": False}
+# The phone layout (see is_narrow): a screen narrower than this many CSS pixels is a phone; a grid
+# on it shows at most PHONE_MAX_COLUMNS columns and its links as buttons.
+NARROW_KEY = "salesdesk_narrow"  # True/False once the browser told the screen's width
+PHONE_WIDTH = 640
+PHONE_MAX_COLUMNS = 4
 
 
 # --- guard and warehouse ---------------------------------------------------------------------
@@ -235,6 +240,84 @@ def plot_text(value: Any) -> Any:
     return value
 
 
+# --- phone layout ----------------------------------------------------------------------------
+
+def measure_screen() -> None:
+    """Ask the browser once per session how wide the window is (app.py calls this in every run
+    until the answer is in the session; the answer arrives with a rerun). Without a browser (an
+    AppTest) the answer never comes and ``is_narrow`` falls back on the role."""
+    if NARROW_KEY in st.session_state:
+        return
+    from streamlit_js_eval import streamlit_js_eval
+
+    width = streamlit_js_eval(js_expressions="window.innerWidth", key="salesdesk_screen_width")
+    if isinstance(width, (int, float)) and width > 0:
+        st.session_state[NARROW_KEY] = width < PHONE_WIDTH
+
+
+def is_narrow() -> bool:
+    """Whether to lay the page out for a phone: the screen's width when the browser told it,
+    else the role (a rep works from a phone)."""
+    known = st.session_state.get(NARROW_KEY)
+    if isinstance(known, bool):
+        return known
+    user = access.session_user(st.session_state)
+    return user is not None and user.role == "rep"
+
+
+def _is_link(config: Any) -> bool:
+    return isinstance(config, dict) and (config.get("type_config") or {}).get("type") == "link"
+
+
+def phone_frame(frame: pl.DataFrame, column_config: dict | None = None,
+                phone_columns: list[str] | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """What a grid shows on a phone: ``phone_columns`` (else the first columns the grid shows)
+    up to PHONE_MAX_COLUMNS, never a link column (a tapped cell is selected, not opened); and
+    the link columns, name -> config, to show as buttons instead."""
+    config = column_config or {}
+    links = {name: cfg for name, cfg in config.items()
+             if _is_link(cfg) and name in frame.columns}
+    visible = [c for c in frame.columns if not (c in config and config[c] is None)
+               and c not in links]
+    chosen = [c for c in (phone_columns or visible) if c in visible][:PHONE_MAX_COLUMNS]
+    return frame.select(chosen), links
+
+
+def link_buttons(frame: pl.DataFrame, links: dict[str, Any], label_column: str | None) -> None:
+    """The links of a grid as buttons, one row of buttons per row (labels as text)."""
+    for row in frame.iter_rows(named=True):
+        with st.container(horizontal=True):
+            for name, cfg in links.items():
+                url = row.get(name)
+                if not url:
+                    continue
+                text = (cfg.get("type_config") or {}).get("display_text") or cfg.get("label") \
+                    or name
+                who = f"{row[label_column]}: " if label_column and row.get(label_column) else ""
+                st.link_button(md(f"{who}{text}"), str(url), icon=":material/open_in_new:")
+
+
+def grid(frame: Any, *, phone_columns: list[str] | None = None, link_label: str | None = None,
+         **kwargs: Any) -> Any:
+    """st.dataframe for every page a rep may open: on a phone (``is_narrow``) at most
+    PHONE_MAX_COLUMNS columns (``phone_columns``, else the first shown) and each link column as
+    buttons below the grid, labelled by ``link_label``'s value; otherwise the whole grid."""
+    if isinstance(frame, pl.DataFrame) and is_narrow():
+        shown_frame, links = phone_frame(frame, kwargs.get("column_config"), phone_columns)
+        kwargs.pop("column_order", None)
+        event = st.dataframe(shown_frame, **kwargs)
+        if links:
+            link_buttons(frame, links, link_label)
+        return event
+    return st.dataframe(frame, **kwargs)
+
+
+def chart(figure: Any, **kwargs: Any) -> Any:
+    """st.plotly_chart with the page kit's config (no mode bar): the one way pages draw a
+    Plotly chart (tests/test_phone_layout.py checks that no page calls st.plotly_chart)."""
+    return st.plotly_chart(figure, config=PLOTLY_CONFIG, **kwargs)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def shown(frame: pl.DataFrame) -> pl.DataFrame:
@@ -288,14 +371,16 @@ def selected_customer() -> str | None:
 
 
 def customer_table(frame: pl.DataFrame, key: str, column_config: dict | None = None,
-                   height: int | None = None) -> str | None:
-    """A dataframe whose rows can be selected; selecting a row opens that customer's card.
+                   height: int | None = None,
+                   phone_columns: list[str] | None = None) -> str | None:
+    """A dataframe whose rows can be selected; selecting a row opens that customer's card (on a
+    phone too: a tap selects the row). A phone shows the few columns of ``grid``.
 
     ``frame`` needs a ``customer_id`` column. Returns nothing useful: a selection navigates.
     """
-    event = st.dataframe(shown(frame), key=key, on_select="rerun", selection_mode="single-row",
-                         hide_index=True, column_config=column_config,
-                         height=height if height is not None else "auto")
+    event = grid(shown(frame), key=key, on_select="rerun", selection_mode="single-row",
+                 hide_index=True, column_config=column_config,
+                 height=height if height is not None else "auto", phone_columns=phone_columns)
     rows = event.selection.rows if event is not None else []
     if rows:
         open_customer(frame["customer_id"][rows[0]])

@@ -205,8 +205,10 @@ for figure in commissions.FIGURES:
     shown = _ui.money(value, 2) if figure.is_commission else _ui.money(value)
     with st.expander(f"{figure.label}: {shown} · {behind.height:,} line(s)",
                      key=f"cm_fig_{figure.key}"):
-        st.dataframe(_ui.shown(behind), hide_index=True, column_config=LINE_CONFIG,
-                     key=f"cm_lines_{figure.key}")
+        _ui.grid(_ui.shown(behind), hide_index=True, column_config=LINE_CONFIG,
+                 key=f"cm_lines_{figure.key}",
+                 phone_columns=["order_date", "customer_name", "credited_revenue",
+                                "commission_amount"])
 
 downloads = st.columns([1, 1, 4])
 with downloads[0]:
@@ -224,7 +226,8 @@ st.caption("The Excel file has the month's statements you may see, then one shee
 
 st.subheader(f"Team, {_month_label(month)}")
 team_view = month_statements.select(list(STATEMENT_CONFIG))
-st.dataframe(_ui.shown(team_view), hide_index=True, column_config=STATEMENT_CONFIG, key="cm_team")
+_ui.grid(_ui.shown(team_view), hide_index=True, column_config=STATEMENT_CONFIG, key="cm_team",
+         phone_columns=["rep_name", "credited_revenue", "quota_attainment", "total_commission"])
 _ui.download(team_view, f"commission-statements-{month:%Y-%m}", key="cm_dl_team")
 
 if month_statements.height > 1:
@@ -238,13 +241,13 @@ if month_statements.height > 1:
                          xaxis_title="Rep", yaxis_title="Commission (¥)",
                          yaxis_tickprefix="¥", yaxis_tickformat=",.0f", height=360,
                          margin=dict(t=50, b=10))
-    st.plotly_chart(figure, key="cm_team_chart")
+    _ui.chart(figure, key="cm_team_chart")
 
 teams = _teams(build_id, scope, month)
 if not teams.is_empty():
     st.markdown("**By manager and region**")
-    st.dataframe(_ui.shown(teams.select(list(TEAM_CONFIG))), hide_index=True, column_config=TEAM_CONFIG,
-                 key="cm_teams")
+    _ui.grid(_ui.shown(teams.select(list(TEAM_CONFIG))), hide_index=True, column_config=TEAM_CONFIG,
+             key="cm_teams", phone_columns=["region", "manager_name", "credited_revenue"])
 
 # --- split accounts --------------------------------------------------------------------------
 
@@ -254,7 +257,7 @@ if not unassigned.is_empty():
     st.caption(f"{unassigned.height:,} customer(s) have no maintainer in the customers file: "
                "their orders go to the house account (reason unassigned) until a rep is "
                "assigned.")
-    st.dataframe(unassigned, hide_index=True, width="stretch",
+    _ui.grid(unassigned, hide_index=True, width="stretch",
                  column_config={"customer_id": "Customer", "customer_name": "Name",
                                 "region": "Region", "channel": "Channel", "tier": "Tier",
                                 "last_order_date": "Last order",
@@ -284,7 +287,9 @@ else:
         "has_first_order_month": st.column_config.CheckboxColumn("First-order month"),
     }
     split_view = split.select(list(split_config))
-    st.dataframe(_ui.shown(split_view), hide_index=True, column_config=split_config, key="cm_split")
+    _ui.grid(_ui.shown(split_view), hide_index=True, column_config=split_config, key="cm_split",
+             phone_columns=["customer_name", "order_revenue", "developer_name",
+                            "maintainer_name"])
     _ui.download(split_view, f"split-accounts-{month:%Y-%m}", key="cm_dl_split")
 
 # --- what-if ---------------------------------------------------------------------------------
@@ -390,7 +395,7 @@ if stored is not None:
             "difference": _ui.money_column("Difference", 2),
         }
         compare_view = per_rep.select(list(compare_config))
-        st.dataframe(_ui.shown(compare_view), hide_index=True, column_config=compare_config,
+        _ui.grid(_ui.shown(compare_view), hide_index=True, column_config=compare_config,
                      key="cm_whatif_table")
         _ui.download(compare_view, f"commission-whatif-{w_start:%Y-%m}-{w_end:%Y-%m}",
                      key="cm_dl_whatif")
@@ -403,4 +408,4 @@ if stored is not None:
                             xaxis_title="Rep", yaxis_title="Commission (¥)",
                             yaxis_tickprefix="¥", yaxis_tickformat=",.0f", height=380,
                             margin=dict(t=50, b=10))
-        st.plotly_chart(chart, key="cm_whatif_chart")
+        _ui.chart(chart, key="cm_whatif_chart")

@@ -168,7 +168,7 @@ fig.update_layout(title=f"Revenue and gross profit by month, {span}", height=340
                   xaxis=dict(title="Month", dtick="M3", tickformat="%b %Y"),
                   legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                   margin=dict(t=70, b=40))
-st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+_ui.chart(fig, width="stretch")
 
 # --- what they buy ---------------------------------------------------------------------------
 
@@ -187,10 +187,10 @@ else:
                           xaxis=dict(title="Share of revenue", tickformat=".0%"),
                           yaxis=dict(title="Category", autorange="reversed"),
                           margin=dict(t=60, b=40))
-        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+        _ui.chart(fig, width="stretch")
     with top_col:
         st.markdown("**Top products, last 6 months**")
-        st.dataframe(_ui.shown(top), hide_index=True, column_config={
+        _ui.grid(_ui.shown(top), hide_index=True, column_config={
             "sku": "SKU", "product_name": "Product", "category": "Category",
             "quantity": st.column_config.NumberColumn("Quantity", format="%.0f"),
             "revenue": _ui.money_column("Revenue (¥)"), "orders": "Orders"})
@@ -198,7 +198,7 @@ last_order = card.last_order()
 if not last_order.is_empty():
     st.markdown(f"**Last order {_ui.md(last_order['order_id'][0])}, "
                 f"{last_order['order_date'][0]:%d %b %Y}**")
-    st.dataframe(_ui.shown(last_order.drop("order_id", "order_date")), hide_index=True,
+    _ui.grid(_ui.shown(last_order.drop("order_id", "order_date")), hide_index=True,
                  column_config={"line_number": "Line", "sku": "SKU", "product_name": "Product",
                                 "quantity": st.column_config.NumberColumn("Quantity",
                                                                           format="%.0f"),
@@ -232,7 +232,7 @@ with history_col:
         fig.update_xaxes(title_text="Month", tickformat="%b %Y", row=2, col=1)
         fig.update_layout(title=f"Tier and stage by month, {span}", showlegend=False,
                           height=420, margin=dict(t=80, b=40))
-        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+        _ui.chart(fig, width="stretch")
         moves = known.filter(pl.col("tier_move").is_in(["up", "down"]))
         if not moves.is_empty():
             st.caption("Tier moves: " + ", ".join(
@@ -253,13 +253,13 @@ with score_col:
         fig.update_layout(title="Evaluation dimensions (percentile in region, 0-100)",
                           polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="")),
                           showlegend=False, height=420, margin=dict(t=80, b=30, l=90, r=90))
-        st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+        _ui.chart(fig, width="stretch")
         s = card.scores or {}
         st.caption(f"Evaluation score {float(s['evaluation_score']):.0f} / 100 · priority "
                    f"{_value(s.get('quadrant'))} · service need "
                    f"{float(s.get('service_need_hours') or 0):.1f} h of visits in 90 days")
         with st.expander(f"Potential checklist: {s.get('potential_score', 0)} of 7"):
-            st.dataframe(card.checklist(), hide_index=True, column_config={
+            _ui.grid(card.checklist(), hide_index=True, column_config={
                 "criterion": "Criterion", "met": st.column_config.CheckboxColumn("Met"),
                 "source": st.column_config.TextColumn("Answered from")})
 
@@ -309,10 +309,10 @@ else:
                                  range=[0.5, 5.5], dtick=1),
                       xaxis=dict(title="Visit date"), legend_title_text="Outcome",
                       margin=dict(t=60, b=40))
-    st.plotly_chart(fig, width="stretch", config=_ui.PLOTLY_CONFIG)
+    _ui.chart(fig, width="stretch")
     with st.expander(f"The {len(visits):,} visits"):
         shown = visits.drop("started_at")
-        st.dataframe(shown, hide_index=True, column_config={
+        _ui.grid(shown, hide_index=True, column_config={
             "visit_date": st.column_config.DateColumn("Date"), "rep_id": "Rep ID",
             "rep_name": "Rep", "visit_type": "Type",
             "duration_min": st.column_config.NumberColumn("Minutes"), "outcome": "Outcome",
@@ -331,7 +331,7 @@ with alert_col:
     if card.alerts.is_empty():
         st.success("No open alerts.", icon=":material/check_circle:")
     else:
-        st.dataframe(card.alerts.drop("alert_type"), hide_index=True, column_config={
+        _ui.grid(card.alerts.drop("alert_type"), hide_index=True, column_config={
             "alert": "Alert", "severity": "Severity",
             "since_date": st.column_config.DateColumn("Since"),
             "detail": st.column_config.TextColumn("Detail", width="large")})

@@ -133,8 +133,8 @@ waterfall.update_layout(
     title=f"Revenue change by {label.lower()}: 3 months before to the last 3 months",
     xaxis_title=label, yaxis_title="Revenue (¥)", yaxis_tickformat=",.0f",
     yaxis_tickprefix="¥", height=420, showlegend=False, margin={"t": 60, "b": 40})
-st.plotly_chart(waterfall, key="growth_waterfall")
-st.dataframe(parts, hide_index=True, column_config={
+_ui.chart(waterfall, key="growth_waterfall")
+_ui.grid(parts, hide_index=True, column_config={
     dimension: label,
     "previous_3_revenue": _ui.money_column("3 months before"),
     "trailing_3_revenue": _ui.money_column("Last 3 months"),
@@ -161,7 +161,7 @@ else:
         barmode="stack", title="Customers by lifecycle stage, month by month",
         xaxis_title="Month", yaxis_title="Customers (count)", xaxis_tickformat="%b %Y",
         legend_title_text="Stage", height=400, margin={"t": 60, "b": 40})
-    st.plotly_chart(stage_fig, key="growth_lifecycle")
+    _ui.chart(stage_fig, key="growth_lifecycle")
     wide = (stages.pivot(on="lifecycle_stage", index="month_start", values="customers")
             .sort("month_start", descending=True))
     _ui.download(wide, f"lifecycle_by_month_{filters.month:%Y-%m}", key="dl_lifecycle")

@@ -134,7 +134,7 @@ with tier_col:
         fig.update_xaxes(title_text="Tier")
         fig.update_layout(title=f"Customers and revenue by tier, {month_label}",
                           showlegend=False, height=340, margin=dict(t=70, b=40))
-        st.plotly_chart(fig, width="stretch")
+        _ui.chart(fig, width="stretch")
 
 with visit_col:
     st.subheader("Visit compliance")
@@ -165,7 +165,7 @@ with visit_col:
                           xaxis_title="Visit policy (tier)", yaxis_title="Onsite visits",
                           legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                       yanchor="bottom"))
-        st.plotly_chart(fig, width="stretch")
+        _ui.chart(fig, width="stretch")
 
 # --- alerts ----------------------------------------------------------------------------------
 
@@ -205,7 +205,7 @@ else:
 
 with st.expander("The figures above as a table"):
     summary = revenue.frame()
-    st.dataframe(summary, hide_index=True, column_config={
+    _ui.grid(summary, hide_index=True, column_config={
         "period": "Period", "first_month": st.column_config.DateColumn("From", format="MMM YYYY"),
         "last_month": st.column_config.DateColumn("To", format="MMM YYYY"),
         "revenue": _ui.money_column("Revenue"), "gross_profit": _ui.money_column("Gross profit"),
@@ -228,14 +228,14 @@ with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in 
                "Every region and rep is listed (the region and rep filters are not applied).")
     region_col, rep_col = st.columns(2, gap="large")
     with region_col:
-        st.dataframe(by_region, hide_index=True, key="overview_by_region", column_config={
+        _ui.grid(by_region, hide_index=True, key="overview_by_region", column_config={
             "region": "Region", "booked": _ui.money_column("As booked"),
             "current": _ui.money_column("Current book"),
             "difference": _ui.money_column("As booked - current book")})
         _ui.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
                      label="Download by region", key="dl_by_region")
     with rep_col:
-        st.dataframe(by_rep, hide_index=True, key="overview_by_rep", column_config={
+        _ui.grid(by_rep, hide_index=True, key="overview_by_rep", column_config={
             "rep_id": "Rep ID", "rep_name": "Rep", "region": "Rep's region",
             "booked": _ui.money_column("As booked"),
             "current": _ui.money_column("Current book"),

@@ -188,7 +188,7 @@ def route_map(rp, only: date | None) -> go.Figure:
 def stops_table(table: pl.DataFrame) -> None:
     """The ordered stops, with the navigation link of the chosen map app."""
     table = planner.with_navigation(table, map_app) if not table.is_empty() else table
-    st.dataframe(table.select("day", "seq", "customer_id", "customer_name", "tier", "window",
+    _ui.grid(table.select("day", "seq", "customer_id", "customer_name", "tier", "window",
                               "arrival", "start", "departure", "travel_minutes", "km",
                               "address", "why", "navigation"),
                  hide_index=True, width="stretch", column_config={
@@ -204,7 +204,8 @@ def stops_table(table: pl.DataFrame) -> None:
                          "Directions", display_text=f"open {geo.MAP_APPS[map_app]}",
                          help="Driving directions in the chosen map app (coordinates "
                               "converted to its datum)"),
-                 })
+                 }, phone_columns=["day", "seq", "customer_name", "arrival"],
+                 link_label="customer_name")
 
 
 def stop_blocks(table: pl.DataFrame) -> None:
@@ -242,7 +243,7 @@ def exports(rp, key: str) -> dict[str, bytes]:
 
 def compliance_table(pp: published_plans.PublishedPlan) -> None:
     table = published_plans.compliance(wh, user.scope, pp)
-    st.dataframe(table.drop("date"), hide_index=True, width="stretch", column_config={
+    _ui.grid(table.drop("date"), hide_index=True, width="stretch", column_config={
         "day": "Day", "planned": "Planned", "done_as_planned": "Done that day",
         "done_another_day": "Done another day", "not_done": "Not done",
         "unplanned_visits": st.column_config.NumberColumn(
@@ -278,8 +279,7 @@ if user.role == "rep" and published is not None:
                                 format_func=lambda d: f"{d:%a %d %b}", key="routes_rep_day")
     show = show or today
     stop_blocks(pp.visits.filter(pl.col("date") == show))
-    st.plotly_chart(route_map(pp, show), width="stretch", key="routes_rep_map",
-                    config=_ui.PLOTLY_CONFIG)
+    _ui.chart(route_map(pp, show), width="stretch", key="routes_rep_map")
     st.subheader("Planned against done")
     compliance_table(pp)
     st.stop()
@@ -315,7 +315,7 @@ due_view = due.select(
     "customer_id", "customer_name", "tier", "is_must_visit", "visits", "planned_minutes",
     (pl.col("visit_window_start") + "-" + pl.col("visit_window_end")).alias("window"),
     "due_day", "days_overdue", "value", "why")
-st.dataframe(due_view, hide_index=True, width="stretch", height=260, column_config={
+_ui.grid(due_view, hide_index=True, width="stretch", height=260, column_config={
     "customer_id": "Customer", "customer_name": "Name", "tier": "Tier",
     "is_must_visit": st.column_config.CheckboxColumn("Must visit"),
     "visits": st.column_config.NumberColumn("Visits", help="Visits to plan in this span"),
@@ -386,7 +386,7 @@ if rp.balance is not None:
                f"{', '.join(f'{m / 60:.1f}' for m in b.days_before)} h); balancing costs "
                f"{b.extra_travel_min:+.0f} min of driving.")
 
-st.dataframe(rp.days.drop("date"), hide_index=True, width="stretch", column_config={
+_ui.grid(rp.days.drop("date"), hide_index=True, width="stretch", column_config={
     "day": "Day", "visits": "Visits", "leave": "Leave base", "back": "Back",
     "km": st.column_config.NumberColumn("km", format="%.1f"),
     "travel_hours": st.column_config.NumberColumn("Driving h", format="%.2f"),
@@ -395,7 +395,7 @@ st.dataframe(rp.days.drop("date"), hide_index=True, width="stretch", column_conf
     "day_hours": st.column_config.NumberColumn("Day h", format="%.2f"),
     "naive_km": st.column_config.NumberColumn("Naive km", format="%.1f"),
     "naive_day_hours": st.column_config.NumberColumn("Naive day h", format="%.2f"),
-})
+}, phone_columns=["day", "visits", "km", "day_hours"])
 
 stored["files"] = exports(rp, "route")
 if user.role in ("admin", "manager") and rp.is_week:
@@ -423,8 +423,7 @@ else:
         format_func=lambda d: d if isinstance(d, str) else f"{d:%a %d %b}",
         key="routes_show")
     only = None if show in (None, "All days") else show
-    st.plotly_chart(route_map(rp, only), width="stretch", key="routes_map",
-                    config=_ui.PLOTLY_CONFIG)
+    _ui.chart(route_map(rp, only), width="stretch", key="routes_map")
     stops_table(rp.visits if only is None else rp.visits.filter(pl.col("date") == only))
 
 st.subheader("Not planned")
@@ -434,7 +433,7 @@ else:
     must_left = int(rp.unplanned["must_visit"].sum())
     if must_left:
         st.warning(f"{must_left} must-visit(s) could not be planned: see why below.")
-    st.dataframe(rp.unplanned, hide_index=True, width="stretch", column_config={
+    _ui.grid(rp.unplanned, hide_index=True, width="stretch", column_config={
         "customer_id": "Customer", "customer_name": "Name", "tier": "Tier",
         "must_visit": st.column_config.CheckboxColumn("Must visit"),
         "reason": st.column_config.TextColumn("Why not", width="large")})

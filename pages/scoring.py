@@ -108,7 +108,7 @@ fig.update_layout(
     xaxis_title="Customers ranked by average monthly revenue (count)",
     yaxis_title="Cumulative share of revenue (%)", yaxis_range=[0, 102],
     legend_title_text="Tier", height=420, margin={"t": 60, "b": 40})
-st.plotly_chart(fig, key="pareto_chart")
+_ui.chart(fig, key="pareto_chart")
 
 # --- the tier table --------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ else:
         title=f"Customers by tier: {from_month:%b %Y} (rows) to {to_month:%b %Y} (columns)",
         xaxis_title=f"Tier in {to_month:%b %Y}", yaxis_title=f"Tier in {from_month:%b %Y}",
         yaxis_autorange="reversed", height=380, margin={"t": 60, "b": 40})
-    st.plotly_chart(heat, key="migration_chart")
+    _ui.chart(heat, key="migration_chart")
     _ui.download(moves.sort("from_tier", "to_tier"),
                  f"tier_migration_{from_month:%Y-%m}_{to_month:%Y-%m}", key="dl_migration")
 
@@ -221,7 +221,7 @@ else:
         title="Priority matrix: value against service need",
         xaxis_title="Service need (visit hours)", yaxis_title="Evaluation score (0-100 points)",
         legend_title_text="Tier", height=480, margin={"t": 60, "b": 40})
-    st.plotly_chart(matrix_fig, key="priority_chart")
+    _ui.chart(matrix_fig, key="priority_chart")
     priority_table = scores.select("customer_id", "customer_name", "tier", "priority",
                                    "quadrant", "evaluation_score", "service_need_hours",
                                    "avg_monthly_revenue", "lifecycle_stage",

@@ -111,7 +111,7 @@ else:
         title=f"Weeks on policy by rep, {month} (label: customers overdue)",
         xaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]), yaxis_title="Rep",
         height=max(300, 28 * ranked.height + 120), margin={"t": 60, "b": 40})
-    st.plotly_chart(rep_fig, key="visits_by_rep_chart", config=_ui.PLOTLY_CONFIG)
+    _ui.chart(rep_fig, key="visits_by_rep_chart")
     trend = _trend(wh.build_id, user.scope, filters)
     if trend.height:
         trend_fig = go.Figure()
@@ -126,8 +126,8 @@ else:
             xaxis=dict(title="Month", tickformat="%b %Y", dtick="M1"),
             yaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]),
             height=380, margin={"t": 60, "b": 40}, legend_title_text="Rep")
-        st.plotly_chart(trend_fig, key="visits_trend_chart", config=_ui.PLOTLY_CONFIG)
-    st.dataframe(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
+        _ui.chart(trend_fig, key="visits_trend_chart")
+    _ui.grid(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_rep")
     _ui.download(by_rep, f"visit_compliance_by_rep_{filters.month:%Y-%m}", key="dl_by_rep")
 
@@ -135,7 +135,7 @@ st.subheader("Compliance by tier")
 if by_tier.height == 0:
     _ui.empty(f"No customer-weeks in {month} for these filters.")
 else:
-    st.dataframe(by_tier, hide_index=True, column_config=COMPLIANCE_COLUMNS,
+    _ui.grid(by_tier, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_tier")
     _ui.download(by_tier, f"visit_compliance_by_tier_{filters.month:%Y-%m}",
                  key="dl_by_tier")
@@ -181,9 +181,9 @@ else:
     day_fig.update_layout(barmode="stack", title=f"Visits per day, {month}",
                           xaxis_title="Day", yaxis_title="Visits (count)",
                           legend_title_text="Type", height=360, margin={"t": 60, "b": 40})
-    st.plotly_chart(day_fig, key="visits_per_day_chart", config=_ui.PLOTLY_CONFIG)
+    _ui.chart(day_fig, key="visits_per_day_chart")
     activity = visits.rep_activity(month_visits)
-    st.dataframe(activity, hide_index=True, key="visits_rep_activity", column_config={
+    _ui.grid(activity, hide_index=True, key="visits_rep_activity", column_config={
         "rep_id": "Rep code",
         "rep_name": "Rep",
         "visits": "Visits",
