@@ -249,7 +249,8 @@ def compliance_table(pp: published_plans.PublishedPlan) -> None:
         "unplanned_visits": st.column_config.NumberColumn(
             "Visits outside the plan", help="Onsite visits that day to customers not planned"),
         "compliance": st.column_config.ProgressColumn("Done as planned", format="percent",
-                                                      min_value=0, max_value=1)})
+                                                      min_value=0, max_value=1)},
+             phone_columns=["day", "planned", "done_as_planned", "compliance"])
     _ui.download(table, f"{pp.name}-compliance", label="Download compliance",
                  key="dl_compliance")
 
