@@ -8,6 +8,10 @@ labels and hover text as a little HTML (links). So every value from the data tha
 those goes through ``md`` (Markdown) or ``plot_text`` (Plotly); tables (st.dataframe) and
 selectbox options are plain text already. Downloads go through models/exports.py.
 
+On a phone (``is_narrow``: the browser's width, else a rep's role) every grid of a page a rep
+opens (``grid``, ``customer_table``) shows at most PHONE_MAX_COLUMNS columns and its links as
+buttons; every Plotly chart goes through ``chart`` (no mode bar).
+
 Not a page (app.py does not register it). Pages import it as ``from pages import _ui``.
 """
 
