@@ -159,6 +159,28 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contracts(args: argparse.Namespace) -> int:
+    """Check (or with --write, write) the dbt files generated from models/contracts.py."""
+    from models import contract_files
+
+    if args.write:
+        written = contract_files.write_files()
+        for path in written:
+            print(f"wrote {path}")
+        if not written:
+            print("The dbt contract files are up to date with models/contracts.py.")
+        return 0
+    stale = contract_files.stale_files()
+    if stale:
+        print("These files differ from models/contracts.py; run `salesdesk contracts --write`:",
+              file=sys.stderr)
+        for path in stale:
+            print(f"  {path}", file=sys.stderr)
+        return 1
+    print("The dbt contract files are up to date with models/contracts.py.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesdesk",
@@ -224,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-balance", action="store_true",
                       help="do not even out the week's days (least travel only)")
     plan.set_defaults(func=_cmd_plan)
+
+    contracts = sub.add_parser("contracts", help="check the dbt files generated from "
+                                                 "models/contracts.py (exit 1 when stale)")
+    contracts.add_argument("--write", action="store_true",
+                           help="write them (the lake contract macro and the sources YAML)")
+    contracts.set_defaults(func=_cmd_contracts)
 
     prepare = sub.add_parser("prepare", help="demo data if the lake is empty, then build if needed")
     prepare.add_argument("--scale", type=float, default=1.0)

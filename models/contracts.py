@@ -18,9 +18,6 @@ from dataclasses import dataclass
 # Contract types. ``time`` is an HH:MM clock time, kept as text ("08:30") so it is portable.
 TYPES = ("text", "integer", "decimal", "double", "date", "timestamp", "boolean", "time", "month")
 
-LOAD_COLUMNS = ("_load_id", "_source_row", "_loaded_at")
-
-
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -36,6 +33,22 @@ class Column:
             raise ValueError(f"unknown contract type {self.type!r} for column {self.name}")
 
     @property
+    def dbt_type(self) -> str:
+        """The type in the dbt project (a type DuckDB and Spark both accept)."""
+        if self.type == "decimal":
+            return f"decimal({self.precision},{self.scale})"
+        return {
+            "text": "string",
+            "integer": "bigint",
+            "double": "double",
+            "date": "date",
+            "timestamp": "timestamp",
+            "boolean": "boolean",
+            "time": "string",
+            "month": "date",
+        }[self.type]
+
+    @property
     def duckdb_type(self) -> str:
         return {
             "text": "varchar",
@@ -48,6 +61,17 @@ class Column:
             "time": "varchar",
             "month": "date",
         }[self.type]
+
+
+# The three columns every lake file carries after the contract columns.
+LOAD_COLUMN_DEFS: tuple[Column, ...] = (
+    Column("_load_id", "text", description="Load id: content hash of the accepted source file "
+                                           "(the lake file name stem)."),
+    Column("_source_row", "integer", description="Row in the source file (spreadsheet row "
+                                                 "number; 1-based index in Parquet)."),
+    Column("_loaded_at", "timestamp", description="When the file was accepted (UTC)."),
+)
+LOAD_COLUMNS = tuple(c.name for c in LOAD_COLUMN_DEFS)
 
 
 @dataclass(frozen=True)
@@ -108,16 +132,16 @@ ENTITIES: dict[str, Entity] = {
                 _c("channel", desc="One of: " + ", ".join(CHANNELS) + "."),
                 _c("region", desc="Sales region."),
                 _c("district", desc="District within the region."),
-                _c("address"),
-                _c("latitude", "double"),
-                _c("longitude", "double"),
+                _c("address", desc="Street address of the shop."),
+                _c("latitude", "double", desc="Latitude of the shop, degrees (-90..90)."),
+                _c("longitude", "double", desc="Longitude of the shop, degrees (-180..180)."),
                 _c("opened_date", "date", desc="When the account was opened."),
                 _c("developer_rep_id", desc="The rep who opened the account."),
                 _c("maintainer_rep_id", desc="The rep who serves it now (empty: unassigned, the house account)."),
                 _c("is_group_purchase", "boolean", desc="Group-buying / enterprise account."),
                 _c("is_key_account", "boolean", desc="Manual key-account flag."),
-                _c("credit_limit", "decimal"),
-                _c("payment_terms_days", "integer"),
+                _c("credit_limit", "decimal", desc="Credit limit granted to the customer."),
+                _c("payment_terms_days", "integer", desc="Payment terms in days."),
                 _c("visit_window_start", "time", desc="When the owner is there (default 08:30)."),
                 _c("visit_window_end", "time", desc="Default 17:30."),
                 _c("contact_name", desc="The person the rep deals with (owner, buyer)."),
@@ -134,15 +158,16 @@ ENTITIES: dict[str, Entity] = {
             file_words=("reps", "rep", "salesreps", "staff", "employees"),
             description="Sales reps and their managers.",
             columns=(
-                _c("rep_id", required=True),
-                _c("name", required=True),
-                _c("region", required=True),
-                _c("manager_rep_id"),
+                _c("rep_id", required=True, desc="Rep (employee) code."),
+                _c("name", required=True, desc="Rep name."),
+                _c("region", required=True, desc="Region the rep works in."),
+                _c("manager_rep_id", desc="rep_id of the rep's manager."),
                 _c("role", desc="rep or manager."),
-                _c("hired_date", "date"),
-                _c("left_date", "date"),
-                _c("base_latitude", "double"),
-                _c("base_longitude", "double"),
+                _c("hired_date", "date", desc="When the rep was hired."),
+                _c("left_date", "date", desc="When the rep left (empty while employed)."),
+                _c("base_latitude", "double",
+                   desc="Latitude of the rep's base (start and end of a route day)."),
+                _c("base_longitude", "double", desc="Longitude of the rep's base."),
                 _c("workday_start", "time", desc="Default 08:00."),
                 _c("workday_end", "time", desc="Default 18:00."),
             ),
@@ -153,12 +178,13 @@ ENTITIES: dict[str, Entity] = {
             file_words=("products", "product", "skus", "sku", "items"),
             description="Product catalogue.",
             columns=(
-                _c("sku", required=True),
-                _c("name", required=True),
-                _c("category"),
+                _c("sku", required=True, desc="Product code (stock keeping unit)."),
+                _c("name", required=True, desc="Product name."),
+                _c("category", desc="Product category."),
                 _c("price_band", desc="high, mid or low."),
-                _c("list_price", "decimal", precision=18, scale=4),
-                _c("unit_cost", "decimal", required=True, precision=18, scale=4),
+                _c("list_price", "decimal", precision=18, scale=4, desc="List price per unit."),
+                _c("unit_cost", "decimal", required=True, precision=18, scale=4,
+                   desc="Cost per unit."),
             ),
         ),
         Entity(
@@ -167,14 +193,15 @@ ENTITIES: dict[str, Entity] = {
             file_words=("sales", "orders", "order_lines", "orderlines", "order"),
             description="Sales order lines; a negative quantity is a return.",
             columns=(
-                _c("order_id", required=True),
-                _c("line_number", "integer", required=True),
-                _c("order_date", "date", required=True),
-                _c("customer_id", required=True),
-                _c("sku", required=True),
+                _c("order_id", required=True, desc="Order number."),
+                _c("line_number", "integer", required=True, desc="Line number within the order."),
+                _c("order_date", "date", required=True, desc="Date of the order."),
+                _c("customer_id", required=True, desc="Customer who ordered."),
+                _c("sku", required=True, desc="Product ordered."),
                 _c("quantity", "decimal", required=True, precision=18, scale=3,
                    desc="Negative for a return."),
-                _c("unit_price", "decimal", required=True, precision=18, scale=4),
+                _c("unit_price", "decimal", required=True, precision=18, scale=4,
+                   desc="Price per unit before discount."),
                 _c("discount_rate", "decimal", precision=9, scale=6, desc="0 to 1."),
                 _c("rep_id", desc="The rep who took the order."),
                 _c("line_amount", "decimal", precision=18, scale=2,
@@ -191,18 +218,19 @@ ENTITIES: dict[str, Entity] = {
             file_words=("visits", "visit", "visit_logs", "calls"),
             description="Rep visit log.",
             columns=(
-                _c("visit_id", required=True),
-                _c("rep_id", required=True),
-                _c("customer_id", required=True),
-                _c("started_at", "timestamp", required=True),
-                _c("ended_at", "timestamp"),
+                _c("visit_id", required=True, desc="Visit code."),
+                _c("rep_id", required=True, desc="Rep who made the visit."),
+                _c("customer_id", required=True, desc="Customer visited."),
+                _c("started_at", "timestamp", required=True,
+                   desc="When the visit started (local time)."),
+                _c("ended_at", "timestamp", desc="When the visit ended (local time)."),
                 _c("visit_type", desc="onsite or phone."),
                 _c("purpose", desc="develop, maintain, collect, deliver or promote."),
                 _c("outcome", desc="order, no_order, complaint, closed or not_met."),
                 _c("relationship_level", "integer", desc="1 acquainted .. 5 trusted."),
-                _c("checkin_latitude", "double"),
-                _c("checkin_longitude", "double"),
-                _c("notes"),
+                _c("checkin_latitude", "double", desc="Latitude where the rep checked in."),
+                _c("checkin_longitude", "double", desc="Longitude where the rep checked in."),
+                _c("notes", desc="Free-text notes."),
                 _c("next_step", desc="What the rep will do next (free text)."),
                 _c("follow_up_date", "date", desc="When to follow up (may be after the as-of date)."),
                 _c("recorded_by", desc="Who entered the record (the app: the signed-in e-mail)."),
@@ -216,9 +244,10 @@ ENTITIES: dict[str, Entity] = {
             optional=True,
             description="Optional monthly sales quota per rep.",
             columns=(
-                _c("rep_id", required=True),
+                _c("rep_id", required=True, desc="Rep the quota is for."),
                 _c("month", "month", required=True, desc="First day of the month (or YYYY-MM)."),
-                _c("sales_quota", "decimal", required=True),
+                _c("sales_quota", "decimal", required=True,
+                   desc="Sales (revenue) quota for the month."),
             ),
         ),
         Entity(
@@ -228,11 +257,12 @@ ENTITIES: dict[str, Entity] = {
             optional=True,
             description="Optional manual judgements per customer and criterion.",
             columns=(
-                _c("customer_id", required=True),
-                _c("criterion", required=True),
-                _c("score", "decimal", required=True, precision=9, scale=2),
-                _c("assessed_date", "date", required=True),
-                _c("assessor"),
+                _c("customer_id", required=True, desc="Customer assessed."),
+                _c("criterion", required=True,
+                   desc="Criterion judged (a potential-checklist criterion)."),
+                _c("score", "decimal", required=True, precision=9, scale=2, desc="Score given."),
+                _c("assessed_date", "date", required=True, desc="When the judgement was made."),
+                _c("assessor", desc="Who made it."),
             ),
         ),
     )

@@ -1,10 +1,11 @@
 {#-
+    Generated from models/contracts.py by `salesdesk contracts --write`; do not edit by hand.
+
     The lake contract as the dbt project knows it: the ONE place in dbt_project/ that lists
     each entity's key, required columns and contract columns with their types (types that
-    DuckDB and Spark both accept). It mirrors models/contracts.py (generated from it; the test
-    tests/test_dbt_staging.py checks they agree). A macro rather than the sources YAML because
-    it must be readable at parse time and inside dbt unit tests, where the graph has no sources.
-    The sources YAML documents the same columns.
+    DuckDB and Spark both accept). A macro rather than the sources YAML because it must be
+    readable at parse time and inside dbt unit tests, where the graph has no sources. The
+    sources YAML documents the same columns.
 -#}
 
 {% macro sales_lake_contract() %}
