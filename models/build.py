@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from models import clock, jsonlog, settings
 from models.contracts import ENTITIES
@@ -161,8 +160,7 @@ def project_var(name: str, dbt_vars: dict | None = None):
     """A dbt var of this build: as given in ``dbt_vars``, else its default in dbt_project.yml."""
     if dbt_vars and dbt_vars.get(name) not in (None, ""):
         return dbt_vars[name]
-    project = yaml.safe_load((settings.DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    return (project.get("vars") or {}).get(name)
+    return settings.dbt_project_vars().get(name)
 
 
 def latest_order_date(base: Path | None = None) -> dt.date | None:

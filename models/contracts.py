@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models import settings
+
 # Contract types. ``time`` is an HH:MM clock time, kept as text ("08:30") so it is portable.
 TYPES = ("text", "integer", "decimal", "double", "date", "timestamp", "boolean", "time", "month")
 
@@ -324,18 +326,10 @@ def row_key(entity: str, values: dict) -> str:
     return "|".join("" if values.get(k) is None else str(values[k]) for k in ENTITIES[entity].key)
 
 
-# Row-level rules applied by the dbt staging layer. A rejected row carries exactly one rule:
-# the first that fails, in this order.
+# Row-level rules applied by the dbt staging layer, rule -> meaning. A rejected row carries
+# exactly one rule: the first that fails, in this order. The dbt project applies them, so they
+# are written down once, as the var rejection_rules of dbt_project/dbt_project.yml, read here.
 REJECTION_RULES: dict[str, str] = {
-    "missing_required": "A required column is empty.",
-    "duplicate_key": "Another row of the same load has the same key; the first one is kept.",
-    "superseded_by_later_load": "A later load has a row with the same key; the later one is kept.",
-    "negative_price": "A price or cost is below zero.",
-    "invalid_value": "A value is outside the allowed set or range (band, discount, level, type).",
-    "date_in_future": "A date or timestamp is after the as-of date of the build.",
-    "ended_before_started": "An end (left date, visit end) is before its start.",
-    "coordinates_out_of_range": "Latitude outside -90..90 or longitude outside -180..180.",
-    "unknown_customer": "The customer_id is not in the staged customers.",
-    "unknown_sku": "The sku is not in the staged products.",
-    "unknown_rep": "A rep id is not in the staged reps.",
+    str(rule): str(meaning)
+    for rule, meaning in settings.dbt_project_vars()["rejection_rules"].items()
 }

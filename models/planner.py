@@ -75,13 +75,12 @@ class RepBase:
 
 
 def _dbt_var(name: str, default: str) -> str:
-    """A var of dbt_project.yml (the project's defaults live there, not in code)."""
+    """A var of dbt_project.yml as text (the project's defaults live there, not in code)."""
     try:
-        text = (settings.DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")
+        value = settings.dbt_project_vars().get(name)
     except OSError:
         return default
-    match = re.search(rf"^\s*{re.escape(name)}:\s*\"?([^\"\n#]+)\"?", text, re.M)
-    return match.group(1).strip() if match else default
+    return default if value is None else str(value)
 
 
 def _hhmm(value: str) -> int:

@@ -17,6 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+def dbt_project_vars() -> dict:
+    """The vars of dbt_project.yml with their defaults, as parsed (the one reader of them)."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project.get("vars") or {})
+
+
 def home() -> Path:
     """The data folder: ``$SALESDESK_HOME`` or ``./data``, as an absolute path."""
     return Path(os.environ.get("SALESDESK_HOME") or "data").resolve()
