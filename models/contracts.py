@@ -1,8 +1,9 @@
 """The raw data contracts (SPEC section 2): entities, columns, types, keys.
 
 This module is the one place that says what a raw file must look like. Ingest checks files
-against it, the demo generator writes files that follow it, and the dbt sources document the
-same columns. Lake files carry the contract columns (typed) plus three load columns:
+against it, the demo generator writes files that follow it, and the dbt project's copies of
+it (the lake contract macro and the sources YAML) are generated from it by
+``salesdesk contracts --write`` (``models.contract_files``). Lake files carry the contract columns (typed) plus three load columns:
 
 - ``_load_id``: the content hash of the accepted source file (also the lake file name),
 - ``_source_row``: the row as a person finds it in the source file: in CSV and XLSX the
