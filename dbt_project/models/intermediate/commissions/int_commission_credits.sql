@@ -186,8 +186,7 @@ priced as {{ not_materialized() }} (
     from sales
     inner join accounts
         on sales.customer_id = accounts.customer_id
-        and (accounts.valid_from is null or sales.order_date >= accounts.valid_from)
-        and (accounts.valid_to is null or sales.order_date <= accounts.valid_to)
+        and {{ in_force_on('accounts', 'sales.order_date') }}
     inner join products
         on sales.sku = products.sku
     left join plan

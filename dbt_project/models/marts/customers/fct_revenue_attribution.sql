@@ -79,8 +79,7 @@ booked as (
     from sales
     inner join assignments
         on sales.customer_id = assignments.customer_id
-        and (assignments.valid_from is null or sales.order_date >= assignments.valid_from)
-        and (assignments.valid_to is null or sales.order_date <= assignments.valid_to)
+        and {{ in_force_on('assignments', 'sales.order_date') }}
     left join products
         on sales.sku = products.sku
 
