@@ -144,15 +144,15 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     ``compact_records``: merge each closed day's visit records entered in the app into one
     lake file first (``visit_records.compact``; off only to compare the two lakes in a test).
     """
-    dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
-    if target == SPARK_TARGET:
+    if target == SPARK_TARGET:  # chooses its own as-of date
         return run_spark_build(base, on_line=on_line, dbt_vars=dbt_vars, unit_tests=unit_tests)
     if target not in (None, "dev"):
         raise UserError(f"Unknown build target {target!r}: dev (DuckDB) or {SPARK_TARGET}.")
+    dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
     wh = settings.warehouse_dir(base)
     wh.mkdir(parents=True, exist_ok=True)
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
-        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars or {},
+        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
                              unit_tests, as_of_note, compact_records)
 
 
