@@ -106,8 +106,6 @@ def sidebar(user: access.User) -> None:
             st.logout()
         st.session_state[_ui.BUILD_SLOT_KEY] = st.empty()
     _ui.show_build()
-    with st.sidebar:  # last, so that the answer's arrival shifts nothing on the page
-        _ui.measure_screen()
 
 
 def resolve_user() -> tuple[access.AuthConfig, access.User]:

@@ -8,7 +8,7 @@ labels and hover text as a little HTML (links). So every value from the data tha
 those goes through ``md`` (Markdown) or ``plot_text`` (Plotly); tables (st.dataframe) and
 selectbox options are plain text already. Downloads go through models/exports.py.
 
-On a phone (``is_narrow``: the browser's width, else a rep's role) every grid of a page a rep
+On a phone (``is_narrow``: the browser's User-Agent, else a rep's role) every grid of a page a rep
 opens (``grid``, ``customer_table``) shows at most PHONE_MAX_COLUMNS columns and its links as
 buttons; every Plotly chart goes through ``chart`` (no mode bar).
 
@@ -42,10 +42,9 @@ CARD_PAGE = "pages/customer.py"
 ALL = "All"
 # Plotly charts without the mode bar: on a phone it covers the chart's title.
 PLOTLY_CONFIG = {"displayModeBar": False}
-# The phone layout (see is_narrow): a screen narrower than this many CSS pixels is a phone; a grid
-# on it shows at most PHONE_MAX_COLUMNS columns and its links as buttons.
-NARROW_KEY = "salesdesk_narrow"  # True/False once the browser told the screen's width
-PHONE_WIDTH = 640
+# The phone layout (see is_narrow): a grid on a phone shows at most PHONE_MAX_COLUMNS columns
+# and its links as buttons.
+NARROW_KEY = "salesdesk_narrow"  # True/False: a layout chosen for this session (tests set it)
 PHONE_MAX_COLUMNS = 4
 
 
@@ -246,27 +245,29 @@ def plot_text(value: Any) -> Any:
 
 # --- phone layout ----------------------------------------------------------------------------
 
-def measure_screen() -> None:
-    """Ask the browser once per session how wide the window is (app.py calls this in every run
-    until the answer is in the session; the answer arrives with a rerun). Without a browser (an
-    AppTest) the answer never comes and ``is_narrow`` falls back on the role."""
-    if NARROW_KEY in st.session_state:
-        return
-    from streamlit_js_eval import streamlit_js_eval
-
-    width = streamlit_js_eval(js_expressions="window.innerWidth", key="salesdesk_screen_width")
-    if isinstance(width, (int, float)) and width > 0:
-        st.session_state[NARROW_KEY] = width < PHONE_WIDTH
-
-
 def is_narrow() -> bool:
-    """Whether to lay the page out for a phone: the screen's width when the browser told it,
-    else the role (a rep works from a phone)."""
+    """Whether to lay the page out for a phone: what the browser says it is (a phone's browser
+    puts "Mobi" in its User-Agent, as MDN recommends to test), else the role (a rep works from a
+    phone). Read from the request, so the first run already has the answer: asking the browser
+    for its width would answer with a rerun, and a rerun that arrives after a click in the
+    navigation takes the user back to the page they left."""
     known = st.session_state.get(NARROW_KEY)
     if isinstance(known, bool):
         return known
+    agent = user_agent()
+    if agent:
+        return "Mobi" in agent
     user = access.session_user(st.session_state)
     return user is not None and user.role == "rep"
+
+
+def user_agent() -> str:
+    """The browser's User-Agent header ("" without a browser, as under AppTest)."""
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except Exception:  # noqa: BLE001 - no request behind this run
+        return ""
+    return agent if isinstance(agent, str) else ""
 
 
 def _is_link(config: Any) -> bool:

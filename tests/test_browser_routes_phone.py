@@ -37,15 +37,15 @@ def published_home(built_home, tmp_path_factory):
 
 
 def test_the_rep_taps_navigation_on_a_phone(published_home, browser_session):
-    from tests.browser_util import screenshot, serve_app, wait_for_page, wait_until_done
+    from tests.browser_util import PHONE, screenshot, serve_app, wait_for_page, wait_until_done
 
     home, allowlist, plan = published_home
     env = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_ALLOWLIST": str(allowlist),
            geo.ENV_COORDINATES: "wgs84", geo.ENV_MAP_APP: "amap"}
     with serve_app(home, env) as url:
         context = browser_session.new_context(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-            has_touch=True, extra_http_headers={"X-Forwarded-Email": EMAIL})
+            **PHONE,
+            extra_http_headers={"X-Forwarded-Email": EMAIL})
         page = context.new_page()
         try:
             # a fresh server may first list the pages/ folder; wait for app.py's navigation

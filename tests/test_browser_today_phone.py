@@ -36,7 +36,7 @@ def rep_home(built_home, tmp_path_factory):
 
 
 def test_a_rep_checks_in_records_a_visit_and_sees_it(rep_home, browser_session):
-    from tests.browser_util import screenshot, serve_app, wait_for_page, wait_until_done
+    from tests.browser_util import PHONE, screenshot, serve_app, wait_for_page, wait_until_done
 
     home, allowlist, rep_id = rep_home
     due = planner.due_list(get_warehouse(home), ALL_DATA, rep_id, [TODAY])
@@ -49,8 +49,8 @@ def test_a_rep_checks_in_records_a_visit_and_sees_it(rep_home, browser_session):
     env = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_ALLOWLIST": str(allowlist)}
     with serve_app(home, env) as url:
         context = browser_session.new_context(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-            has_touch=True, extra_http_headers={"X-Forwarded-Email": EMAIL},
+            **PHONE,
+            extra_http_headers={"X-Forwarded-Email": EMAIL},
             geolocation={"latitude": stop["latitude"], "longitude": stop["longitude"],
                          "accuracy": 15})
         context.grant_permissions(["geolocation"], origin=url)
