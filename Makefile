@@ -9,7 +9,7 @@ PORT ?= 8501
 # Sign-in); without it the app refuses every visitor rather than make them the admin.
 ADDRESS = 127.0.0.1
 
-.PHONY: install run test test-fast chromium prepare demo build docs bench soak clean install-spark java test-spark
+.PHONY: install run test test-fast chromium i18n prepare demo build docs bench soak clean install-spark java test-spark
 
 install: $(STAMP)
 
@@ -19,11 +19,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
-# Debian's chromium for the browser tests (never a browser download of playwright's own).
+# Debian's chromium for the browser tests (never a browser download of playwright's own), and
+# Debian's Noto CJK fonts so its screenshots of the Chinese pages show the glyphs, not boxes.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || { \
+		echo "Installing Debian's fonts-noto-cjk for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+# Catalogues: extract the t("...") msgids into models/i18n/locales/messages.pot, merge them into
+# every language's messages.po, regenerate docs/glossary.md (README: Languages).
+i18n: install
+	$(BIN)/python -m models.i18n.tool
 
 # The optional Spark target (dbt-spark session method, local PySpark; about 490 MB).
 SPARK_STAMP := $(VENV)/.installed-spark-stamp
