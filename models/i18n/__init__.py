@@ -20,10 +20,9 @@ from models.i18n.catalogue import (
     translate,
 )
 from models.i18n.formats import (
-    MONEY_GRID_FORMAT,
+    MONEY_GRID,
     day_label,
     money,
-    money_column,
     money_short,
     month_label,
     number,
@@ -31,8 +30,8 @@ from models.i18n.formats import (
 )
 
 __all__ = [
-    "DEFAULT_LANG", "LANGUAGE_NAMES", "LANGUAGES", "MONEY_GRID_FORMAT", "Translator",
-    "choose_lang", "day_label", "label", "match_lang", "money", "money_column", "money_short",
+    "DEFAULT_LANG", "LANGUAGE_NAMES", "LANGUAGES", "MONEY_GRID", "Translator",
+    "choose_lang", "day_label", "label", "match_lang", "money", "money_short",
     "month_label", "normalise_lang", "ntranslate", "number", "percent", "placeholders", "term",
     "translate",
 ]

@@ -13,13 +13,16 @@ One function per kind of figure, used by pages, charts and exports alike:
   ``30 Nov 2026``. Month names are spelled here, not taken from the C library's locale.
 - ``number`` and ``percent`` with thousands separators.
 
-Grids (``st.dataframe`` / ``st.column_config.NumberColumn``): Streamlit 1.67 formats numbers in
-the browser, with a printf-style format (``"¥%,.2f"`` writes ``¥-4.31``: the sign goes after
-any prefix) or a named preset (``"yen"`` is the Japanese yen, no decimals; ``"accounting"``
-writes ``(4.31)``). None writes ``-¥4.31``. So a money column a person reads is shown as text
-made by ``money`` (``money_column``), with the exact number kept in the data for sorting and
-export; ``MONEY_GRID_FORMAT`` (``"%,.2f"``, no sign prefix, the currency in the column title)
-is the numeric alternative where a grid must sort by the figure.
+Grids (``st.dataframe`` / ``st.column_config.NumberColumn`` in Streamlit 1.67, which formats
+in the browser): a printf format such as ``"¥%,.2f"`` writes ``¥-4.31`` (sprintf-js puts the sign
+after any prefix), and ``"accounting"`` writes ``(4.31)``. The ``"yen"`` preset is
+``Intl.NumberFormat(navigator.languages, {style: "currency", currency: "JPY",
+currencyDisplay: "narrowSymbol"})`` with as many decimals as the column's ``step`` has: with
+``step=0.01`` it writes ``-¥4.31`` and ``¥1,234.50`` for a zh-CN and an en browser alike (JPY and
+CNY share the narrow symbol ¥), and the cell stays a number, so the grid still sorts by it.
+``MONEY_GRID`` holds those two options (``NumberColumn(title, **MONEY_GRID)``). A browser set to a
+language that writes the symbol after the figure (de-DE: ``-4,31 ¥``) gets its own convention.
+Exports and charts use ``money``.
 """
 
 from __future__ import annotations
@@ -32,9 +35,8 @@ from models.i18n.catalogue import normalise_lang
 CURRENCY = "¥"
 MISSING = "—"
 
-# A numeric money column: thousands separators, two decimals, no currency in the cell (a
-# printf prefix would put the sign after it); the column's title carries the unit (¥).
-MONEY_GRID_FORMAT = "%,.2f"
+# Options of a money NumberColumn in a grid: -¥4.31, ¥1,234.50 (see the module's docstring).
+MONEY_GRID: dict[str, object] = {"format": "yen", "step": 0.01}
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -146,8 +148,3 @@ def day_label(value: dt.date | dt.datetime | str | None, lang: str = "en") -> st
     if normalise_lang(lang) == "zh-CN":
         return day.isoformat()
     return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
-
-
-def money_column(values, lang: str = "en") -> list[str]:
-    """A grid's money column as text (``-¥4.31`` for negatives); keep the numbers beside it."""
-    return [money(value, lang) for value in values]

@@ -182,7 +182,7 @@ def untranslated(source: str, path: str) -> list[Finding]:
             continue
         if IGNORE_PRAGMA in lines[node.lineno - 1]:
             continue
-        call = ".".join(["st", *chain])
+        call = ast.unparse(node.func)
         # Options given with a format_func are codes, labelled by that function.
         lists_are_text = not any(k.arg == "format_func" for k in node.keywords)
         args = node.args[1:] if chain[-1] in PATH_FIRST_CALLS else node.args
