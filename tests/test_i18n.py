@@ -160,8 +160,8 @@ def translator(tmp_path):
 
 
 def test_placeholders_are_filled_after_the_lookup_in_the_translation_s_order(translator):
-    assert translator.translate("zh-CN", "{rep} visited {customer}", rep="王强", customer="华联超市") \
-        == "华联超市已由王强拜访"
+    text = translator.translate("zh-CN", "{rep} visited {customer}", rep="王强", customer="华联超市")
+    assert text == "华联超市已由王强拜访"
     assert translator.translate("en", "{rep} visited {customer}", rep="Wang", customer="Hualian") \
         == "Wang visited Hualian"
 
@@ -216,7 +216,8 @@ def test_the_vocabulary_holds_the_seeds_codes():
     assert _seed_column("scoring_weights", "dimension") <= set(codes["score_dimension"])
     assert _seed_column("commission_plan", "price_band") <= set(codes["price_band"])
     assert set(PYTHON_CODES["access_role"]) == set(access.ROLES)
-    assert codes["lifecycle_stage"] == ["prospect", "new", "growing", "mature", "declining", "churned"]
+    assert codes["lifecycle_stage"] == ["prospect", "new", "growing", "mature", "declining",
+                                        "churned"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -242,7 +243,8 @@ def test_chinese_labels_are_chinese_except_tier_letters():
 
 # --- choosing the language ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["zh", "zh-CN", "zh_CN", "zh-TW", "zh-Hans-CN", "ZH-hant", "zh-HK"])
+@pytest.mark.parametrize("value", ["zh", "zh-CN", "zh_CN", "zh-TW", "zh-Hans-CN", "ZH-hant",
+                                   "zh-HK"])
 def test_any_chinese_is_zh_cn(value):
     assert normalise_lang(value) == "zh-CN"
 
@@ -349,7 +351,8 @@ def test_the_detector_finds_literals_given_to_streamlit():
     texts = sorted(f.text for f in findings)
     assert texts == sorted(["Commissions", "Region", "Sales after discount", "Visits",
                             "Built at ", "Map", "Stops", "Overview", "Amount"])
-    assert {f.call for f in findings} >= {"st.title", "st.sidebar.selectbox", "left.metric", "box.caption"}
+    calls = {f.call for f in findings}
+    assert calls >= {"st.title", "st.sidebar.selectbox", "left.metric", "box.caption"}
 
 
 def test_the_detector_sees_today_s_pages():

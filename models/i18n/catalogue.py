@@ -141,7 +141,8 @@ class Translator:
         return self._loaded[lang]
 
     def _chain(self, lang: str) -> list[Catalogue]:
-        return [self.catalogue(code) for code in dict.fromkeys((normalise_lang(lang), DEFAULT_LANG))]
+        codes = dict.fromkeys((normalise_lang(lang), DEFAULT_LANG))
+        return [self.catalogue(code) for code in codes]
 
     def lookup(self, lang: str, context: str | None, msgid: str) -> str:
         for cat in self._chain(lang):
@@ -191,7 +192,7 @@ def label(kind: str, code: object, lang: str) -> str:
 
 
 def term(key: str, lang: str) -> str:
-    """One of the trade's words from the glossary (``term("contribution", "zh-CN")`` -> 贡献度)."""
+    """One of the trade's words from the glossary: ``term("contribution", "zh-CN")`` -> 贡献度."""
     return label(GLOSSARY_CONTEXT, key, lang)
 
 

@@ -89,7 +89,9 @@ def extract(source: str, path: str) -> tuple[list[Message], list[str]]:
         if len(node.args) <= index:
             continue
         msgid = _string(node.args[index])
-        plural = _string(node.args[plural_index]) if plural_index is not None and len(node.args) > plural_index else None
+        plural = None
+        if plural_index is not None and len(node.args) > plural_index:
+            plural = _string(node.args[plural_index])
         context = next((_string(k.value) for k in node.keywords if k.arg == "context"), None)
         if msgid is None or (plural_index is not None and plural is None):
             problems.append(f"{path}:{node.lineno}: {name}(...) needs a string literal msgid")
@@ -193,7 +195,8 @@ def untranslated(source: str, path: str) -> list[Finding]:
     return findings
 
 
-def python_files(root: Path, names: tuple[str, ...] = ("app.py", "pages", "ui", "models")) -> list[Path]:
+def python_files(root: Path,
+                 names: tuple[str, ...] = ("app.py", "pages", "ui", "models")) -> list[Path]:
     """The project's Python files under the given top-level names (missing ones skipped)."""
     files: list[Path] = []
     for name in names:

@@ -29,7 +29,14 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from models.i18n.catalogue import DOMAIN, GLOSSARY_CONTEXT, LANGUAGES, LOCALES_DIR, locale_dir, po_path
+from models.i18n.catalogue import (
+    DOMAIN,
+    GLOSSARY_CONTEXT,
+    LANGUAGES,
+    LOCALES_DIR,
+    locale_dir,
+    po_path,
+)
 from models.i18n.source_scan import extract, python_files
 from models.i18n.vocabulary import GLOSSARY_TERMS, KIND_NOTES, PROJECT_ROOT, label_codes
 
@@ -141,7 +148,8 @@ def planned_files(root: Path = PROJECT_ROOT) -> tuple[dict[Path, bytes], list[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.i18n.tool", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m models.i18n.tool",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a file is out of date")
     args = parser.parse_args(argv)
     files, problems = planned_files()

@@ -71,7 +71,8 @@ def accepted_values(dbt_dir: Path = DBT_DIR) -> dict[str, list[str]]:
                         if isinstance(test, dict) and "accepted_values" in test:
                             spec = test["accepted_values"]
                             values = (spec.get("arguments") or spec).get("values") or ()
-                            found.setdefault(column["name"], {}).update(dict.fromkeys(map(str, values)))
+                            codes = found.setdefault(column["name"], {})
+                            codes.update(dict.fromkeys(map(str, values)))
     return {name: list(codes) for name, codes in found.items()}
 
 
@@ -92,9 +93,9 @@ KIND_NOTES: dict[str, str] = {
     "tier": "Customer tier (ABC grading by average monthly revenue); S, A, B, C stay letters.",
     "tier_move": "How a customer's tier moved since the previous month.",
     "tier_method": "How tiers are assigned (the var tier_method).",
-    "lifecycle_stage": ("Customer lifecycle stage as of a month (SPEC 5). prospect is 开发期 (being "
-                        "developed, as by the 开发人), new 新客期 (first order within 3 months); "
-                        "the visit-policy tier prospect is 潜在客户."),
+    "lifecycle_stage": ("Customer lifecycle stage as of a month (SPEC 5). prospect is 开发期 "
+                        "(being developed, as by the 开发人), new 新客期 (first order within 3 "
+                        "months); the visit-policy tier prospect is 潜在客户."),
     "quadrant": "Priority matrix quadrant: value (evaluation score) against service need.",
     "alert_type": "Customer alert raised for a manager or rep.",
     "severity": "How urgent an alert is.",
