@@ -29,8 +29,8 @@ chromium:
 		echo "Installing Debian's fonts-noto-cjk for the browser tests ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
-# Catalogues: extract the t("...") msgids into models/i18n/locales/messages.pot, merge them into
-# every language's messages.po, regenerate docs/glossary.md (README: Languages).
+# Catalogues: extract the t("...") msgids into models/i18n/locales/<domain>.pot, merge them into
+# every language's <domain>.po, regenerate docs/glossary.md (README: Languages).
 i18n: install
 	$(BIN)/python -m models.i18n.tool
 

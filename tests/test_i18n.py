@@ -31,7 +31,7 @@ from models.i18n import (
     translate,
 )
 from models.i18n import tool
-from models.i18n.catalogue import LOCALES_DIR, locale_dir, po_path
+from models.i18n.catalogue import LOCALES_DIR, locale_dir, po_paths
 from models.i18n.source_scan import python_files, untranslated
 from models.i18n.vocabulary import (
     LABEL_KINDS,
@@ -45,26 +45,35 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "dbt_project" / "seeds"
 
 
-def _read(lang: str):
-    with po_path(lang).open("rb") as handle:
-        return read_po(handle, locale=locale_dir(lang))
+def _read(lang: str) -> list:
+    """The entries of every domain's catalogue of ``lang``."""
+    entries = []
+    for path in po_paths(lang):
+        with path.open("rb") as handle:
+            entries += list(read_po(handle, locale=locale_dir(lang)))
+    return entries
 
 
-def _template():
-    with (LOCALES_DIR / "messages.pot").open("rb") as handle:
-        return read_po(handle)
+def _template() -> list:
+    entries = []
+    for path in sorted(LOCALES_DIR.glob("*.pot")):
+        with path.open("rb") as handle:
+            entries += list(read_po(handle))
+    return entries
 
 
 # --- the catalogues ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_catalogue_key_has_a_translation(lang):
-    catalog = _read(lang)
+    catalog = {(m.context, m.id if isinstance(m.id, str) else tuple(m.id)): m
+               for m in _read(lang) if m.id}
     template = [m for m in _template() if m.id]
     assert len(template) > 100     # labels and glossary at least
     missing = []
     for entry in template:
-        message = catalog.get(entry.id, context=entry.context)
+        message = catalog.get((entry.context, entry.id if isinstance(entry.id, str)
+                               else tuple(entry.id)))
         strings = message.string if message is not None else ""
         forms = strings if isinstance(strings, (tuple, list)) else (strings,)
         if message is None or message.fuzzy or not all(f.strip() for f in forms):
@@ -86,11 +95,10 @@ def test_placeholders_of_each_translation_match_its_msgid(lang):
 
 
 def test_catalogues_and_glossary_are_current():
-    """messages.pot, every .po and docs/glossary.md are what `make i18n` writes now."""
+    """Every .pot and .po and docs/glossary.md are what `make i18n` writes now."""
     files, problems = tool.planned_files()
     assert problems == []
-    stale = [str(path.relative_to(ROOT)) for path, content in files.items()
-             if not path.exists() or path.read_bytes() != content]
+    stale = [str(path.relative_to(ROOT)) for path in tool.stale_files(files)]
     assert stale == [], f"run make i18n: {stale} out of date"
 
 
@@ -155,7 +163,7 @@ def translator(tmp_path):
     for folder, text in (("en", PO_EN), ("zh_CN", PO_ZH)):
         target = tmp_path / folder / "LC_MESSAGES"
         target.mkdir(parents=True)
-        (target / "messages.po").write_text(textwrap.dedent(text), encoding="utf-8")
+        (target / "common.po").write_text(textwrap.dedent(text), encoding="utf-8")
     return Translator(tmp_path)
 
 
@@ -367,3 +375,10 @@ def test_pages_pass_no_user_facing_literal_to_streamlit():
                 for finding in untranslated(path.read_text(encoding="utf-8"),
                                             str(path.relative_to(ROOT)))]
     assert findings == [], "\n".join(map(str, findings[:50]))
+
+
+def test_a_sentence_of_one_page_is_in_that_page_s_catalogue_else_in_common():
+    assert tool.domain_of(["pages/overview.py"]) == "overview"
+    assert tool.domain_of(["pages/overview.py", "pages/scoring.py"]) == "common"
+    assert tool.domain_of(["app.py"]) == "common"
+    assert tool.domain_of(["ui/kit.py"]) == "common"

@@ -1,8 +1,11 @@
 """The message catalogue: which language, and the text in it.
 
 The catalogues are gettext ``.po`` files beside this module (``locales/<dir>/LC_MESSAGES/
-messages.po``), read with Babel's ``read_po`` when first needed and kept in a dict, so a fresh
-clone works without a compile step and a translator edits one plain-text file per language.
+<domain>.po``), read with Babel's ``read_po`` when first needed and kept in a dict, so a fresh
+clone works without a compile step and a translator edits plain-text files. A language's text is
+split in domains (``make i18n`` decides, see models/i18n/tool.py): one per page for the sentences
+only that page uses (``overview.po``), ``common.po`` for the rest and ``labels.po`` for the
+labels of codes and the glossary; a language is the union of its domains.
 
 Two kinds of entries:
 
@@ -35,7 +38,8 @@ DEFAULT_LANG = "en"
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh-CN": "简体中文"}
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-DOMAIN = "messages"
+COMMON_DOMAIN = "common"   # sentences of the page kit, app.py, models/ and of several pages
+LABELS_DOMAIN = "labels"   # the labels of codes and the glossary
 GLOSSARY_CONTEXT = "glossary"
 
 
@@ -44,8 +48,17 @@ def locale_dir(lang: str) -> str:
     return lang.replace("-", "_")
 
 
-def po_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
-    return Path(locales_dir) / locale_dir(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(lang: str, domain: str, locales_dir: Path = LOCALES_DIR) -> Path:
+    return Path(locales_dir) / locale_dir(lang) / "LC_MESSAGES" / f"{domain}.po"
+
+
+def po_paths(lang: str, locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Every domain's catalogue of ``lang``, by name."""
+    return sorted((Path(locales_dir) / locale_dir(lang) / "LC_MESSAGES").glob("*.po"))
+
+
+def pot_path(domain: str, locales_dir: Path = LOCALES_DIR) -> Path:
+    return Path(locales_dir) / f"{domain}.pot"
 
 
 # --- choosing the language --------------------------------------------------------------------
@@ -104,22 +117,26 @@ class Catalogue:
     plural_index: Callable[[int], int]
 
 
-def load_catalogue(path: Path, lang: str) -> Catalogue:
-    """Parse one ``.po`` file; fuzzy and empty translations are left out (they fall back)."""
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=locale_dir(lang), domain=DOMAIN)
+def load_catalogue(paths: list[Path], lang: str) -> Catalogue:
+    """Parse the ``.po`` files of a language into one catalogue; fuzzy and empty translations
+    are left out (they fall back)."""
     messages: dict[tuple[str | None, str], str] = {}
     plurals: dict[tuple[str | None, str], tuple[str, ...]] = {}
-    for message in parsed:
-        if not message.id or message.fuzzy:
-            continue
-        if isinstance(message.id, (tuple, list)):
-            forms = tuple(message.string or ())
-            if forms and all(forms):
-                plurals[(message.context, message.id[0])] = forms
-        elif message.string:
-            messages[(message.context, message.id)] = message.string
-    return Catalogue(lang, messages, plurals, gettext.c2py(parsed.plural_expr))
+    plural_expr = "(n != 1)"
+    for path in paths:
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=locale_dir(lang), domain=path.stem)
+        plural_expr = parsed.plural_expr
+        for message in parsed:
+            if not message.id or message.fuzzy:
+                continue
+            if isinstance(message.id, (tuple, list)):
+                forms = tuple(message.string or ())
+                if forms and all(forms):
+                    plurals[(message.context, message.id[0])] = forms
+            elif message.string:
+                messages[(message.context, message.id)] = message.string
+    return Catalogue(lang, messages, plurals, gettext.c2py(plural_expr))
 
 
 def _fill(text: str, params: dict[str, object]) -> str:
@@ -137,7 +154,7 @@ class Translator:
     def catalogue(self, lang: str) -> Catalogue:
         lang = normalise_lang(lang)
         if lang not in self._loaded:
-            self._loaded[lang] = load_catalogue(po_path(lang, self.locales_dir), lang)
+            self._loaded[lang] = load_catalogue(po_paths(lang, self.locales_dir), lang)
         return self._loaded[lang]
 
     def _chain(self, lang: str) -> list[Catalogue]:
