@@ -364,22 +364,23 @@ def whatif_sql(wh: Warehouse) -> str:
         "manifest.json"
     try:
         stat = manifest.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
     except OSError:
-        stat = None
-    sql = _compiled_model(str(manifest), stat.st_mtime_ns if stat else 0, WHATIF_MODEL)
+        version = None
+    sql = _compiled_model(str(manifest), version, WHATIF_MODEL)
     if sql is None:
         raise UserError(
-            f"The commission what-if needs the pricing SQL compiled by the build, and the "
-            f"current build {path.name.removesuffix('.duckdb')} has none ({manifest} has no "
-            f"compiled model {WHATIF_MODEL}). Build again (salesdesk build, or the Data page) "
-            f"and retry.")
+            f"The commission what-if runs the pricing SQL that dbt compiles with each build, "
+            f"and the current build {path.name.removesuffix('.duckdb')} has none (no model "
+            f"{WHATIF_MODEL} in {manifest}): it was made by an older version. Build again "
+            f"(salesdesk build, or the Data page) and retry.")
     return sql
 
 
 @lru_cache(maxsize=4)
-def _compiled_model(manifest: str, mtime_ns: int, name: str) -> str | None:
+def _compiled_model(manifest: str, version: tuple[int, int] | None, name: str) -> str | None:
     """A model's compiled SQL from a dbt manifest (cached per file version), or None."""
-    if not mtime_ns:
+    if version is None:
         return None
     try:
         nodes = json.loads(Path(manifest).read_text(encoding="utf-8")).get("nodes") or {}
