@@ -51,31 +51,29 @@
                 else 1 - developer_share
             end as decimal(9, 4)
         ) as share,
-        case
-            when not is_split_line then order_revenue
-            when account_role = 'developer'
-                then cast(round(order_revenue * developer_share, 4) as decimal(18, 4))
-            else cast(
-                order_revenue
-                - cast(round(order_revenue * developer_share, 4) as decimal(18, 4))
-                as decimal(18, 4)
-            )
-        end as credited_revenue,
-        case
-            when not is_split_line then order_commission
-            when account_role = 'developer'
-                then cast(round(order_commission * developer_share, 2) as decimal(18, 2))
-            else cast(
-                order_commission
-                - cast(round(order_commission * developer_share, 2) as decimal(18, 2))
-                as decimal(18, 2)
-            )
-        end as base_commission
+        {{ commission_split_amount('order_revenue', 4) }} as credited_revenue,
+        {{ commission_split_amount('order_commission', 2) }} as base_commission
 
     from {{ into }}_split
 
 )
 {% endmacro %}
+
+{#-
+    commission_split_amount(amount, places): a credit line's part of an order line's amount
+    (revenue, commission): all of it unless the line is split; the developer round(amount x
+    developer_share, places), the maintainer the rest, so the two parts add up exactly.
+-#}
+{% macro commission_split_amount(amount, places) -%}
+{%- set developer_part -%}
+cast(round({{ amount }} * developer_share, {{ places }}) as decimal(18, {{ places }}))
+{%- endset -%}
+case
+            when not is_split_line then {{ amount }}
+            when account_role = 'developer' then {{ developer_part }}
+            else cast({{ amount }} - {{ developer_part }} as decimal(18, {{ places }}))
+        end
+{%- endmacro %}
 
 {#-
     price_commission_accelerator(lines, quotas, into): the accelerator and the line's commission.

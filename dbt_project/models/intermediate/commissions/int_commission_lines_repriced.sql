@@ -101,17 +101,20 @@ quotas as (
 
 {{ price_commission_accelerator('credited', 'quotas', 'repriced') }},
 
-final as (
+-- the actual figures beside the what-if's
+compared as (
 
     select
-        -- keys
+        -- the rep
+        region,
+        rep_id,
+        rep_name,
+        is_house,
+
+        -- the credit line (key: order_id, line_number, account_role)
         order_id,
         line_number,
         account_role,
-        rep_id,
-        rep_name,
-        region,
-        is_house,
         month_start,
         order_date,
         price_band,
@@ -143,4 +146,4 @@ final as (
 
 )
 
-select * from final
+select * from compared
