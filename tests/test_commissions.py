@@ -5,6 +5,8 @@ exactly without writing anything."""
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -203,25 +205,74 @@ def year(wh, busy_month) -> tuple[date, date, commissions.Plan, pl.DataFrame]:
     return start, end, plan, commissions.whatif_lines(wh, ALL_DATA, start, end)
 
 
-def test_the_unchanged_plan_reproduces_the_actual_to_the_cent(year):
-    start, end, plan, lines = year
-    assert lines.height > 1000
-    repriced = commissions.reprice(lines, plan)
+def test_the_unchanged_plan_reproduces_the_mart_to_the_cent_for_every_rep_and_month(wh):
+    """The what-if runs the build's own pricing: re-priced under the plan in force, every line of
+    every month with a plan equals fct_commission_lines, and every rep's month its statement."""
+    months = wh.query("select distinct month_start from fct_commission_lines "
+                      "where plan_version is not null order by 1")["month_start"].to_list()
+    assert len(months) >= 12
+    repriced = []
+    for month in months:
+        plan = commissions.plan_in_force(wh, ALL_DATA, month)
+        lines = commissions.whatif_lines(wh, ALL_DATA, month, month)
+        repriced.append(commissions.reprice(wh, lines, plan))
+    every = pl.concat(repriced)
+    assert every.height == wh.scalar("select count(*) from fct_commission_lines "
+                                     "where no_commission_reason is null")
     for actual, whatif in (("share", "whatif_share"), ("rate", "whatif_rate"),
                            ("credited_revenue", "whatif_credited_revenue"),
                            ("base_commission", "whatif_base_commission"),
                            ("accelerated_revenue", "whatif_accelerated_revenue"),
                            ("accelerator_commission", "whatif_accelerator_commission"),
                            ("commission_amount", "whatif_commission")):
-        assert (repriced[actual] == repriced[whatif]).all(), actual
-    result = commissions.compare(lines, plan)
+        assert (every[actual] == every[whatif]).all(), actual
+    assert (every["accelerated_revenue"] != 0).any()  # the accelerator was exercised
+    per_rep_month = every.group_by("rep_id", "month_start").agg(
+        pl.col("whatif_commission").sum().alias("whatif"))
+    statements = wh.query("select rep_id, month_start, total_commission from "
+                          "rpt_commission_statements where total_commission <> 0")
+    joined = statements.join(per_rep_month, on=["rep_id", "month_start"], how="full",
+                             coalesce=True)
+    assert joined.height == statements.height
+    assert (joined["total_commission"] == joined["whatif"]).all()
+
+
+def test_the_unchanged_plan_reproduces_the_actual_of_a_year(wh, year):
+    start, end, plan, lines = year
+    assert lines.height > 1000
+    result = commissions.compare(wh, lines, plan)
     assert result.whatif_total == result.actual_total == lines["commission_amount"].sum()
     assert (result.per_rep["difference"] == 0).all()
 
 
-def test_doubled_rates_double_the_commission(year):
+def test_an_edited_rate_changes_exactly_the_lines_of_its_band(wh, year):
     _, _, plan, lines = year
-    result = commissions.compare(lines, plan.scaled(2))
+    assert plan.rate("mid") == Decimal("0.02")
+    repriced = commissions.reprice(wh, lines, plan.with_rates(
+        {**dict(plan.rates), "mid": Decimal("0.05")}))
+    mid = repriced.filter(pl.col("price_band") == "mid")
+    others = repriced.filter(pl.col("price_band") != "mid")
+    assert mid.height > 100 and others.height > 100
+    assert (mid["whatif_rate"] == Decimal("0.05")).all()
+    # Every other line keeps every figure, to the cent.
+    for actual, whatif in (("rate", "whatif_rate"), ("base_commission", "whatif_base_commission"),
+                           ("accelerator_commission", "whatif_accelerator_commission"),
+                           ("commission_amount", "whatif_commission")):
+        assert (others[actual] == others[whatif]).all(), actual
+    # The band's lines that earned anything earn more (or claw back more), at 5 % not 2 %.
+    earning = mid.filter(pl.col("commission_amount") != 0)
+    assert earning.height > 100
+    assert (earning["whatif_commission"].abs() > earning["commission_amount"].abs()).all()
+    expected = [_round(r * Decimal("0.05"), CENT) for r in
+                mid.filter(pl.col("share") == 1)["order_revenue"]]
+    assert mid.filter(pl.col("share") == 1)["whatif_base_commission"].to_list() == expected
+    # The credit does not move: shares and credited revenue are the rate's business of no one.
+    assert (repriced["credited_revenue"] == repriced["whatif_credited_revenue"]).all()
+
+
+def test_doubled_rates_double_the_commission(wh, year):
+    _, _, plan, lines = year
+    result = commissions.compare(wh, lines, plan.scaled(2))
     # Each line is rounded once to the cent, before and after: doubling can differ by a cent or
     # two per line (base, split and accelerator), never more.
     assert abs(result.whatif_total - 2 * result.actual_total) <= Decimal("0.03") * lines.height
@@ -230,28 +281,68 @@ def test_doubled_rates_double_the_commission(year):
             == result.per_rep["actual_credited_revenue"]).all()
 
 
-def test_shares_and_accelerator_move_the_right_amounts(year):
+def test_shares_and_accelerator_move_the_right_amounts(wh, year):
     _, _, plan, lines = year
     # No accelerator: the actual minus exactly the accelerator's extra.
-    flat = commissions.compare(lines, commissions.Plan(
+    flat = commissions.compare(wh, lines, commissions.Plan(
         rates=plan.rates, developer_share=plan.developer_share,
         first_order_developer_share=plan.first_order_developer_share,
         accelerator=Decimal("1"), quota_threshold=plan.quota_threshold))
     assert flat.whatif_total == flat.actual_total - lines["accelerator_commission"].sum()
     # Another developer share moves credit between reps; the total credited stays whole.
-    moved = commissions.compare(lines, commissions.Plan(
+    moved = commissions.compare(wh, lines, commissions.Plan(
         rates=plan.rates, developer_share=Decimal("0.5"),
         first_order_developer_share=Decimal("0.5"), accelerator=plan.accelerator,
         quota_threshold=plan.quota_threshold))
     per_rep = moved.per_rep
     assert (per_rep["whatif_credited_revenue"] != per_rep["actual_credited_revenue"]).any()
     assert per_rep["whatif_credited_revenue"].sum() == per_rep["actual_credited_revenue"].sum()
-    repriced = commissions.reprice(lines, commissions.Plan(
+    repriced = commissions.reprice(wh, lines, commissions.Plan(
         rates=plan.rates, developer_share=Decimal("0.5"),
         first_order_developer_share=Decimal("0.5"), accelerator=plan.accelerator,
         quota_threshold=plan.quota_threshold))
     shares = repriced.group_by("order_id", "line_number").agg(pl.col("whatif_share").sum())
     assert (shares["whatif_share"] == 1).all()
+
+
+def test_the_whatif_runs_the_pricing_sql_of_the_build_it_reads(wh, year):
+    """The what-if's SQL is the build's compiled model, made of the pricing macros (no copy in
+    Python); a build without it is refused with a message, never a traceback."""
+    sql = commissions.whatif_sql(wh)
+    assert "whatif_lines" in sql and "credited_split" in sql and "repriced_running" in sql
+    assert not hasattr(commissions, "_REPRICE_SQL")
+    source = (ROOT / "models" / "commissions.py").read_text(encoding="utf-8")
+    assert "round(" not in source.split("WHATIF_MODEL =")[1]  # no pricing arithmetic here
+
+
+def test_a_build_without_the_compiled_whatif_is_refused_with_a_message(built_home, tmp_path,
+                                                                      year):
+    """An older build (before the what-if was a dbt model) has no compiled what-if: a message
+    that says to build again."""
+    from models.errors import UserError
+    from models.warehouse import Warehouse
+
+    _, _, plan, lines = year
+    current = get_warehouse(built_home).current_file()
+    folder = settings.warehouse_dir(tmp_path)
+    folder.mkdir(parents=True)
+    os.link(current, folder / current.name)  # the same build file, another data folder
+    (folder / "current.duckdb").symlink_to(current.name)
+    target = folder / current.name.replace(".duckdb", ".dbt") / "target"
+    target.mkdir(parents=True)
+    manifest = json.loads((current.parent / current.name.replace(".duckdb", ".dbt") / "target"
+                           / "manifest.json").read_text(encoding="utf-8"))
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    old = Warehouse(tmp_path)
+    assert old.current_file() == folder / current.name
+    assert commissions.compare(old, lines, plan).whatif_total == lines["commission_amount"].sum()
+    manifest["nodes"] = {k: v for k, v in manifest["nodes"].items()
+                         if v.get("name") != commissions.WHATIF_MODEL}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match=r"has none \(no model int_commission_lines_repriced in "
+                                        r".*manifest.json\): it was made by an older version. "
+                                        r"Build again \(salesdesk build, or the Data page\)"):
+        commissions.compare(old, lines, plan)
 
 
 def test_a_bad_plan_is_refused_with_a_message(year):

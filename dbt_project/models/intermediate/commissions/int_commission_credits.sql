@@ -25,9 +25,9 @@
 --   assignment in force on the order date (int_customer_assignments: a customer moved to
 --   another rep mid-year credits its earlier lines to the rep it had then); the account's own
 --   facts (group purchase, opening date, first order) are the current customer file's.
---   Money: the order line's commission is revenue x rate rounded once to the cent; a split
---   gives the developer round(that x share, 2) and the maintainer the rest, so the parts add up
---   to the order line's commission exactly (credited revenue likewise, to 4 places).
+--   Money: the share, credited revenue and base commission of each credit line are priced by
+--   the macro price_commission_credits (macros/commissions/price_commission_lines.sql), the
+--   one source of the arithmetic and the rounding that the commission what-if runs too.
 
 {%- set order_month = "cast(" ~ dbt.date_trunc('month', 'sales.order_date') ~ " as date)" %}
 {%- set first_order_month = "cast(" ~ dbt.date_trunc('month', 'first_orders.first_order_date') ~ " as date)" %}
@@ -173,15 +173,7 @@ priced as {{ not_materialized() }} (
         plan.developer_share as plan_developer_share,
         plan.first_order_developer_share as plan_first_order_developer_share,
         plan.accelerator as plan_accelerator,
-        plan.quota_threshold as plan_quota_threshold,
-        case
-            when not accounts.is_split_account or plan.plan_version is null then null
-            when {{ order_month }} = accounts.first_order_month
-                then plan.first_order_developer_share
-            else plan.developer_share
-        end as developer_share,
-        cast(coalesce(round(sales.revenue * plan.rate, 2), 0) as decimal(18, 2))
-            as order_commission
+        plan.quota_threshold as plan_quota_threshold
 
     from sales
     inner join accounts
@@ -193,17 +185,6 @@ priced as {{ not_materialized() }} (
         on products.price_band = plan.price_band
         and {{ order_month }} >= plan.valid_from
         and (plan.valid_to is null or {{ order_month }} <= plan.valid_to)
-
-),
-
-split as {{ not_materialized() }} (
-
-    select
-        priced.*,
-        cast(round(order_revenue * developer_share, 4) as decimal(18, 4)) as developer_revenue,
-        cast(round(order_commission * developer_share, 2) as decimal(18, 2)) as developer_commission
-
-    from priced
 
 ),
 
@@ -221,41 +202,27 @@ roles as (
 credits as (
 
     select
-        split.*,
+        priced.*,
         case
             when roles.account_role = 'developer' then 'developer'
-            when split.is_group_purchase and split.developer_rep_id = split.maintainer_rep_id
+            when priced.is_group_purchase and priced.developer_rep_id = priced.maintainer_rep_id
                 then 'sole'
             else 'maintainer'
         end as account_role,
         case
-            when roles.account_role = 'developer' then split.developer_rep_id
-            else split.maintainer_rep_id
-        end as account_rep_id,
-        cast(
-            case
-                when not split.is_split_line then 1
-                when roles.account_role = 'developer' then split.developer_share
-                else 1 - split.developer_share
-            end as decimal(9, 4)
-        ) as share,
-        case
-            when not split.is_split_line then split.order_revenue
-            when roles.account_role = 'developer' then split.developer_revenue
-            else cast(split.order_revenue - split.developer_revenue as decimal(18, 4))
-        end as credited_revenue,
-        case
-            when not split.is_split_line then split.order_commission
-            when roles.account_role = 'developer' then split.developer_commission
-            else cast(split.order_commission - split.developer_commission as decimal(18, 2))
-        end as base_commission
+            when roles.account_role = 'developer' then priced.developer_rep_id
+            else priced.maintainer_rep_id
+        end as account_rep_id
 
-    from split
+    from priced
     inner join roles
         on roles.account_role = 'maintainer'
-        or (roles.account_role = 'developer' and split.is_split_line)
+        or (roles.account_role = 'developer' and priced.is_split_line)
 
 ),
+
+-- share, credited revenue and base commission (macros/commissions/price_commission_lines.sql)
+{{ price_commission_credits('credits', 'credited') }},
 
 reps as (
 
@@ -274,19 +241,19 @@ reps as (
 housed as (
 
     select
-        credits.*,
+        credited.*,
         case
-            when credits.account_rep_id is null then 'unassigned'
-            when credits.order_date > reps.left_date then 'rep_left'
-            when credits.order_date < reps.hired_date then 'before_hire'
+            when credited.account_rep_id is null then 'unassigned'
+            when credited.order_date > reps.left_date then 'rep_left'
+            when credited.order_date < reps.hired_date then 'before_hire'
         end as house_reason,
         reps.rep_name as account_rep_name,
-        coalesce(reps.region, credits.customer_region, 'unassigned') as rep_region,
+        coalesce(reps.region, credited.customer_region, 'unassigned') as rep_region,
         reps.team_manager_rep_id
 
-    from credits
+    from credited
     left join reps
-        on credits.account_rep_id = reps.rep_id
+        on credited.account_rep_id = reps.rep_id
 
 ),
 
