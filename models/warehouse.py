@@ -8,6 +8,8 @@
   (a page run), so a page never shows figures of two builds.
 - One cursor per thread (a DuckDB connection serialises its queries; cursors run side by side).
 - Bound parameters only; results as polars DataFrames.
+- Unqualified names resolve in the schema of the marts (``settings.MARTS_SCHEMA``): the app
+  reads marts only.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ class Warehouse:
         cursors: dict[str, tuple] = getattr(self._local, "cursors", {})
         held = cursors.get(str(path))
         if held is None or held[0] is not con:
-            held = (con, con.cursor())
+            cursor = con.cursor()
+            cursor.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
+            held = (con, cursor)
             # keep only cursors of connections still open, so dropped builds can close
             cursors = {k: v for k, v in cursors.items() if self._cons.get(k) is v[0]}
             cursors[str(path)] = held
@@ -131,6 +135,13 @@ class Warehouse:
 
     def has_table(self, name: str) -> bool:
         return name in self.tables()
+
+    def marts(self) -> list[str]:
+        """The tables of the marts' schema, unqualified (the names pages query)."""
+        frame = self.query(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = $schema order by 1", {"schema": settings.MARTS_SCHEMA})
+        return frame["table_name"].to_list()
 
     def close(self) -> None:
         with self._lock:
