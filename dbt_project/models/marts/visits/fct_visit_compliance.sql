@@ -30,7 +30,7 @@ customer_months as (
         tier,
         policy_tier
 
-    from {{ ref('fct_customer_lifecycle') }}
+    from {{ ref('int_customer_lifecycle') }}
 
 ),
 
