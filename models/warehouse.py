@@ -37,6 +37,11 @@ class NoWarehouse(UserError):
     """There is no successful build yet."""
 
 
+class OldWarehouse(NoWarehouse):
+    """The current build has no schema of marts (built before the layers had their schemas):
+    for the pages, as good as no build, until the next one."""
+
+
 # Connections kept open per process: the current build and the one before it, so a page run
 # that pinned the previous build (see Warehouse.pin) finishes on it after a swap.
 KEEP_OPEN = 2
@@ -72,7 +77,7 @@ class Warehouse:
         """The current build, fixed: queries through the snapshot read this build even after a
         new one is swapped in. A page run pins once, so all its figures come from one build."""
         path = self._existing(self.current_file())
-        self._connection(path)  # open it now, while the file is certainly there
+        self._cursor(path)  # open it now, while the file is certainly there (and check it)
         return Snapshot(self, path)
 
     # -- connections -----------------------------------------------------------------------
@@ -109,7 +114,14 @@ class Warehouse:
         held = cursors.get(str(path))
         if held is None or held[0] is not con:
             cursor = con.cursor()
-            cursor.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
+            try:
+                cursor.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
+            except duckdb.CatalogException:
+                cursor.close()
+                raise OldWarehouse(
+                    f"The warehouse {path.name} has no schema {settings.MARTS_SCHEMA}: it was "
+                    "built by an older version of salesdesk. Build it again (salesdesk build, "
+                    "or the Data page).") from None
             held = (con, cursor)
             # keep only cursors of connections still open, so dropped builds can close
             cursors = {k: v for k, v in cursors.items() if self._cons.get(k) is v[0]}
