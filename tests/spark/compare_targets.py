@@ -36,7 +36,7 @@ from tests.pinned import TODAY
 FLOAT_TOLERANCE = 1e-9  # shares and other double columns; everything else must be equal
 MARTS_FOLDER = "marts"
 # On Spark a schema is a database: the marts are the tables of the database marts
-# (macros/schemas/generate_schema_name.sql), in <spark warehouse>/marts.db.
+# (macros/build/generate_schema_name.sql), in <spark warehouse>/marts.db.
 MARTS_SCHEMA = settings.MARTS_SCHEMA
 
 
