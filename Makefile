@@ -9,7 +9,7 @@ PORT ?= 8501
 # Sign-in); without it the app refuses every visitor rather than make them the admin.
 ADDRESS = 127.0.0.1
 
-.PHONY: install run test test-fast chromium i18n prepare demo build docs bench soak clean install-spark java test-spark
+.PHONY: install run test test-fast chromium i18n prepare demo build docs bench soak clean install-spark java test-spark evaluate
 
 install: $(STAMP)
 
@@ -83,3 +83,9 @@ soak: prepare chromium
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# dbt-project-evaluator v1.3.2 over a scratch copy of dbt_project/ (dbt_project/EVALUATOR.md).
+# The packages live in EVALUATOR_DIR, outside the project; fetched once, offline afterwards.
+EVALUATOR_DIR ?= /tmp/salesdesk-evaluator
+evaluate: install
+	EVALUATOR_DIR=$(EVALUATOR_DIR) DBT=$(CURDIR)/$(BIN)/dbt PATH=$(CURDIR)/$(BIN):$$PATH dbt_project/evaluate.sh

@@ -49,12 +49,15 @@ def direct_build(home: Path, threads: int | None = None) -> dict:
         for seed in seeds:
             con.execute(f'create table main."{seed}" as select * from src.main."{seed}"')
         con.execute("detach src")
+        for schema in sorted({n["schema"] for n in models.values()}):  # one per layer
+            con.execute(f'create schema if not exists "{schema}"')
         t0 = time.perf_counter()
         per_model = {}
         for key in order:
             node = models[key]
             t = time.perf_counter()
-            con.execute(f'create table main."{node["name"]}" as {node["compiled_code"]}')
+            con.execute(f'create table "{node["schema"]}"."{node["name"]}" as '
+                        f'{node["compiled_code"]}')
             per_model[node["name"]] = time.perf_counter() - t
         direct = time.perf_counter() - t0
         con.close()

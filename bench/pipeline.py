@@ -59,7 +59,8 @@ def measure(scale: float, home: Path) -> dict:
     import duckdb
 
     con = duckdb.connect(str(current), read_only=True)
-    figures["order_lines"] = con.execute("select count(*) from stg_sales_lake__sales").fetchall()[0][0]
+    figures["order_lines"] = con.execute(
+        "select count(*) from staging.stg_sales_lake__sales").fetchall()[0][0]
     con.close()
     return figures
 

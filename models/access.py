@@ -176,10 +176,11 @@ def _row_filter(rule: MartScope, scope: Scope, qualifier: str) -> str:
     return f"{_ident(rule.rep)} = $scope_rep_id"
 
 
-def scoped_select(mart: str, scope: Scope, qualifier: str = "main.") -> str | None:
+def scoped_select(mart: str, scope: Scope, qualifier: str = f"{settings.MARTS_SCHEMA}."
+                   ) -> str | None:
     """SELECT of the rows of ``mart`` the scope may see (named parameters: ``scope_params``).
 
-    ``qualifier`` names where the tables are (``main.`` in the warehouse, ``build.main.`` when
+    ``qualifier`` names where the tables are (``marts.`` in the warehouse, ``build.marts.`` when
     copying from an attached build). None when the scope may not see the mart at all.
     """
     table = f"{qualifier}{_ident(mart)}"
@@ -204,7 +205,8 @@ def scoped_sql(sql: str, scope: Scope, tables: Iterable[str]) -> str:
     for table in sorted(set(tables)):
         if not _IDENTIFIER.match(table):
             continue  # schema-qualified names (raw.*) are not marts; external access is off
-        select = scoped_select(table, scope) or f"select * from main.{table} where false"
+        select = (scoped_select(table, scope)
+                  or f"select * from {settings.MARTS_SCHEMA}.{table} where false")
         ctes.append(f"{table} as not materialized ({select})")
     if not ctes:
         return sql
@@ -219,7 +221,8 @@ def scoped_sql(sql: str, scope: Scope, tables: Iterable[str]) -> str:
 _LEADING_WITH = re.compile(r"^with\s+(recursive\s+)?", re.I)
 
 
-_QUALIFIED_MART = re.compile(r"(\b|\")(main|memory|system|temp)\"?\s*\.", re.I)
+_QUALIFIED_MART = re.compile(
+    r"(\b|\")(main|memory|system|temp|raw|staging|intermediate|marts)\"?\s*\.", re.I)
 
 
 def query_scoped(wh, sql: str, scope: Scope, params: dict[str, Any] | None = None,
@@ -232,21 +235,17 @@ def query_scoped(wh, sql: str, scope: Scope, params: dict[str, Any] | None = Non
     if params is not None and not isinstance(params, dict):
         raise TypeError("query_scoped takes named parameters ($name) as a dict")
     if scope.is_restricted and _QUALIFIED_MART.search(sql):
-        # A qualified name (main.dim_customers) would get past the scope's CTEs.
+        # A qualified name (marts.dim_customers) would get past the scope's CTEs.
         raise ValueError("query_scoped: name marts unqualified (dim_customers, not "
-                         "main.dim_customers), so that the scope applies")
+                         "marts.dim_customers), so that the scope applies")
     bound = dict(params or {})
     clash = set(bound) & {"scope_region", "scope_rep_id"}
     if clash:
         raise ValueError(f"parameter names reserved for the scope: {sorted(clash)}")
     if scope.is_restricted:
         bound.update(scope_params(scope))
-        sql = scoped_sql(sql, scope, _main_tables(wh))
+        sql = scoped_sql(sql, scope, wh.marts())
     return wh.query(sql, bound or None)
-
-
-def _main_tables(wh) -> list[str]:
-    return [t for t in wh.tables() if "." not in t]
 
 
 # --- identity --------------------------------------------------------------------------------

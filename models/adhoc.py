@@ -60,7 +60,6 @@ ADDRESS_SPACE_BYTES = 4 * 1024 ** 3   # the worker's RLIMIT_AS (the engine itsel
 DEFAULT_MAX_RESULT_MB = 100          # a larger result (in Arrow, estimated in the worker) is refused
 DEFAULT_QUEUE_WAIT_S = 5.0           # how long a query waits for a free worker before it is refused
 HARD_KILL_GRACE_S = 2.0               # after the soft timeout, how long before the kill
-MART_PREFIXES = ("fct_", "dim_", "rpt_")
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_MAX_ROWS = 10_000
 
@@ -169,10 +168,11 @@ def _manifest_marts(build_id: str, base: Path | None) -> dict[str, dict]:
     return marts
 
 
-def _build_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+def _build_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    """The tables of the marts' schema of the attached build ``catalog``."""
     rows = con.execute(
-        "select table_name from duckdb_tables() where database_name = ? and schema_name = "
-        "'main' order by 1", [catalog]).fetchall()
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = ? "
+        "order by 1", [catalog, settings.MARTS_SCHEMA]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -263,12 +263,10 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
     con.execute("set enable_progress_bar = false")  # the build's output is the dbt log
     try:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
-        tables = _build_tables(con, "build")
-        marts = [t for t in tables if t in nodes] if nodes else \
-            [t for t in tables if t.startswith(MART_PREFIXES)]
         params = access.scope_params(scope)
-        for mart in marts:
-            select = access.scoped_select(mart, scope, qualifier="build.main.")
+        for mart in _build_marts(con, "build"):
+            select = access.scoped_select(mart, scope,
+                                          qualifier=f"build.{settings.MARTS_SCHEMA}.")
             if select is None:
                 continue
             used = {k: v for k, v in params.items() if f"${k}" in select}
@@ -519,9 +517,11 @@ def _refusal(kind: str, detail: str, timeout_s: float, max_result_bytes: int = 0
     if kind == "sql":
         hint = ""
         lowered = detail.lower()
-        if any(word in lowered for word in ('"raw"', "raw.", "stg_", "int_")):
-            hint = (" The SQL page reads the marts only (fct_, dim_, rpt_ tables); raw lake "
-                    "views, staging and intermediate models are not in it.")
+        if any(word in lowered for word in ('"raw"', "raw.", "stg_", "int_", "base_",
+                                              "staging", "intermediate", "marts")):
+            hint = (" The SQL page reads the marts only (the tables of the schema browser, "
+                    "named without a schema); raw lake views, staging and intermediate models "
+                    "are not in it.")
         return UserError(f"The query failed: {detail}{hint}")
     return UserError(detail or "The query failed.")
 

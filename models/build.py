@@ -340,7 +340,8 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
                     dbt_vars: dict | None = None, unit_tests: bool = False) -> BuildResult:
     """``dbt build --target spark``: the same models on local Spark (dbt-spark, session method).
 
-    The tables land in the schema ``salesdesk`` of ``spark/warehouse`` (Parquet, Derby
+    The tables land in the databases ``staging``, ``intermediate`` and ``marts`` (the seeds in
+    ``salesdesk``) of ``spark/warehouse`` (Parquet, Derby
     metastore in ``spark/metastore_db``), replaced by each build. Artifacts go to
     ``spark/builds/<build id>.dbt``, the record to ``spark/builds.jsonl``; nothing under
     ``warehouse/`` changes, so a Spark build never becomes the app's current warehouse.
@@ -412,6 +413,7 @@ def _read_run_results(path: Path) -> list[dict]:
 
 # --- data health -------------------------------------------------------------------------------
 
+_STAGING, _MARTS = settings.STAGING_SCHEMA, settings.MARTS_SCHEMA  # the build's schemas
 SUPERSEDED = "superseded_by_later_load"  # a newer load of the row: not a fault of the data
 
 
@@ -421,12 +423,12 @@ def data_health(db_path: Path) -> dict[str, dict]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         by_rule = con.execute(
-            "select entity, rule, count(*) from main.stg_sales_lake__rejected_rows "
+            f"select entity, rule, count(*) from {_STAGING}.stg_sales_lake__rejected_rows "
             "group by entity, rule order by entity, count(*) desc, rule").fetchall()
         health = {}
         for entity in ENTITIES:
             staged = con.execute(
-                f"select count(*) from main.stg_sales_lake__{entity}").fetchone()[0]
+                f"select count(*) from {_STAGING}.stg_sales_lake__{entity}").fetchone()[0]
             rules = [(rule, int(n)) for e, rule, n in by_rule if e == entity]
             superseded = sum(n for rule, n in rules if rule == SUPERSEDED)
             faults = [[rule, n] for rule, n in rules if rule != SUPERSEDED]
@@ -448,7 +450,7 @@ def _missing_columns(con: duckdb.DuckDBPyConnection, entity: str) -> list[str]:
     """The required columns empty on the entity's missing_required rows, most often first."""
     required = ENTITIES[entity].required
     counts = {c: 0 for c in required}
-    rows = con.execute("select raw_values from main.stg_sales_lake__rejected_rows "
+    rows = con.execute(f"select raw_values from {_STAGING}.stg_sales_lake__rejected_rows "
                        "where entity = $entity and rule = 'missing_required' limit 5000",
                        {"entity": entity}).fetchall()
     for (raw,) in rows:
@@ -527,12 +529,12 @@ def data_warnings(db_path: Path, health: dict[str, dict], dbt_vars: dict) -> lis
                     f"({h['rejected'] / fresh:.1%}, above {threshold:.0%}): {rules}. "
                     f"The Data page lists them with their values.")
         no_plan = con.execute(
-            "select distinct month_start from main.fct_commission_lines "
+            f"select distinct month_start from {_MARTS}.fct_commission_lines "
             "where no_commission_reason = 'no_plan' order by 1").fetchall()
         if no_plan:
             lines = con.execute(
                 "select count(*) from (select distinct order_id, line_number "
-                "from main.fct_commission_lines where no_commission_reason = 'no_plan')"
+                f"from {_MARTS}.fct_commission_lines where no_commission_reason = 'no_plan')"
             ).fetchone()[0]
             start, end, open_ended = con.execute(
                 "select min(valid_from), max(valid_to), bool_or(valid_to is null) "
@@ -545,7 +547,7 @@ def data_warnings(db_path: Path, health: dict[str, dict], dbt_vars: dict) -> lis
                 f"no commission plan version in force: the plan (seed commission_plan.csv) "
                 f"covers {covers}. They get no commission (reason no_plan); everything else "
                 f"is built. Add a plan version for those months to pay commission on them.")
-        unassigned = con.execute("select count(*) from main.stg_sales_lake__customers "
+        unassigned = con.execute(f"select count(*) from {_STAGING}.stg_sales_lake__customers "
                                  "where maintainer_rep_id is null").fetchone()[0]
         if unassigned:
             warnings.append(
@@ -606,7 +608,9 @@ def _row_counts(db_path: Path) -> dict[str, int]:
         counts = {}
         for schema, table in tables:
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
-            counts[table if schema == "main" else f"{schema}.{table}"] = int(n)
+            # the layers' tables by name (names are unique across layers), as before the split
+            unqualified = schema == "main" or schema in settings.LAYER_SCHEMAS
+            counts[table if unqualified else f"{schema}.{table}"] = int(n)
         return counts
     finally:
         con.close()

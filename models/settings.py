@@ -16,6 +16,13 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
+# The warehouse's schemas, one per dbt layer (dbt_project.yml's +schema). The app, the scopes and
+# the SQL page read MARTS_SCHEMA only; the seeds stay in the target's schema (main on DuckDB).
+STAGING_SCHEMA = "staging"
+INTERMEDIATE_SCHEMA = "intermediate"
+MARTS_SCHEMA = "marts"
+LAYER_SCHEMAS = (STAGING_SCHEMA, INTERMEDIATE_SCHEMA, MARTS_SCHEMA)
+
 
 def dbt_project_vars() -> dict:
     """The vars of dbt_project.yml with their defaults, as parsed (the one reader of them)."""

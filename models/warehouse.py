@@ -8,6 +8,8 @@
   (a page run), so a page never shows figures of two builds.
 - One cursor per thread (a DuckDB connection serialises its queries; cursors run side by side).
 - Bound parameters only; results as polars DataFrames.
+- Unqualified names resolve in the schema of the marts (``settings.MARTS_SCHEMA``): the app
+  reads marts only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ READ_CONFIG = {
 
 class NoWarehouse(UserError):
     """There is no successful build yet."""
+
+
+class OldWarehouse(NoWarehouse):
+    """The current build has no schema of marts (built before the layers had their schemas):
+    for the pages, as good as no build, until the next one."""
 
 
 # Connections kept open per process: the current build and the one before it, so a page run
@@ -70,7 +77,7 @@ class Warehouse:
         """The current build, fixed: queries through the snapshot read this build even after a
         new one is swapped in. A page run pins once, so all its figures come from one build."""
         path = self._existing(self.current_file())
-        self._connection(path)  # open it now, while the file is certainly there
+        self._cursor(path)  # open it now, while the file is certainly there (and check it)
         return Snapshot(self, path)
 
     # -- connections -----------------------------------------------------------------------
@@ -106,7 +113,16 @@ class Warehouse:
         cursors: dict[str, tuple] = getattr(self._local, "cursors", {})
         held = cursors.get(str(path))
         if held is None or held[0] is not con:
-            held = (con, con.cursor())
+            cursor = con.cursor()
+            try:
+                cursor.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
+            except duckdb.CatalogException:
+                cursor.close()
+                raise OldWarehouse(
+                    f"The warehouse {path.name} has no schema {settings.MARTS_SCHEMA}: it was "
+                    "built by an older version of salesdesk. Build it again (salesdesk build, "
+                    "or the Data page).") from None
+            held = (con, cursor)
             # keep only cursors of connections still open, so dropped builds can close
             cursors = {k: v for k, v in cursors.items() if self._cons.get(k) is v[0]}
             cursors[str(path)] = held
@@ -131,6 +147,13 @@ class Warehouse:
 
     def has_table(self, name: str) -> bool:
         return name in self.tables()
+
+    def marts(self) -> list[str]:
+        """The tables of the marts' schema, unqualified (the names pages query)."""
+        frame = self.query(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = $schema order by 1", {"schema": settings.MARTS_SCHEMA})
+        return frame["table_name"].to_list()
 
     def close(self) -> None:
         with self._lock:

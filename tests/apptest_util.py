@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
+from models import settings
 from models.filters import Filters, last_complete_month
 from models.warehouse import READ_CONFIG
 from pages import _ui
@@ -26,6 +27,7 @@ def sql(home: Path, query: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str((home / "warehouse" / "current.duckdb").resolve()), read_only=True,
                          config=dict(READ_CONFIG))
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")  # as the app reads it
         return con.execute(query, params or []).fetchall()
     finally:
         con.close()

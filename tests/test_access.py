@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from models import access, adhoc, settings
@@ -377,9 +378,11 @@ def test_a_manager_sees_only_the_regions_customers_and_reps(small_wh):
     tiers = q(small_wh, "select * from fct_customer_tiers", NORTH)
     assert set(tiers["customer_id"]) == {"C1", "C2", "C3"} and tiers.height == 6
     assert ids(q(small_wh, "select * from rpt_rep_books", NORTH), "rep_id") == ["R1", "R2"]
-    # a mart without a scope rule is empty for them; staging too
+    # a mart without a scope rule is empty for them; staging is not even in reach (the
+    # warehouse reads the schema marts only)
     assert q(small_wh, "select * from rpt_rejected_rows", NORTH).is_empty()
-    assert q(small_wh, "select * from stg_sales_lake__customers", NORTH).is_empty()
+    with pytest.raises(duckdb.CatalogException, match="stg_sales_lake__customers"):
+        q(small_wh, "select * from stg_sales_lake__customers", NORTH)
 
 
 def test_a_rep_sees_only_their_own_customers_and_rep_row(small_wh):
@@ -415,7 +418,8 @@ def test_analysts_and_admins_see_everything(small_wh):
 
 def test_a_qualified_name_cannot_get_past_the_scope(small_wh):
     for sql in ("select * from main.dim_customers", 'select * from "main".dim_customers',
-                "select * from memory.main.x"):
+                "select * from memory.main.x", "select * from marts.dim_customers",
+                "select * from staging.stg_sales_lake__customers"):
         with pytest.raises(ValueError, match="unqualified"):
             access.query_scoped(small_wh, sql, NORTH)
     with pytest.raises(ValueError, match="reserved"):
@@ -426,7 +430,7 @@ def test_a_qualified_name_cannot_get_past_the_scope(small_wh):
 
 def test_every_scope_rule_names_real_columns_of_the_demo_build(built_home):
     wh = Warehouse(built_home)
-    tables = set(wh.tables())
+    tables = set(wh.marts())
     missing = sorted(set(access.MART_SCOPES) - tables)
     assert not missing, f"MART_SCOPES names marts the build lacks: {missing}"
     for mart in access.MART_SCOPES:

@@ -36,7 +36,10 @@ def make_small_warehouse(home: Path, build_id: str = BUILD_ID) -> Path:
     con = duckdb.connect(str(path))
     con.execute(f"copy (select 'C1' as customer_id, 'lake secret' as note) to "
                 f"'{lake / 'abc.parquet'}' (format parquet)")
+    # one schema per layer, as dbt builds it (macros/build/generate_schema_name.sql)
     con.execute("""
+        create schema marts; create schema staging; create schema intermediate;
+        set search_path = 'marts';
         create table dim_customers as select * from (values
             ('C1', 'Corner shop', 'North', 'R1', 100.0),
             ('C2', 'Hotel',       'North', 'R2', 250.0),
@@ -57,8 +60,8 @@ def make_small_warehouse(home: Path, build_id: str = BUILD_ID) -> Path:
         ) t(rep_id, rep_name, region, customers);
         create table rpt_rejected_rows as
             select 'customers' as entity, 'missing_required' as rule, 'C9;;;' as raw_values;
-        create table stg_sales_lake__customers as select * from dim_customers;
-        create table int_customer_months as select customer_id from dim_customers;
+        create table staging.stg_sales_lake__customers as select * from dim_customers;
+        create table intermediate.int_customer_months as select customer_id from dim_customers;
         create schema raw;
     """)
     con.execute(f"create view raw.customers as select * from read_parquet('{lake / 'abc.parquet'}')")
@@ -550,7 +553,7 @@ def test_a_new_build_gets_its_own_extract(tmp_path):
     first = adhoc.run_query("select count(*) as n from dim_customers", base=home)
     path = make_small_warehouse(home, "20260102T000000-bbbb")
     con = duckdb.connect(str(path))
-    con.execute("insert into dim_customers values ('C7', 'New', 'East', 'R4', 1.0)")
+    con.execute("insert into marts.dim_customers values ('C7', 'New', 'East', 'R4', 1.0)")
     con.close()
     second = adhoc.run_query("select count(*) as n from dim_customers", base=home)
     assert (first.build_id, first.frame.item()) == ("20260101T000000-aaaa", 6)

@@ -74,6 +74,7 @@ def wh(home) -> Warehouse:
 def query(home: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(settings.current_link(home)), read_only=True)
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")  # as the app reads it
         return con.execute(sql).fetchall()
     finally:
         con.close()
@@ -83,7 +84,7 @@ def test_assignment_periods(home):
     rows = query(home, """
         select customer_id, assignment_number, valid_from, valid_to, maintainer_rep_id, region,
                effective_by, is_current
-        from int_customer_assignments order by 1, 2""")
+        from intermediate.int_customer_assignments order by 1, 2""")
     moved_by = "assigned_from" if "ingested" in home.name else "load_date"
     assert rows == [
         ("C1", 1, None, date(2026, 6, 30), "R1", "East", "first_load", False),

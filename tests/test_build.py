@@ -106,7 +106,7 @@ def test_lake_rows_reconcile_with_staged_rows(built_home):
     wh = Warehouse(built_home)
     lake_rows = duckdb.connect().execute(
         f"select count(*) from read_parquet('{built_home}/lake/sales/*.parquet')").fetchall()[0][0]
-    assert wh.scalar("select count(*) from stg_sales_lake__sales") == lake_rows
+    assert wh.scalar("select count(*) from staging.stg_sales_lake__sales") == lake_rows
 
 
 def copy_project(tmp_path: Path, extra_files: dict[str, str]) -> Path:
@@ -155,21 +155,21 @@ def test_a_reader_holding_the_warehouse_does_not_stop_a_build(built_home):
         [sys.executable, "-c", textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(settings.current_link(built_home))!r}, read_only=True)
-            con.execute("select count(*) from stg_sales_lake__sales").fetchall()
+            con.execute("select count(*) from staging.stg_sales_lake__sales").fetchall()
             print("holding", flush=True)
             sys.stdin.readline()
-            print(con.execute("select count(*) from stg_sales_lake__sales").fetchall()[0][0], flush=True)
+            print(con.execute("select count(*) from staging.stg_sales_lake__sales").fetchall()[0][0], flush=True)
         """)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "holding"
     wh = Warehouse(built_home)
-    rows_before = wh.scalar("select count(*) from stg_sales_lake__sales")
+    rows_before = wh.scalar("select count(*) from staging.stg_sales_lake__sales")
     result = build.run_build(built_home)
     assert result.ok, result.failures
     assert build.current_build_id(built_home) != before
     assert wh.build_id == result.build_id
-    assert wh.scalar("select count(*) from stg_sales_lake__sales") == rows_before
+    assert wh.scalar("select count(*) from staging.stg_sales_lake__sales") == rows_before
     out, _ = holder.communicate("go\n", timeout=30)
     assert int(out.strip()) == rows_before  # the old reader kept reading its build
 

@@ -52,7 +52,7 @@ def test_every_order_line_is_credited_in_full_and_priced_by_the_seed(wh, lines):
     sales = wh.query("""
         select s.order_id, s.line_number, s.order_date, s.revenue,
                coalesce(p.price_band, 'unbanded') as price_band
-        from stg_sales_lake__sales s join stg_sales_lake__products p using (sku)""")
+        from staging.stg_sales_lake__sales s join staging.stg_sales_lake__products p using (sku)""")
     assert sales.height > 1000
     # The plan, read from the seed file itself, and each line priced in Python.
     plan = pl.read_csv(SEED, try_parse_dates=True)
@@ -102,7 +102,7 @@ def test_split_accounts_credit_30_70_and_the_first_order_month_to_the_developer(
 
 
 def test_house_lines_are_outside_the_reps_employment(wh, lines):
-    reps = wh.query("select rep_id, hired_date, left_date from stg_sales_lake__reps")
+    reps = wh.query("select rep_id, hired_date, left_date from staging.stg_sales_lake__reps")
     house = lines.filter(pl.col("is_house")).join(reps, left_on="account_rep_id",
                                                   right_on="rep_id")
     assert house.filter(pl.col("house_reason") == "rep_left").height > 0, (

@@ -196,7 +196,7 @@ class Build:
             con.close()
 
     def count(self, table: str) -> int:
-        return self.query(f"select count(*) from main.{table}")[0][0]
+        return self.query(f"select count(*) from staging.{table}")[0][0]
 
 
 class DbtRunner:
@@ -291,7 +291,7 @@ def test_clean_lake_stages_every_row(clean):
 
 def test_clean_lake_values(clean):
     revenue = clean.query("select order_id, line_number, revenue, is_return "
-                          "from main.stg_sales_lake__sales order by 1, 2")
+                          "from staging.stg_sales_lake__sales order by 1, 2")
     expected = []
     for s in sorted(SALES, key=lambda s: (s["order_id"], s["line_number"])):
         value = (Decimal(str(s["quantity"])) * Decimal(str(s["unit_price"]))
@@ -300,27 +300,27 @@ def test_clean_lake_values(clean):
                          s["quantity"] < 0))
     assert revenue == expected
 
-    channels = dict(clean.query("select customer_id, channel from main.stg_sales_lake__customers"))
+    channels = dict(clean.query("select customer_id, channel from staging.stg_sales_lake__customers"))
     assert channels == {"C1": "supermarket", "C2": "other", "C3": "other",
                         "C4": "hotel_restaurant"}
     windows = clean.query(
         "select customer_id, visit_window_start, visit_window_start_min, visit_window_end_min,"
-        " is_key_account, is_group_purchase from main.stg_sales_lake__customers order by 1")
+        " is_key_account, is_group_purchase from staging.stg_sales_lake__customers order by 1")
     assert windows[0] == ("C1", "09:00", 540, 720, True, False)
     assert windows[1] == ("C2", "08:30", 510, 1050, False, False)
     assert windows[2][4:] == (False, True)
     reps = clean.query("select rep_id, role, workday_start_min, workday_end_min "
-                       "from main.stg_sales_lake__reps order by 1")
+                       "from staging.stg_sales_lake__reps order by 1")
     assert reps == [("R1", "manager", 480, 1080), ("R2", "rep", 450, 1080),
                     ("R3", "rep", 480, 1080)]
-    assert dict(clean.query("select sku, price_band from main.stg_sales_lake__products")) == {
+    assert dict(clean.query("select sku, price_band from staging.stg_sales_lake__products")) == {
         "P1": "high", "P2": "mid", "P3": "low"}
     visits = clean.query("select visit_id, visit_date, duration_min, visit_type "
-                         "from main.stg_sales_lake__visits order by 1")
+                         "from staging.stg_sales_lake__visits order by 1")
     assert [(v[0], str(v[1]), v[2], v[3]) for v in visits] == [
         ("V1", "2026-01-05", 45, "onsite"), ("V2", "2026-02-11", None, "phone"),
         ("V3", "2026-03-02", 30, "onsite"), ("V4", "2026-03-03", 20, None)]
-    assert clean.query("select criterion from main.stg_sales_lake__assessments") == [("fit",)]
+    assert clean.query("select criterion from staging.stg_sales_lake__assessments") == [("fit",)]
 
 
 def test_raw_relations_have_the_contract_columns(clean):
@@ -344,13 +344,13 @@ def test_bad_rows_build_passes_and_reconciles(bad):
     for entity in ENTITIES:
         lake_rows = bad.query(f"select count(*) from raw.{entity}")[0][0]
         staged = bad.count(STAGED[entity])
-        rejected = bad.query("select count(*) from main.stg_sales_lake__rejected_rows "
+        rejected = bad.query("select count(*) from staging.stg_sales_lake__rejected_rows "
                              "where entity = ?", [entity])[0][0]
         assert lake_rows == staged + rejected, entity
 
 
 def test_each_bad_row_lands_with_its_rule(bad):
-    rows = bad.query("select entity, row_key, rule from main.stg_sales_lake__rejected_rows")
+    rows = bad.query("select entity, row_key, rule from staging.stg_sales_lake__rejected_rows")
     expected = {(e, key, rule) for e, _row, key, rule in BAD_ROWS if rule}
     expected.add(("customers", "C1", "superseded_by_later_load"))
     assert sorted(rows) == sorted(expected)
@@ -360,7 +360,7 @@ def test_each_bad_row_lands_with_its_rule(bad):
 def test_rejected_rows_are_readable(bad):
     rows = bad.query(
         "select rule_description, load_id, source_row, loaded_at, raw_values "
-        "from main.stg_sales_lake__rejected_rows where entity = 'sales' and row_key = 'O93|1'")
+        "from staging.stg_sales_lake__rejected_rows where entity = 'sales' and row_key = 'O93|1'")
     assert len(rows) == 1
     description, load_id, source_row, loaded_at, raw_values = rows[0]
     assert description == REJECTION_RULES["unknown_customer"]
@@ -372,7 +372,7 @@ def test_rejected_rows_are_readable(bad):
     assert raw_values.startswith("order_id=O93; line_number=1; order_date=2026-03-01; "
                                  "customer_id=C404; sku=P1; quantity=1.000; ")
     assert raw_values.endswith("discount_rate=; rep_id=; line_amount=; status=")
-    assert bad.query("select raw_values from main.stg_sales_lake__rejected_rows "
+    assert bad.query("select raw_values from staging.stg_sales_lake__rejected_rows "
                      "where rule = 'missing_required' and entity = 'customers'") == [
         ("customer_id=C9; name=; channel=; region=; district=; address=; latitude=; "
          "longitude=; opened_date=; developer_rep_id=; maintainer_rep_id=R2; "
@@ -382,16 +382,16 @@ def test_rejected_rows_are_readable(bad):
 
 def test_second_customers_load_supersedes_the_first(bad):
     staged = bad.query("select customer_name, load_id, source_row "
-                       "from main.stg_sales_lake__customers where customer_id = 'C1'")
+                       "from staging.stg_sales_lake__customers where customer_id = 'C1'")
     assert staged == [("Corner Shop & Sons", "customers-2", 1)]
-    superseded = bad.query("select load_id, source_row from main.stg_sales_lake__rejected_rows "
+    superseded = bad.query("select load_id, source_row from staging.stg_sales_lake__rejected_rows "
                            "where entity = 'customers' and row_key = 'C1'")
     assert superseded == [("customers-1", 1)]
     # Rows of the first load that the second does not repeat stay staged.
-    assert {r[0] for r in bad.query("select customer_id from main.stg_sales_lake__customers")} \
+    assert {r[0] for r in bad.query("select customer_id from staging.stg_sales_lake__customers")} \
         == {"C1", "C2", "C3", "C4"}
     # Sales of C1 still find their customer.
-    assert bad.query("select count(*) from main.stg_sales_lake__sales "
+    assert bad.query("select count(*) from staging.stg_sales_lake__sales "
                      "where customer_id = 'C1'")[0][0] == 3
 
 

@@ -86,9 +86,11 @@ def test_the_build_succeeds_and_revenue_is_the_exports_amounts(erp_home):
     assert any(w.startswith("products: 1 of 4 rows rejected") for w in result.warnings)
     con = duckdb.connect(str(settings.current_link(home)), read_only=True)
     try:
-        lines = con.execute("select count(*), sum(revenue) from stg_sales_lake__sales").fetchone()
-        rejected = con.execute("select entity, rule, count(*) from stg_sales_lake__rejected_rows "
-                               "group by all order by 1").fetchall()
+        lines = con.execute(
+            "select count(*), sum(revenue) from staging.stg_sales_lake__sales").fetchone()
+        rejected = con.execute(
+            "select entity, rule, count(*) from staging.stg_sales_lake__rejected_rows "
+            "group by all order by 1").fetchall()
     finally:
         con.close()
     # 10 US lines (SO-1007 of the product without a cost rejected) + 3 EU lines

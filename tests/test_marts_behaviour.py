@@ -24,7 +24,7 @@ def wh(built_home) -> Warehouse:
 def test_dim_customers_has_one_row_per_staged_customer(wh):
     counts = wh.query(
         "select count(*) as n_rows, count(distinct customer_id) as n_customers, "
-        "(select count(*) from stg_sales_lake__customers) as n_staged from dim_customers"
+        "(select count(*) from staging.stg_sales_lake__customers) as n_staged from dim_customers"
     ).row(0, named=True)
     assert counts["n_rows"] == counts["n_customers"] == counts["n_staged"] > 0
     current = wh.query(

@@ -24,7 +24,8 @@ def wh(built_home: Path) -> Warehouse:
 
 @pytest.fixture(scope="module")
 def latest_full_month(wh: Warehouse) -> date:
-    month = wh.scalar("select max(month_start) from int_months where is_complete_month")
+    month = wh.scalar(
+        "select max(month_start) from intermediate.int_months where is_complete_month")
     assert month is not None
     return month
 
@@ -36,12 +37,12 @@ def test_spine_revenue_matches_order_lines_to_the_cent(wh):
         with lines as (
             select customer_id, date_trunc('month', order_date) as month_start,
                    sum(revenue) as revenue, count(*) as line_count
-            from stg_sales_lake__sales
+            from staging.stg_sales_lake__sales
             group by all
         )
         select lines.customer_id, lines.month_start, lines.revenue, spine.revenue as spine_revenue
         from lines
-        left join int_customer_months as spine
+        left join intermediate.int_customer_months as spine
             on spine.customer_id = lines.customer_id and spine.month_start = lines.month_start
         where spine.revenue is distinct from lines.revenue
             or spine.order_line_count <> lines.line_count
@@ -51,8 +52,8 @@ def test_spine_revenue_matches_order_lines_to_the_cent(wh):
     totals = wh.query(
         """
         select
-            (select sum(revenue) from stg_sales_lake__sales) as line_total,
-            (select sum(revenue) from int_customer_months) as spine_total,
+            (select sum(revenue) from staging.stg_sales_lake__sales) as line_total,
+            (select sum(revenue) from intermediate.int_customer_months) as spine_total,
             (select sum(revenue) from fct_customer_contribution where grain = 'quarter')
                 as quarter_total,
             (select sum(revenue) from fct_customer_contribution where grain = 'year')
@@ -71,7 +72,7 @@ def test_spine_is_zero_filled_and_contiguous(wh):
         """
         select customer_id, count(*) as months, max(months_since_first) as last_index,
                min(months_since_first) as first_index
-        from int_customer_months
+        from intermediate.int_customer_months
         group by customer_id
         having count(*) <> max(months_since_first) + 1 or min(months_since_first) <> 0
         """
@@ -80,21 +81,22 @@ def test_spine_is_zero_filled_and_contiguous(wh):
     # every customer runs to the as-of month
     short = wh.scalar(
         "select count(*) from (select customer_id, max(month_start) as last_month "
-        "from int_customer_months group by customer_id) "
-        "where last_month <> (select max(month_start) from int_months)"
+        "from intermediate.int_customer_months group by customer_id) "
+        "where last_month <> (select max(month_start) from intermediate.int_months)"
     )
     assert short == 0
-    assert wh.scalar("select count(*) from int_customer_months where not has_order") > 0
+    assert wh.scalar(
+        "select count(*) from intermediate.int_customer_months where not has_order") > 0
 
 
 def test_every_customer_month_has_a_tier(wh):
     counts = wh.query(
         """
         select
-            (select count(*) from int_customer_months) as spine_rows,
+            (select count(*) from intermediate.int_customer_months) as spine_rows,
             (select count(*) from fct_customer_tiers
              where tier in ('S', 'A', 'B', 'C')) as tiered,
-            (select count(*) from int_customer_months as spine
+            (select count(*) from intermediate.int_customer_months as spine
              anti join fct_customer_tiers as tiers using (customer_id, month_start)) as missing
         """
     ).row(0, named=True)
@@ -165,7 +167,7 @@ def test_tiers_migrate_between_months(wh):
     firsts = wh.scalar(
         """
         select count(*) from fct_customer_tiers as tiers
-        join int_customer_months as spine using (customer_id, month_start)
+        join intermediate.int_customer_months as spine using (customer_id, month_start)
         where (spine.months_since_first = 0) <> (tiers.tier_move = 'new')
         """
     )
@@ -180,7 +182,7 @@ def test_contribution_grains_add_up(wh):
     assert set(totals["grain"]) == {"month", "quarter", "year"}
     assert totals["revenue"].n_unique() == 1
     assert totals["gross_profit"].n_unique() == 1
-    spine = wh.scalar("select sum(revenue) from int_customer_months")
+    spine = wh.scalar("select sum(revenue) from intermediate.int_customer_months")
     assert totals["revenue"][0] == spine
     bad_shares = wh.query(
         """

@@ -41,6 +41,7 @@ def history_build(history_home) -> build.BuildResult:
 def query(home: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(settings.current_link(home)), read_only=True)
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")  # as the app reads it
         return con.execute(sql).fetchall()
     finally:
         con.close()
@@ -129,7 +130,7 @@ def test_salesdesk_status_shows_the_health(history_home, history_build, monkeypa
 def test_unassigned_customer_goes_to_the_house_and_is_listed(history_home, history_build):
     assert "1 customer has no maintainer: their orders go to the house account of their region " \
            "(reason unassigned); the Commissions page lists them." in history_build.warnings
-    assert query(history_home, "select count(*) from stg_sales_lake__rejected_rows "
+    assert query(history_home, "select count(*) from staging.stg_sales_lake__rejected_rows "
                                "where entity = 'customers'")[0][0] == 0
     assert query(history_home, """
         select rep_id, house_reason, account_rep_id, count(*), sum(credited_revenue)
@@ -146,7 +147,7 @@ def test_customer_without_orders_is_a_tier_c_prospect(history_home, history_buil
 
 
 def test_money_marts_equal_the_order_lines_to_the_cent(history_home, history_build):
-    lines = query(history_home, "select sum(revenue) from stg_sales_lake__sales")[0][0]
+    lines = query(history_home, "select sum(revenue) from staging.stg_sales_lake__sales")[0][0]
     totals = query(history_home, """
         select grain, sum(revenue) from fct_customer_contribution group by 1 order by 1""")
     assert totals == [("month", lines), ("quarter", lines), ("year", lines)]

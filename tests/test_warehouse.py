@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from models import build, settings
-from models.warehouse import NoWarehouse, Warehouse
+from models.warehouse import NoWarehouse, OldWarehouse, Warehouse
 
 
 def make_build(home: Path, build_id: str, value: int) -> Path:
@@ -17,9 +17,25 @@ def make_build(home: Path, build_id: str, value: int) -> Path:
     wh.mkdir(parents=True, exist_ok=True)
     path = wh / f"{build_id}.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("create table answer as select ? as value, 'x' as label", [value])
+    con.execute(f"create schema {settings.MARTS_SCHEMA}")
+    con.execute(f"create table {settings.MARTS_SCHEMA}.answer as select ? as value, 'x' as label",
+                [value])
     con.close()
     return path
+
+
+def test_a_build_without_the_marts_schema_gives_a_clear_error(tmp_path):
+    """A build file of an older version (marts in main) asks for a new build, no traceback."""
+    path = settings.warehouse_dir(tmp_path) / "old.duckdb"
+    path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(path))
+    con.execute("create table dim_customers as select 1 as customer_id")
+    con.close()
+    build._swap_current(path.parent, path)
+    with pytest.raises(OldWarehouse, match=r"old\.duckdb has no schema marts.*Build it again"):
+        Warehouse(tmp_path).query("select * from dim_customers")
+    with pytest.raises(NoWarehouse):  # the pages take it for no build yet
+        Warehouse(tmp_path).pin()
 
 
 def test_no_warehouse_gives_a_clear_error(tmp_path):

@@ -35,7 +35,9 @@ from tests.pinned import TODAY
 
 FLOAT_TOLERANCE = 1e-9  # shares and other double columns; everything else must be equal
 MARTS_FOLDER = "marts"
-SPARK_SCHEMA = "salesdesk"  # schema of the spark output in dbt_project/profiles.yml
+# On Spark a schema is a database: the marts are the tables of the database marts
+# (macros/build/generate_schema_name.sql), in <spark warehouse>/marts.db.
+MARTS_SCHEMA = settings.MARTS_SCHEMA
 
 
 @dataclass
@@ -85,9 +87,9 @@ def _is_float(type_name: str) -> bool:
 
 def compare_mart(con: duckdb.DuckDBPyConnection, name: str, key: list[str],
                  spark_tables: Path) -> MartComparison:
-    """Compare main.<name> of the attached DuckDB build with the Spark table's Parquet files."""
+    """Compare marts.<name> of the attached DuckDB build with the Spark table's Parquet files."""
     result = MartComparison(name=name, key=key)
-    con.execute(f"create or replace temp view d as select * from duck.main.{_quote(name)}")
+    con.execute(f"create or replace temp view d as select * from duck.{MARTS_SCHEMA}.{_quote(name)}")
     result.duckdb_rows = con.execute("select count(*) from d").fetchone()[0]
     folder = spark_tables / name
     if not folder.is_dir():
@@ -185,7 +187,7 @@ def run(home: Path, scale: float, seed: int, today: dt.date, as_of: str,
         return 1
     manifest = settings.warehouse_dir(home) / f"{duck_build.build_id}.dbt" / "target" / "manifest.json"
     marts = marts_with_keys(manifest)
-    spark_tables = build.spark_dir(home) / "warehouse" / f"{SPARK_SCHEMA}.db"
+    spark_tables = build.spark_dir(home) / "warehouse" / f"{MARTS_SCHEMA}.db"
     con = duckdb.connect()
     con.execute(f"attach '{duck_build.warehouse_file}' as duck (read_only)")
     comparisons = [compare_mart(con, name, key, spark_tables) for name, key in marts.items()]

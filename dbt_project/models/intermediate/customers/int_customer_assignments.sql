@@ -37,7 +37,7 @@ checked as (
         loaded_at,
         rejection_rule
 
-    from {{ ref('stg_sales_lake__customers_checked') }}
+    from {{ ref('base_sales_lake__customers') }}
     where rejection_rule is null
         or rejection_rule = 'superseded_by_later_load'
 

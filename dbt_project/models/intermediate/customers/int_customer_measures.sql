@@ -1,7 +1,7 @@
 -- One row per customer of the as-of month (every customer with an order or a visit so far):
 -- the raw measures behind the evaluation score, the priority matrix and the potential
 -- checklist, as of the as-of date. "12 months" = the as-of month and the 11 before it;
--- "3 months" = the as-of month and the 2 before it. fct_customer_scores turns these into
+-- "3 months" = the as-of month and the 2 before it. int_customer_scores turns these into
 -- percentiles, so its unit tests start from hand-made rows of this table.
 
 {%- set as_of_month = "cast(" ~ dbt.date_trunc('month', as_of_date()) ~ " as date)" %}
@@ -25,7 +25,7 @@ current_month as (
         previous_3_revenue,
         trailing_3_growth
 
-    from {{ ref('fct_customer_lifecycle') }}
+    from {{ ref('int_customer_lifecycle') }}
     where is_as_of_month
 
 ),

@@ -1,7 +1,8 @@
 -- One row per staged customer with its current state, as the pages show it: master data,
 -- the two reps by name, tier, lifecycle stage, score and quadrant, potential, the last order
 -- and visit, the next onsite visit due, and the open alerts. "Current" = the as-of month's row
--- of the customer marts. A customer with no order and no visit yet (has_activity false) is a
+-- of the intermediate customer models (int_customer_lifecycle, _scores, _alerts), never of
+-- the facts it describes. A customer with no order and no visit yet (has_activity false) is a
 -- prospect of tier C, like any customer without revenue in the tier window; it has no score.
 
 with
@@ -38,7 +39,7 @@ current_month as (
         last_onsite_visit_date,
         next_visit_due_date
 
-    from {{ ref('fct_customer_lifecycle') }}
+    from {{ ref('int_customer_lifecycle') }}
     where is_as_of_month
 
 ),
@@ -55,7 +56,7 @@ scores as (
         is_potential_candidate,
         potential_score
 
-    from {{ ref('fct_customer_scores') }}
+    from {{ ref('int_customer_scores') }}
 
 ),
 
@@ -69,7 +70,7 @@ alerts as (
         max(case when alert_type = 'visit_overdue' then 1 else 0 end) as has_visit_overdue,
         max(case when alert_type = 'recent_complaint' then 1 else 0 end) as has_recent_complaint
 
-    from {{ ref('fct_customer_alerts') }}
+    from {{ ref('int_customer_alerts') }}
     group by customer_id
 
 ),

@@ -8,7 +8,7 @@ with
 
 customer_weeks as (
 
-    select * from {{ ref('fct_visit_compliance') }}
+    select * from {{ ref('int_visit_compliance') }}
 
 ),
 

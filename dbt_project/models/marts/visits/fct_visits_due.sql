@@ -21,7 +21,7 @@ current_month as (
         last_onsite_visit_date,
         is_visit_overdue
 
-    from {{ ref('fct_customer_lifecycle') }}
+    from {{ ref('int_customer_lifecycle') }}
     where is_as_of_month
 
 ),
@@ -68,7 +68,7 @@ scores as (
         priority,
         quadrant
 
-    from {{ ref('fct_customer_scores') }}
+    from {{ ref('int_customer_scores') }}
 
 ),
 

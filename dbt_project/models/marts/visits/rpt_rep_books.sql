@@ -20,9 +20,9 @@ reps as (
         rep_name,
         region,
         role,
-        left_date
+        has_left
 
-    from {{ ref('stg_sales_lake__reps') }}
+    from {{ ref('dim_reps') }}
 
 ),
 
@@ -109,7 +109,7 @@ final as (
         reps.rep_name,
         reps.region,
         reps.role,
-        reps.left_date is not null as has_left,
+        reps.has_left,
 
         -- book
         coalesce(books.customers, 0) as customers,

@@ -4,7 +4,7 @@ with
 
 checked as (
 
-    select * from {{ ref('stg_sales_lake__assessments_checked') }}
+    select * from {{ ref('base_sales_lake__assessments') }}
     where rejection_rule is null
 
 ),

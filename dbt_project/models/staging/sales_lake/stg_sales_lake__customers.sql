@@ -7,7 +7,7 @@ with
 
 checked as (
 
-    select * from {{ ref('stg_sales_lake__customers_checked') }}
+    select * from {{ ref('base_sales_lake__customers') }}
     where rejection_rule is null
 
 ),

@@ -4,7 +4,7 @@ with
 
 checked as (
 
-    select * from {{ ref('stg_sales_lake__quotas_checked') }}
+    select * from {{ ref('base_sales_lake__quotas') }}
     where rejection_rule is null
 
 ),

@@ -17,7 +17,7 @@ with
         loaded_at,
         {{ sales_lake_raw_values(entity) }} as raw_values
 
-    from {{ ref('stg_sales_lake__' ~ entity ~ '_checked') }}
+    from {{ ref('base_sales_lake__' ~ entity) }}
     where rejection_rule is not null
 
 ),

@@ -8,7 +8,7 @@ with
 
 checked as (
 
-    select * from {{ ref('stg_sales_lake__sales_checked') }}
+    select * from {{ ref('base_sales_lake__sales') }}
     where rejection_rule is null
 
 ),
