@@ -26,10 +26,10 @@ if stage == "demo":
     from models.demo import generate
     generate(home / "demo", scale=scale, seed=42)
 elif stage == "ingest":
-    from models.ingest import ingest_paths
+    from models.pipeline.ingest import ingest_paths
     ingest_paths([home / "demo"], base=home)
 else:
-    from models.build import run_build
+    from models.pipeline.build import run_build
     result = run_build(home)
     assert result.ok, result.failures
 seconds = time.perf_counter() - t0

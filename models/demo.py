@@ -33,7 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from models import clock, contracts
+from models.core import clock
+from models.pipeline import contracts
 
 # --------------------------------------------------------------------------------------------
 # Business-looking constants
@@ -1063,7 +1064,7 @@ VISITS_SCHEMA = pa.schema([
     ("checkin_latitude", pa.float64()),
     ("checkin_longitude", pa.float64()),
     ("notes", pa.string()),
-    # entered in the app only (models/visit_records.py): empty in a visits file
+    # entered in the app only (models/queries/visit_records.py): empty in a visits file
     ("next_step", pa.string()),
     ("follow_up_date", pa.date32()),
     ("recorded_by", pa.string()),

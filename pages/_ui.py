@@ -6,7 +6,7 @@ markdown, caption, info/warning/error/success and the labels of metrics, expande
 widgets as Markdown (links, images, colours, emoji, LaTeX), and Plotly renders its titles, tick
 labels and hover text as a little HTML (links). So every value from the data that reaches one of
 those goes through ``md`` (Markdown) or ``plot_text`` (Plotly); tables (st.dataframe) and
-selectbox options are plain text already. Downloads go through models/exports.py.
+selectbox options are plain text already. Downloads go through models/core/exports.py.
 
 On a phone (``is_narrow``: the browser's User-Agent, else a rep's role) every grid of a page a rep
 opens (``grid``, ``customer_table``) shows at most PHONE_MAX_COLUMNS columns and its links as
@@ -27,12 +27,13 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from models import access, attribution, exports
-from models.access import User
-from models.build import history
-from models.errors import UserError
-from models.filters import TIERS, FilterOptions, Filters, filter_options
-from models.warehouse import NoWarehouse, Warehouse, get_warehouse
+from models.core import exports, identity, scoping
+from models.core.errors import UserError
+from models.core.identity import User
+from models.core.warehouse import NoWarehouse, Warehouse, get_warehouse
+from models.pipeline.build import history
+from models.queries import attribution
+from models.queries.filters import TIERS, FilterOptions, Filters, filter_options
 
 FILTERS_KEY = "salesdesk_filters"   # the Filters the sidebar chose (set by app.py)
 CUSTOMER_KEY = "salesdesk_customer"  # the customer the card shows
@@ -53,7 +54,7 @@ PHONE_MAX_COLUMNS = 4
 def require_user(roles: frozenset[str] | None = None) -> User:
     """The signed-in user, or stop the page with an error (see tests/test_page_sql.py: a page
     opened without app.py's sign-in must not render)."""
-    user = access.session_user(st.session_state)
+    user = identity.session_user(st.session_state)
     if user is None:
         st.error("Please sign in: open the app from its start page.")
         st.stop()
@@ -106,7 +107,7 @@ def warehouse() -> Warehouse:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _options(build_id: str, scope: access.Scope) -> FilterOptions:
+def _options(build_id: str, scope: scoping.Scope) -> FilterOptions:
     return filter_options(warehouse(), scope)
 
 
@@ -257,7 +258,7 @@ def is_narrow() -> bool:
     agent = user_agent()
     if agent:
         return "Mobi" in agent
-    user = access.session_user(st.session_state)
+    user = identity.session_user(st.session_state)
     return user is not None and user.role == "rep"
 
 
@@ -340,7 +341,7 @@ def empty(message: str = "No data for these filters. Widen the filters in the si
 def download(frame: pl.DataFrame, name: str, label: str = "Download CSV",
              key: str | None = None) -> None:
     """A CSV download of what a table shows (Decimal columns as plain numbers; text cells
-    that start like a formula neutralised, see models/exports.py).
+    that start like a formula neutralised, see models/core/exports.py).
 
     The file is written when the button is clicked, not on every run of the page."""
     st.download_button(label, lambda: exports.csv_bytes(frame),
@@ -398,7 +399,7 @@ def spinner(text: str = "Loading ..."):
 
 def attribution_view(key: str, label: str = "Credit revenue",
                      default: str = attribution.DEFAULT_VIEW) -> str:
-    """The "as booked / current book" toggle (``models.attribution``); returns the view."""
+    """The "as booked / current book" toggle (``models.queries.attribution``); returns the view."""
     return st.radio(label, list(attribution.VIEWS), index=list(attribution.VIEWS).index(default),
                     format_func=attribution.VIEW_LABELS.get, horizontal=True, key=key,
                     help=" ".join(f"{attribution.VIEW_LABELS[v]}: {attribution.VIEW_HELP[v]}"

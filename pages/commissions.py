@@ -8,9 +8,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import commissions
-from models.access import Scope
-from models.errors import UserError
+from models.core.errors import UserError
+from models.core.scoping import Scope
+from models.queries import commissions
 from pages import _ui
 
 st.title("Commissions")

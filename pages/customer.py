@@ -10,9 +10,10 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import customer_card, planner, visit_records
-from models.access import Scope
-from models.filters import Filters
+from models.core.scoping import Scope
+from models.engines import planner
+from models.queries import customer_card, visit_records
+from models.queries.filters import Filters
 from pages import _ui
 
 st.title("Customer card")

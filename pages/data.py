@@ -2,17 +2,19 @@
 
 import streamlit as st
 
-from models import access, datadesk, mappings
-from models.build import docs_file, parse_progress, run_build
-from models.contracts import ENTITIES
-from models.errors import UserError
-from models.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
-from models.warehouse import NoWarehouse, get_warehouse
+from models.core import identity, scoping
+from models.core.errors import UserError
+from models.core.warehouse import NoWarehouse, get_warehouse
+from models.pipeline import mappings
+from models.pipeline.build import docs_file, parse_progress, run_build
+from models.pipeline.contracts import ENTITIES
+from models.pipeline.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
+from models.queries import datadesk
 from pages import _ui
 
 st.title("Data")
-user = access.session_user(st.session_state)
-if user is None or user.role not in access.DATA_TEAM_ROLES:
+user = identity.session_user(st.session_state)
+if user is None or user.role not in scoping.DATA_TEAM_ROLES:
     st.error("Open the sales desk from its home page to sign in.")
     st.stop()
 st.caption("Loads into the lake, warehouse builds and the rows staging rejected. "

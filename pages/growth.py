@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import attribution, growth
-from models.access import Scope
-from models.filters import Filters
+from models.core.scoping import Scope
+from models.queries import attribution, growth
+from models.queries.filters import Filters
 from pages import _ui
 
 st.title("Growth")

@@ -9,9 +9,9 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import attribution, overview, visits
-from models.access import Scope
-from models.filters import Filters, add_months
+from models.core.scoping import Scope
+from models.queries import attribution, overview, visits
+from models.queries.filters import Filters, add_months
 from pages import _ui
 
 st.title("Overview")

@@ -8,8 +8,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import access, geo, planner, published_plans, routing
-from models.errors import UserError
+from models.core import scoping
+from models.core.errors import UserError
+from models.engines import geo, planner, routing
+from models.queries import published_plans
 from pages import _ui
 
 PLAN_KEY = "routes_plan"  # {"key": (...), "plan": RoutePlan, "files": {...}}
@@ -22,18 +24,18 @@ build_id = wh.build_id
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _reps(build_id: str, scope: access.Scope) -> tuple[pl.DataFrame, date | None]:
+def _reps(build_id: str, scope: scoping.Scope) -> tuple[pl.DataFrame, date | None]:
     return planner.reps(wh, scope), planner.as_of_date(wh, scope)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _due(build_id: str, scope: access.Scope, rep_id: str, dates: tuple[date, ...],
+def _due(build_id: str, scope: scoping.Scope, rep_id: str, dates: tuple[date, ...],
          win_back: bool) -> pl.DataFrame:
     return planner.due_list(wh, scope, rep_id, list(dates), win_back=win_back)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _churned(build_id: str, scope: access.Scope, rep_id: str, dates: tuple[date, ...]) -> int:
+def _churned(build_id: str, scope: scoping.Scope, rep_id: str, dates: tuple[date, ...]) -> int:
     return planner.churned_due(wh, scope, rep_id, list(dates))
 
 

@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import scoring, visits
-from models.access import Scope
-from models.filters import TIERS, Filters, add_months
+from models.core.scoping import Scope
+from models.queries import scoring, visits
+from models.queries.filters import TIERS, Filters, add_months
 from pages import _ui
 
 st.title("Scoring")

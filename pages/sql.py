@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from models import access, adhoc, exports
-from models.errors import UserError
-from models.warehouse import NoWarehouse, get_warehouse
+from models.core import exports, identity, scoping
+from models.core.errors import UserError
+from models.core.warehouse import NoWarehouse, get_warehouse
+from models.engines import adhoc
 from pages import _ui
 
 RESULT_KEY = "sql_result"
 FILES_KEY = "sql_files"  # the downloads of the result: written once, when the query ran
 SQL_KEY = "sql_text"
 DOWNLOADS = (  # label, writer, file name, MIME type
-    # CSV is opened in spreadsheets: text that starts like a formula is quoted (models/exports)
+    # CSV is opened in spreadsheets: text that starts like a formula is quoted (models/core/exports)
     ("Download CSV", lambda frame: adhoc.csv_bytes(exports.safe_frame(frame)), "query.csv",
      "text/csv"),
     ("Download Parquet", adhoc.parquet_bytes, "query.parquet", "application/vnd.apache.parquet"),
@@ -30,7 +31,7 @@ def _files(result: adhoc.QueryResult) -> list[tuple[str, bytes | str, str, str]]
 
 st.title("SQL")
 
-user = access.session_user(st.session_state)
+user = identity.session_user(st.session_state)
 if user is None or not user.can_run_sql:
     # app.py does not list this page for other roles; refuse here too.
     st.error("The SQL page is for analysts and admins. Ask an admin if you need it.")
@@ -44,7 +45,7 @@ st.caption(
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _schema(build_id: str, scope: access.Scope) -> list[adhoc.MartDoc]:
+def _schema(build_id: str, scope: scoping.Scope) -> list[adhoc.MartDoc]:
     return adhoc.schema_browser(scope=scope)
 
 

@@ -1,7 +1,7 @@
 """Today: a rep's day on a phone. The stops in route order as cards (tap to navigate, tap to
 call, the last visit's note, open alerts), progress through the day, check-in with the phone's
-location and the visit record, and the alerts to work. Rules live in models/today.py,
-models/visit_records.py and models/alert_tasks.py; every data value is shown through _ui.md."""
+location and the visit record, and the alerts to work. Rules live in models/queries/today.py,
+models/queries/visit_records.py and models/queries/alert_tasks.py; every data value is shown through _ui.md."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from models import alert_tasks, clock, contracts, planner, today, visit_records
-from models.errors import UserError
+from models.core import clock
+from models.core.errors import UserError
+from models.engines import planner
+from models.pipeline import contracts
+from models.queries import alert_tasks, today, visit_records
 from pages import _ui
 
 STOP_KEY = "today_stop"          # the customer whose visit is being recorded

@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import visits
-from models.access import Scope
-from models.filters import Filters
+from models.core.scoping import Scope
+from models.queries import visits
+from models.queries.filters import Filters
 from pages import _ui
 
 st.title("Visits")

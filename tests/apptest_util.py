@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, last_complete_month
-from models.warehouse import READ_CONFIG
+from models.core.warehouse import READ_CONFIG
+from models.queries.filters import Filters, last_complete_month
 from pages import _ui
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

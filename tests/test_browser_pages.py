@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from models import overview
-from models.access import ALL_DATA
-from models.filters import filter_options
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.queries import overview
+from models.queries.filters import filter_options
 from pages import _ui
 from tests.browser_util import screenshot, wait_until_done
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models import commissions, exports, settings
-from models.access import ALL_DATA, Scope
-from models.warehouse import get_warehouse
+from models.core import exports, settings
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import get_warehouse
+from models.queries import commissions
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "dbt_project" / "seeds" / "commission_plan.csv"
@@ -256,7 +257,7 @@ def test_shares_and_accelerator_move_the_right_amounts(year):
 
 def test_a_bad_plan_is_refused_with_a_message(year):
     _, _, plan, _ = year
-    from models.errors import UserError
+    from models.core.errors import UserError
 
     with pytest.raises(UserError, match="developer share must be between 0 and 1"):
         commissions.Plan(rates=plan.rates, developer_share=Decimal("1.5"),

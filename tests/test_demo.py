@@ -14,9 +14,10 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from models import clock, contracts
-from models.cli import main as cli_main
+from models.core import clock
 from models.demo import EXPECTED_REJECTIONS_FILE, FILES, REGIONS, generate
+from models.pipeline import contracts
+from models.pipeline.cli import main as cli_main
 from tests.pinned import TODAY  # mid-month: the last month is partial
 
 SCALE = 0.05

@@ -1,5 +1,5 @@
 """Hostile data: names and addresses that are spreadsheet formulas or Markdown stay text on the
-pages (pages/_ui.md, _ui.plot_text) and in every download (models/exports.py), on a demo lake
+pages (pages/_ui.md, _ui.plot_text) and in every download (models/core/exports.py), on a demo lake
 whose customers and products carry the attacks (tests/conftest.py: hostile_home)."""
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import openpyxl
 import polars as pl
 import pytest
 
-from models import commissions, exports, planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core import exports
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from models.queries import commissions
 from pages import _ui
 from tests.apptest_util import DownloadRecorder
 from tests.apptest_util import sql as warehouse_sql

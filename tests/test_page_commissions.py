@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import commissions
-from models.access import ALL_DATA, Scope
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import get_warehouse
+from models.queries import commissions
 from pages import _ui
 from tests.apptest_util import open_page
 

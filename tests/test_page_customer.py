@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, add_months
+from models.queries.filters import Filters, add_months
 from pages import _ui
 from tests.apptest_util import default_month
 from tests.apptest_util import sql as warehouse_sql

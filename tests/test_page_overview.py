@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, add_months
+from models.queries.filters import Filters, add_months
 from pages import _ui
 from tests.apptest_util import default_month, sql
 from tests.test_page_sql import app

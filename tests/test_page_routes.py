@@ -9,12 +9,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
 from pages import _ui
 from tests.apptest_util import open_page
-
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +146,7 @@ def copy_home(built_home: Path, tmp_path: Path) -> Path:
 
 def test_a_manager_publishes_and_the_rep_sees_exactly_that_plan(monkeypatch, built_home, reps,
                                                                 tmp_path):
-    from models import published_plans
+    from models.queries import published_plans
 
     home = copy_home(built_home, tmp_path)
     rep_id = busiest(reps)

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import adhoc
+from models.core.errors import UserError
+from models.engines import adhoc
 from pages import _ui
-from models.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -184,7 +184,7 @@ def test_a_manager_cannot_open_the_sql_page(monkeypatch, built_home, allowlist):
 
 def test_the_sql_page_refuses_by_itself_without_an_analyst_in_the_session(built_home,
                                                                          monkeypatch):
-    from models.access import SESSION_KEY, User
+    from models.core.identity import SESSION_KEY, User
 
     monkeypatch.setenv("SALESDESK_HOME", str(built_home))
     for who in (None, User("mona@example.com", "manager", region="North", mode="oidc")):

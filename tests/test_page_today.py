@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import alert_tasks, ingest, planner, visit_records
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from models.pipeline import ingest
+from models.queries import alert_tasks, visit_records
 from pages import _ui
 from tests.apptest_util import APP, AUTH, sql
 from tests.pinned import TODAY

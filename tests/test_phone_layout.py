@@ -12,9 +12,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from models import planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
 from pages import _ui
 from tests.apptest_util import open_page
 

@@ -1,5 +1,5 @@
 """Builds of lakes shaped like a first real ERP export (tests/exportlakes.py), through
-models.build for real: history older than the commission plan, as-of following the data, loud
+models.pipeline.build for real: history older than the commission plan, as-of following the data, loud
 data health, an all-rejected entity, an unassigned customer, a customer with no orders, no
 visits file, and money marts that equal the order lines to the cent."""
 
@@ -12,11 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, cli, clock, commissions, datadesk, settings
-from models.access import ALL_DATA
-from models.warehouse import Warehouse
+from models.core import clock, settings
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import Warehouse
+from models.pipeline import build, cli
+from models.queries import commissions, datadesk
 from pages import _ui
-from tests.exportlakes import (HISTORY_END, write_dead_products_lake, write_history_lake)
+from tests.exportlakes import HISTORY_END, write_dead_products_lake, write_history_lake
 
 NO_PLAN = ("301 order lines in 60 months (2015-01 to 2019-12) have no commission plan version "
            "in force: the plan (seed commission_plan.csv) covers from 2020-01-01. They get no "
@@ -186,7 +188,7 @@ def test_pages_show_the_health_the_unassigned_and_no_visits(monkeypatch, history
                                                              history_build):
     from streamlit.testing.v1 import AppTest
 
-    from models.visits import NO_VISITS
+    from models.queries.visits import NO_VISITS
     from tests.apptest_util import APP, open_page
 
     monkeypatch.setenv("SALESDESK_HOME", str(history_home))

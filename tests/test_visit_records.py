@@ -1,5 +1,5 @@
-"""The visit record store (models/visit_records.py) and the alert task store
-(models/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the demo."""
+"""The visit record store (models/queries/visit_records.py) and the alert task store
+(models/queries/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the demo."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import sys
 import polars as pl
 import pytest
 
-from models import alert_tasks, build, ingest, settings, visit_records
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
+from models.pipeline import build, ingest
+from models.queries import alert_tasks, visit_records
 from tests.apptest_util import sql
 from tests.pinned import TODAY
 

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import duckdb
 
-from models import clock, jsonlog, settings
-from models.contracts import ENTITIES
-from models.errors import UserError
+from models.core import clock, jsonlog, settings
+from models.core.errors import UserError
+from models.pipeline.contracts import ENTITIES
 
 KEEP_BUILDS = 3
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -233,12 +233,12 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
                          started_at=started.isoformat(timespec="seconds"),
                          warehouse_file=str(db_path), as_of_date=dbt_vars["as_of_date"],
                          as_of_note=as_of_note)
-    from models.ingest import loads, repair_lake
+    from models.pipeline.ingest import loads, repair_lake
 
     for note in repair_lake(base):
         on_line(note)
     if compact_records:  # a closed day's visit records into one lake file (visit_records)
-        from models import visit_records
+        from models.queries import visit_records
 
         for note in visit_records.compact(base):
             on_line(note)
@@ -362,7 +362,7 @@ def run_spark_build(base: Path | None = None, *, on_line: Callable[[str], None] 
                              started_at=started.isoformat(timespec="seconds"),
                              warehouse_file=str(folder / "warehouse"),
                              as_of_date=dbt_vars["as_of_date"], as_of_note=as_of_note)
-        from models.ingest import loads, repair_lake
+        from models.pipeline.ingest import loads, repair_lake
 
         for note in repair_lake(base):
             on_line(note)
@@ -614,12 +614,13 @@ def _row_counts(db_path: Path) -> dict[str, int]:
 
 def _prepare_sql_extract(build_id: str, db_path: Path, base: Path | None,
                          result: BuildResult) -> None:
-    """The SQL page's marts-only extract (models/adhoc.py) for the unrestricted scope, written
+    """The SQL page's marts-only extract (models/engines/adhoc.py) for the unrestricted scope, written
     now rather than on the first query. A failure only warns: the page writes it on first use."""
-    from models import access, adhoc
+    from models.core import scoping
+    from models.engines import adhoc
 
     try:
-        adhoc.prepare_extract(build_id, db_path, access.ALL_DATA, base)
+        adhoc.prepare_extract(build_id, db_path, scoping.ALL_DATA, base)
     except Exception as e:  # noqa: BLE001 - the build itself succeeded
         result.warnings.append(f"The SQL page's copy of the marts was not written: {e}")
 
@@ -691,7 +692,7 @@ def _prune(wh: Path, base: Path | None) -> None:
 
 def is_up_to_date(base: Path | None = None) -> bool:
     """True when the current build was made from every load the lake has now."""
-    from models.ingest import loads
+    from models.pipeline.ingest import loads
 
     good = [r for r in history(base) if is_good(r)]
     return bool(good) and current_build_id(base) is not None and \

@@ -4,7 +4,7 @@ tier; and the one way pages turn them into SQL and read the marts under the user
 A page never writes SQL. It calls a function of its own module in ``models/`` (``overview``,
 ``scoring``, ...), which builds its query with ``Filters.customer_sql()`` and runs it with
 ``read()``: the user's scope (a manager's region, a rep's own customers) is applied by
-``access.query_scoped`` whatever the filters say.
+``scoping.query_scoped`` whatever the filters say.
 
 Filter semantics, the same on every page:
 
@@ -24,9 +24,9 @@ from typing import Any
 
 import polars as pl
 
-from models import access
-from models.access import Scope
-from models.warehouse import Warehouse
+from models.core import scoping
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
 
 TIERS = ("S", "A", "B", "C")
 
@@ -108,7 +108,7 @@ class Filters:
 def read(wh: Warehouse, sql: str, scope: Scope, params: dict[str, Any] | None = None,
          ) -> pl.DataFrame:
     """Run a page query on the warehouse under the user's scope (named parameters only)."""
-    return access.query_scoped(wh, sql, scope, params)
+    return scoping.query_scoped(wh, sql, scope, params)
 
 
 def read_filtered(wh: Warehouse, sql: str, scope: Scope, filters: Filters,

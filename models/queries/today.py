@@ -2,12 +2,12 @@
 the progress through the day.
 
 The stops come from the rep's published plan for the day (a day plan, or the day's part of the
-published week plan, ``models.published_plans``); when none was published, from the rep's due
+published week plan, ``models.queries.published_plans``); when none was published, from the rep's due
 list for the day (``planner.due_list``, most overdue first). Each stop carries the customer's
 contact and phone (tap-to-call), the navigation link (``planner.with_navigation``), the last
-visit's note (the build's ``fct_visits``, or a record entered since, ``models.visit_records``),
+visit's note (the build's ``fct_visits``, or a record entered since, ``models.queries.visit_records``),
 the customer's open alerts (``fct_customer_alerts`` with their task state,
-``models.alert_tasks``) and whether the stop is done today (a visit of the rep to the customer
+``models.queries.alert_tasks``) and whether the stop is done today (a visit of the rep to the customer
 on the day, in the build or recorded since).
 """
 
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import polars as pl
 
-from models import alert_tasks, planner, published_plans, visit_records
-from models.access import Scope
-from models.filters import read
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.engines import planner
+from models.queries import alert_tasks, published_plans, visit_records
+from models.queries.filters import read
 
 STOP_SCHEMA = {
     "seq": pl.Int64, "customer_id": pl.Utf8, "customer_name": pl.Utf8, "tier": pl.Utf8,

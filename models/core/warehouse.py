@@ -1,7 +1,7 @@
 """Read access to the warehouse: the one module that opens it.
 
 - Read-only connections, never to a file dbt is writing (builds write new files, see
-  ``models.build``).
+  ``models.pipeline.build``).
 - ``current.duckdb`` is a symlink; before each query the module checks where it points, and when
   a new build has been swapped in, the next query opens the new file. A query never mixes builds:
   it runs on one connection to one file. ``Warehouse.pin()`` fixes the build for several queries
@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from models import settings
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
 
 # The app only reads tables of the warehouse; it has no business with files or extensions.
 READ_CONFIG = {

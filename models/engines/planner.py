@@ -1,5 +1,5 @@
 """Route planning from the marts: a rep's due visits for a day or a week, solved as a routing
-problem (``models.routing``), compared with the naive order, and exported.
+problem (``models.engines.routing``), compared with the naive order, and exported.
 
 Rules (SPEC 8):
 
@@ -25,7 +25,7 @@ Rules (SPEC 8):
 - **Naive order**, for comparison: the same visits on the same days, taken in the order they
   fell due (most overdue first), with the same travel model.
 
-Every read goes through ``models.filters.read`` under the user's scope: a manager plans only
+Every read goes through ``models.queries.filters.read`` under the user's scope: a manager plans only
 for the reps of the region, a rep only for themselves.
 """
 
@@ -42,11 +42,12 @@ from pathlib import Path
 
 import polars as pl
 
-from models import exports, geo, routing, settings
-from models.access import Scope
-from models.errors import UserError
-from models.filters import read
-from models.warehouse import Warehouse
+from models.core import exports, settings
+from models.core.errors import UserError
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.engines import geo, routing
+from models.queries.filters import read
 
 S_DAYS_APART = 2
 WORKDAYS_PER_WEEK = 5
@@ -557,7 +558,7 @@ CSV_COLUMNS = ["date", "seq", "customer_id", "customer_name", "tier", "must_visi
 
 def to_csv(rp: RoutePlan) -> bytes:
     """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly; text that
-    starts like a formula quoted, see models/exports.py)."""
+    starts like a formula quoted, see models/core/exports.py)."""
     if rp.visits.is_empty():
         return exports.csv_bytes(pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS}))
     return exports.csv_bytes(rp.visits.select(CSV_COLUMNS))

@@ -11,8 +11,8 @@ end-of-file means the worker is gone (``worker_gone``). Forking the app server i
 (unsafe), spawning a fresh interpreter per task costs about 0.5 s, and multiprocessing's own
 forkserver re-runs the caller's __main__ (streamlit's CLI) in every worker.
 
-Tasks are named in ``TASKS`` (the SQL page's queries, ``models.adhoc``; ingest's file reading,
-``models.ingest``); the worker calls ``<module>.<function>(request, out_socket)``.
+Tasks are named in ``TASKS`` (the SQL page's queries, ``models.engines.adhoc``; ingest's file reading,
+``models.pipeline.ingest``); the worker calls ``<module>.<function>(request, out_socket)``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-from models import settings
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
 
 # task -> (module, function, what the user calls it)
 TASKS: dict[str, tuple[str, str, str]] = {
-    "sql": ("models.adhoc", "_worker_main", "SQL"),
-    "ingest": ("models.ingest", "_worker_main", "ingest"),
+    "sql": ("models.engines.adhoc", "_worker_main", "SQL"),
+    "ingest": ("models.pipeline.ingest", "_worker_main", "ingest"),
 }
 
 # A request (JSON in UTF-8: at most 4 bytes a character; the SQL page's 100,000-character
@@ -139,7 +139,7 @@ class ForkServer:
             p for p in (str(settings.PROJECT_ROOT), env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
             [sys.executable, "-c",
-             f"from models.jail import fork_server_main; fork_server_main({theirs.fileno()})"],
+             f"from models.core.jail import fork_server_main; fork_server_main({theirs.fileno()})"],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, cwd=settings.PROJECT_ROOT,
             env=env)
         theirs.close()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.access import Scope
-from models.filters import TIERS, Filters, add_months, read_filtered
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import TIERS, Filters, add_months, read_filtered
 
 # The lifecycle stages (fct_customer_lifecycle's accepted values) in funnel order.
 STAGES = ("prospect", "new", "growing", "mature", "declining", "churned")

@@ -1,4 +1,4 @@
-"""The dbt project's copies of the lake contract, rendered from ``models/contracts.py``.
+"""The dbt project's copies of the lake contract, rendered from ``models/pipeline/contracts.py``.
 
 Two files of ``dbt_project/`` restate the contract: the macro ``sales_lake_contract()`` (keys,
 required columns, typed columns: what staging and run-start registration read) and the sources
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import contracts, settings
+from models.core import settings
+from models.pipeline import contracts
 
 GENERATED_NOTE = "Generated from models/contracts.py by `salesdesk contracts --write`; do not edit by hand."
 

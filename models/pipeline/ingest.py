@@ -7,11 +7,11 @@ be told, a column named like a load column, or a file over the ingest limits
 The message names the file, the column and the first offending rows, and nothing of the file
 reaches the lake. Accepted: the file becomes one immutable Parquet file
 ``lake/<entity>/<content hash>.parquet`` with the contract columns typed plus the load columns
-(see ``models.contracts``). The same bytes loaded again add nothing. Row-level faults (negative
+(see ``models.pipeline.contracts``). The same bytes loaded again add nothing. Row-level faults (negative
 prices, unknown customers, ...) are not judged here: the dbt staging layer routes those rows to
 the rejected rows, so nothing is lost.
 
-Hostile files. Every file is read in a jailed worker process (``models.jail``, task "ingest")
+Hostile files. Every file is read in a jailed worker process (``models.core.jail``, task "ingest")
 with address-space, CPU and file-size limits; an XLSX workbook's zip entries are checked before
 anything is inflated. Whatever the file does (a panic in the reader, a zip bomb, a 1 GB line),
 the caller gets one ``UserError`` naming the file, and the next file of a batch goes on.
@@ -53,10 +53,20 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
-from models import jail, jsonlog, mappings, settings
-from models.contracts import (CHANNELS, COLUMN_ALIASES, DERIVED_COLUMNS, ENTITIES, LOAD_COLUMNS,
-                              SALES_STATUSES, Column, Entity, entity_for_file)
-from models.errors import UserError
+from models.core import jail, jsonlog, settings
+from models.core.errors import UserError
+from models.pipeline import mappings
+from models.pipeline.contracts import (
+    CHANNELS,
+    COLUMN_ALIASES,
+    DERIVED_COLUMNS,
+    ENTITIES,
+    LOAD_COLUMNS,
+    SALES_STATUSES,
+    Column,
+    Entity,
+    entity_for_file,
+)
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 # Read without being named: UTF-8 (a BOM is dropped), UTF-16 with a BOM, GB18030 (a superset of
@@ -429,7 +439,7 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
     """Check one file against its contract and add it to the lake (see module docstring).
 
     ``encoding``: the text encoding of a CSV file when it is not one read without being named
-    (``DETECTED_ENCODINGS``). ``mapping``: a checked mapping file (``models.mappings.load``);
+    (``DETECTED_ENCODINGS``). ``mapping``: a checked mapping file (``models.pipeline.mappings.load``);
     its spec for the file's entity is applied in the worker before the contract check, and the
     load id then covers the bytes and that spec (the same file under another mapping is another
     load). Any failure is a UserError naming the file.

@@ -28,9 +28,9 @@ override them and says where each contract column comes from::
     column = "Doc Type"
     values = ["Quote"]
 
-Columns a mapping does not name are still matched by header (``models.contracts.COLUMN_ALIASES``).
+Columns a mapping does not name are still matched by header (``models.pipeline.contracts.COLUMN_ALIASES``).
 ``load`` checks a file and returns it as plain JSON (``entity_spec``), which travels to the
-jailed ingest worker (``models.ingest``), where it is applied before the contract check. A
+jailed ingest worker (``models.pipeline.ingest``), where it is applied before the contract check. A
 mistake in the mapping itself is a ``UserError`` naming the mapping file, the entity and the key.
 """
 
@@ -43,9 +43,9 @@ import re
 import tomllib
 from pathlib import Path, PurePath
 
-from models import settings
-from models.contracts import ENTITIES, SALES_STATUSES
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
+from models.pipeline.contracts import ENTITIES, SALES_STATUSES
 
 SETTINGS = ("delimiter", "decimal_comma", "encoding", "date_format", "timestamp_format")
 ENTITY_KEYS = ("files", "columns", "constants", "values", "derive", "exclude", *SETTINGS)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
-from models import build, ingest
-from models.contracts import REJECTION_RULES
-from models.warehouse import Warehouse
+from models.core.warehouse import Warehouse
+from models.pipeline import build, ingest
+from models.pipeline.contracts import REJECTION_RULES
 
 REJECTED_ROWS_MART = "rpt_rejected_rows"
 DEFAULT_DOCS_URL = "http://localhost:8081"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from models.access import Scope
-from models.filters import TIERS, Filters, add_months, read_filtered
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import TIERS, Filters, add_months, read_filtered
 
 NO_VISITS = ("No visits have been loaded: visit compliance, the visits due and the visit alerts "
              "are off, and the priority matrix has no service-need axis, until a visits file is "

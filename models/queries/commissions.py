@@ -23,10 +23,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from models.access import Scope
-from models.errors import UserError
-from models.filters import add_months, read
-from models.warehouse import Warehouse
+from models.core.errors import UserError
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import add_months, read
 
 BANDS = ("high", "mid", "low", "unbanded")
 ROLES = ("developer", "maintainer", "sole", "house")

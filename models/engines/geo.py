@@ -24,7 +24,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from models.errors import UserError
+from models.core.errors import UserError
 
 _A = 6378245.0                 # Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses
 _EE = 0.00669342162296594323   # its first eccentricity squared

@@ -14,9 +14,9 @@ from datetime import date
 
 import polars as pl
 
-from models.access import Scope
-from models.filters import TIERS, Filters, read_filtered
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import TIERS, Filters, read_filtered
 
 NOT_A_CUSTOMER = "none"  # migration: no tier that month (not yet a customer)
 

@@ -14,7 +14,7 @@ change its own settings. So a query typed into the SQL page passes four layers:
    ``dim_``, ``rpt_`` models under ``models/marts/``) and nothing else: no staging, no
    ``raw.*`` views with lake paths. A restricted scope (manager, rep) gets an extract with only
    its rows.
-3. **A worker process per query** (forked from a small helper process, ``models.jail``)
+3. **A worker process per query** (forked from a small helper process, ``models.core.jail``)
    with OS limits: address space, CPU seconds, no file writes, no core dumps, a minimal
    environment. A timer interrupts the query at the soft timeout; at the hard timeout the
    kernel ends the worker (SIGALRM) and the caller kills it too. The app survives whatever the
@@ -49,9 +49,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - imported by the helper, so that a worker imports nothing
 
-from models import access, jail, settings
-from models.access import Scope
-from models.errors import UserError
+from models.core import jail, scoping, settings
+from models.core.errors import UserError
+from models.core.scoping import Scope
 
 MEMORY_LIMIT = "1GB"                  # DuckDB's own limit inside the worker
 MEMORY_LIMIT_TEXT = "1 GB"
@@ -177,7 +177,7 @@ def _build_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
 
 
 def _current_build(base: Path | None) -> tuple[str, Path]:
-    from models.warehouse import NoWarehouse, Warehouse
+    from models.core.warehouse import NoWarehouse, Warehouse
 
     wh = Warehouse(base or settings.home())
     path = wh.current_file()
@@ -189,7 +189,7 @@ def _current_build(base: Path | None) -> tuple[str, Path]:
 
 def schema_browser(base: Path | None = None, scope: Scope | None = None) -> list[MartDoc]:
     """The marts the SQL page can query, with dbt's descriptions and the column types."""
-    scope = scope or access.ALL_DATA
+    scope = scope or scoping.ALL_DATA
     extract = extract_file(scope, base)
     build_id = extract.parent.parent.name.removesuffix(".dbt")
     nodes = _manifest_marts(build_id, base)
@@ -228,10 +228,10 @@ def extract_file(scope: Scope | None = None, base: Path | None = None) -> Path:
 
     ``warehouse/<build id>.dbt/adhoc/<scope key>.duckdb``: pruned with its build. An
     unrestricted scope gets every mart; a manager or a rep only the marts of
-    ``access.MART_SCOPES``, holding only their rows.
+    ``scoping.MART_SCOPES``, holding only their rows.
     """
     build_id, build_file = _current_build(base)
-    return prepare_extract(build_id, build_file, scope or access.ALL_DATA, base)
+    return prepare_extract(build_id, build_file, scope or scoping.ALL_DATA, base)
 
 
 def prepare_extract(build_id: str, build_file: Path, scope: Scope, base: Path | None = None
@@ -266,9 +266,9 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
         tables = _build_tables(con, "build")
         marts = [t for t in tables if t in nodes] if nodes else \
             [t for t in tables if t.startswith(MART_PREFIXES)]
-        params = access.scope_params(scope)
+        params = scoping.scope_params(scope)
         for mart in marts:
-            select = access.scoped_select(mart, scope, qualifier="build.main.")
+            select = scoping.scoped_select(mart, scope, qualifier="build.main.")
             if select is None:
                 continue
             used = {k: v for k, v in params.items() if f"${k}" in select}
@@ -293,7 +293,7 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
 
 # --- layer 3: the worker process -------------------------------------------------------------
 #
-# Workers are forked by the shared fork server of ``models.jail`` (task "sql"): one helper
+# Workers are forked by the shared fork server of ``models.core.jail`` (task "sql"): one helper
 # process per app process, a fork per query, OS limits first.
 
 MAX_SQL_CHARS = 100_000
@@ -555,7 +555,7 @@ def run_query(sql: str, *, scope: Scope | None = None, timeout_s: float = DEFAUL
     if limit <= 0:
         raise ValueError("max_result_bytes must be > 0")
     workers, wait_s = max_workers(), queue_wait_s()
-    scope = scope or access.ALL_DATA
+    scope = scope or scoping.ALL_DATA
     db_path = extract_file(scope, base)
     build_id = db_path.parent.parent.name.removesuffix(".dbt")
 

@@ -22,9 +22,9 @@ from datetime import date
 
 import polars as pl
 
-from models.access import Scope
-from models.filters import Filters, add_months, read_filtered
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import Filters, add_months, read_filtered
 
 VIEWS = ("booked", "current")
 VIEW_LABELS = {"booked": "As booked", "current": "Current book"}

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from models import clock, settings
-from models.errors import UserError
+from models.core import clock, settings
+from models.core.errors import UserError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -25,8 +25,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from models import mappings
-    from models.ingest import expand_paths, ingest_file
+    from models.pipeline import mappings
+    from models.pipeline.ingest import expand_paths, ingest_file
 
     mapping = mappings.load(Path(args.mapping)) if args.mapping else None
     t0 = time.perf_counter()
@@ -57,7 +57,7 @@ def _parse_vars(pairs: list[str]) -> dict:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from models.build import run_build
+    from models.pipeline.build import run_build
 
     result = run_build(on_line=lambda line: print(line, flush=True),
                        dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests,
@@ -66,8 +66,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from models.build import build_health_text, current_build_id, history
-    from models.ingest import loads
+    from models.pipeline.build import build_health_text, current_build_id, history
+    from models.pipeline.ingest import loads
 
     print(f"Data folder: {settings.home()}")
     records = loads()
@@ -92,8 +92,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     """For `make run`: demo data when the lake is empty, ingest it, build when out of date."""
-    from models.build import current_build_id, is_up_to_date, run_build
-    from models.ingest import ingest_paths, loads
+    from models.pipeline.build import current_build_id, is_up_to_date, run_build
+    from models.pipeline.ingest import ingest_paths, loads
 
     if not loads():
         from models.demo import generate
@@ -116,7 +116,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     import functools
     import http.server
 
-    from models.build import docs_file
+    from models.pipeline.build import docs_file
 
     path = docs_file()
     if path is None:
@@ -139,9 +139,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     """A rep's route for a week (or one day of it): CSV, iCalendar and the HTML day sheet."""
     from datetime import date
 
-    from models import planner
-    from models.access import ALL_DATA
-    from models.warehouse import get_warehouse
+    from models.core.scoping import ALL_DATA
+    from models.core.warehouse import get_warehouse
+    from models.engines import planner
 
     try:
         week = date.fromisoformat(args.week)
@@ -160,24 +160,24 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_contracts(args: argparse.Namespace) -> int:
-    """Check (or with --write, write) the dbt files generated from models/contracts.py."""
-    from models import contract_files
+    """Check (or with --write, write) the dbt files generated from models/pipeline/contracts.py."""
+    from models.pipeline import contract_files
 
     if args.write:
         written = contract_files.write_files()
         for path in written:
             print(f"wrote {path}")
         if not written:
-            print("The dbt contract files are up to date with models/contracts.py.")
+            print("The dbt contract files are up to date with models/pipeline/contracts.py.")
         return 0
     stale = contract_files.stale_files()
     if stale:
-        print("These files differ from models/contracts.py; run `salesdesk contracts --write`:",
+        print("These files differ from models/pipeline/contracts.py; run `salesdesk contracts --write`:",
               file=sys.stderr)
         for path in stale:
             print(f"  {path}", file=sys.stderr)
         return 1
-    print("The dbt contract files are up to date with models/contracts.py.")
+    print("The dbt contract files are up to date with models/pipeline/contracts.py.")
     return 0
 
 
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=_cmd_plan)
 
     contracts = sub.add_parser("contracts", help="check the dbt files generated from "
-                                                 "models/contracts.py (exit 1 when stale)")
+                                                 "models/pipeline/contracts.py (exit 1 when stale)")
     contracts.add_argument("--write", action="store_true",
                            help="write them (the lake contract macro and the sources YAML)")
     contracts.set_defaults(func=_cmd_contracts)

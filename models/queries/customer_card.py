@@ -14,10 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from models.access import Scope
-from models.filters import Filters, add_months, read, read_filtered
-from models.overview import ALERT_TYPES, SEVERITY_ORDER
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries.filters import Filters, add_months, read, read_filtered
+from models.queries.overview import ALERT_TYPES, SEVERITY_ORDER
 
 HISTORY_MONTHS = 24
 TOP_SKUS = 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 
-from models.errors import UserError
+from models.core.errors import UserError
 
 ENV = "SALESDESK_TODAY"
 

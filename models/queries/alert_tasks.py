@@ -3,7 +3,7 @@
 An alert is a row of ``fct_customer_alerts`` (customer and alert type), rebuilt by every build;
 what people did about it lives outside the warehouse, in
 ``$SALESDESK_HOME/alert_tasks/<yyyy-mm>.jsonl`` (one line per action, who and when, written
-under an exclusive lock by ``models.jsonlog``). The state of an alert is the fold of its
+under an exclusive lock by ``models.core.jsonlog``). The state of an alert is the fold of its
 actions, oldest first (``states``); ``work_list`` joins it onto the alerts of a build. An
 action is never changed or removed: a later action overrides (a new snooze, "reopen").
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from models import clock, jsonlog, settings
-from models.errors import UserError
+from models.core import clock, jsonlog, settings
+from models.core.errors import UserError
 
 ACTIONS = ("acknowledge", "assign", "snooze", "close", "reopen")
 STATUSES = ("open", "acknowledged", "snoozed", "closed")

@@ -3,7 +3,7 @@
 This module is the one place that says what a raw file must look like. Ingest checks files
 against it, the demo generator writes files that follow it, and the dbt project's copies of
 it (the lake contract macro and the sources YAML) are generated from it by
-``salesdesk contracts --write`` (``models.contract_files``). Lake files carry the contract columns (typed) plus three load columns:
+``salesdesk contracts --write`` (``models.pipeline.contract_files``). Lake files carry the contract columns (typed) plus three load columns:
 
 - ``_load_id``: the content hash of the accepted source file (also the lake file name),
 - ``_source_row``: the row as a person finds it in the source file: in CSV and XLSX the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models import settings
+from models.core import settings
 
 # Contract types. ``time`` is an HH:MM clock time, kept as text ("08:30") so it is portable.
 TYPES = ("text", "integer", "decimal", "double", "date", "timestamp", "boolean", "time", "month")
@@ -272,7 +272,7 @@ ENTITIES: dict[str, Entity] = {
 }
 
 # A required column that ingest derives from others when the file does not have it:
-# (entity, column) -> the columns it is derived from (see models.ingest).
+# (entity, column) -> the columns it is derived from (see models.pipeline.ingest).
 DERIVED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sales", "unit_price"): ("line_amount", "quantity"),
 }

@@ -5,7 +5,7 @@ Every query reads marts through ``filters.read_filtered`` (the user's scope appl
 narrows the customers with ``Filters.customer_sql()``.
 
 Like with like: revenue is summed from the monthly rows of ``fct_revenue_attribution`` (a region
-or rep filter taken as booked or in the current book, ``models.attribution``), so the
+or rep filter taken as booked or in the current book, ``models.queries.attribution``), so the
 month, the quarter to date and the year to date end at the chosen month, and the year-ago
 figure covers exactly the same calendar months one year earlier. A year-ago period that begins
 before the warehouse's first month has no comparison (None) rather than a misleading one.
@@ -18,10 +18,17 @@ from datetime import date
 
 import polars as pl
 
-from models import attribution
-from models.access import Scope
-from models.filters import TIERS, Filters, add_months, month_end, read, read_filtered
-from models.warehouse import Warehouse
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.queries import attribution
+from models.queries.filters import (
+    TIERS,
+    Filters,
+    add_months,
+    month_end,
+    read,
+    read_filtered,
+)
 
 ALERT_TYPES = {
     "long_no_purchase": "Long time no purchase",

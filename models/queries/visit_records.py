@@ -1,6 +1,6 @@
 """Visit records entered in the app: a check-in and what the call gave, written to the lake.
 
-Decision: a record is a lake load of entity ``visits`` made through ``models.ingest`` (one small
+Decision: a record is a lake load of entity ``visits`` made through ``models.pipeline.ingest`` (one small
 Parquet file per submission, read back by the same contract checks as an uploaded file), not a
 second store the build would union in. So there is one path into the marts: the next build
 takes the record in like any visits file, staging applies every row rule (a bad customer, a
@@ -45,8 +45,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from models import clock, contracts, ingest, jsonlog, settings
-from models.errors import UserError
+from models.core import clock, jsonlog, settings
+from models.core.errors import UserError
+from models.pipeline import contracts, ingest
 
 SOURCE_PREFIX = "visits-app-"
 NOTE_MAX_CHARS = 2000
@@ -58,7 +59,7 @@ def records_dir(base: Path | None = None) -> Path:
 
 
 def now() -> dt.datetime:
-    """The record clock: the desk's today (``models.clock``, pinned in tests) at the current
+    """The record clock: the desk's today (``models.core.clock``, pinned in tests) at the current
     time of day, to the second. Never after the build's as-of date when today is pinned."""
     return dt.datetime.combine(clock.today(), dt.datetime.now().time().replace(microsecond=0))
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import polars as pl
 
-from models import settings
-from models.access import Scope
-from models.errors import UserError
-from models.filters import read
-from models.planner import NamedPlan, RepBase, RoutePlan, Totals
-from models.warehouse import Warehouse
+from models.core import settings
+from models.core.errors import UserError
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.engines.planner import NamedPlan, RepBase, RoutePlan, Totals
+from models.queries.filters import read
 
 FORMAT = 1
 _REP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -159,7 +159,7 @@ def latest(rep_id: str, first_day: date, home: Path | None = None) -> PublishedP
     unplanned = pl.DataFrame(r["unplanned"], schema={
         "customer_id": pl.Utf8, "customer_name": pl.Utf8, "tier": pl.Utf8,
         "must_visit": pl.Boolean, "reason": pl.Utf8})
-    from models.planner import with_navigation
+    from models.engines.planner import with_navigation
 
     return PublishedPlan(
         rep=rep, dates=[date.fromisoformat(d) for d in r["dates"]],
