@@ -23,7 +23,7 @@ from pathlib import Path
 stage, home, scale = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 t0 = time.perf_counter()
 if stage == "demo":
-    from models.demo import generate
+    from models.demo.generator import generate
     generate(home / "demo", scale=scale, seed=42)
 elif stage == "ingest":
     from models.pipeline.ingest import ingest_paths

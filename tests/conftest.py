@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from models.core import clock
-from models.demo import generate
+from models.demo.generator import generate
 from models.pipeline import build
 from models.pipeline.ingest import ingest_paths
 from tests.pinned import TODAY

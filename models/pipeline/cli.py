@@ -13,7 +13,7 @@ from models.core.errors import UserError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from models.demo import generate
+    from models.demo.generator import generate
 
     today = clock.parse_date(args.today, "--today") if args.today else clock.today()
     print(f"Writing demo data (scale {args.scale}, seed {args.seed}{', dirty' if args.dirty else ''}"
@@ -96,7 +96,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     from models.pipeline.ingest import ingest_paths, loads
 
     if not loads():
-        from models.demo import generate
+        from models.demo.generator import generate
 
         demo_dir = settings.home() / "demo"
         scale = float(os.environ.get("SALESDESK_DEMO_SCALE", args.scale))

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from models.core import settings
-from models.demo import generate
+from models.demo.generator import generate
 from models.pipeline import build
 from models.pipeline.ingest import ingest_paths
 from tests.pinned import TODAY
