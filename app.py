@@ -1,7 +1,7 @@
 """salesdesk: the Streamlit router: sign-in, the dev-mode banner, the pages of the user's role,
-and the sidebar. Who may see what is decided in models/core/identity.py; this file only passes it
-Streamlit's values (st.user, the request headers, the client address, the server.address option)
-and shows the outcome."""
+and the sidebar. Who may see what is decided in models/core/ (identity, scoping); this file only
+passes it Streamlit's values (st.user, the request headers, the client address, the
+server.address option) and shows the outcome."""
 
 import os
 
@@ -9,9 +9,11 @@ import streamlit as st
 
 from models.core import identity, scoping
 from models.core.errors import UserError
+from models.engines import adhoc
 from pages import _ui
 
 st.set_page_config(page_title="Sales desk", page_icon=":bar_chart:", layout="wide")
+adhoc.register_build_hook()  # a build from the Data page writes the SQL page's marts copy too
 
 
 def has_auth_secrets() -> bool:

@@ -29,7 +29,9 @@ elif stage == "ingest":
     from models.pipeline.ingest import ingest_paths
     ingest_paths([home / "demo"], base=home)
 else:
+    from models.engines.adhoc import register_build_hook
     from models.pipeline.build import run_build
+    register_build_hook()  # as the app and the CLI do
     result = run_build(home)
     assert result.ok, result.failures
 seconds = time.perf_counter() - t0

@@ -234,10 +234,24 @@ def extract_file(scope: Scope | None = None, base: Path | None = None) -> Path:
     return prepare_extract(build_id, build_file, scope or scoping.ALL_DATA, base)
 
 
+def register_build_hook() -> None:
+    """Have every build write the unrestricted marts copy before it is swapped in, so the SQL
+    page's first query after a build is quick (called by the app and the CLI at start)."""
+    from models.pipeline import build  # here: the jail's fork server imports this module
+
+    build.register_post_build_hook(build.PostBuildHook(
+        name="sql-page-marts-copy",
+        progress="Writing the marts-only copy the SQL page reads ...",
+        failure="The SQL page's copy of the marts was not written",
+        run=lambda build_id, db_path, base: prepare_extract(build_id, db_path, scoping.ALL_DATA,
+                                                            base)))
+
+
 def prepare_extract(build_id: str, build_file: Path, scope: Scope, base: Path | None = None
                     ) -> Path:
-    """Write (once) the marts-only extract of the build ``build_id`` for ``scope``. The build
-    calls it for the unrestricted scope before the swap, so the SQL page opens at once."""
+    """Write (once) the marts-only extract of the build ``build_id`` for ``scope``. Every build
+    calls it for the unrestricted scope before the swap (``register_build_hook``), so the SQL
+    page opens at once."""
     folder = _artifacts_dir(build_id, base) / "adhoc"
     target = folder / f"{scope.key}.duckdb"
     if target.exists():

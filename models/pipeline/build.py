@@ -285,8 +285,7 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
         if docs_code != 0:
             result.warnings.append("dbt docs generate failed: " + " ".join(docs_output[-3:]))
         result.row_counts = _row_counts(db_path)
-        on_line("Writing the marts-only copy the SQL page reads ...")
-        _prepare_sql_extract(build_id, db_path, base, result)
+        _run_post_build_hooks(build_id, db_path, base, on_line, result)
         _swap_current(wh, db_path)
         result.status = "success_with_warnings" if result.warnings else "success"
     else:
@@ -612,17 +611,38 @@ def _row_counts(db_path: Path) -> dict[str, int]:
         con.close()
 
 
-def _prepare_sql_extract(build_id: str, db_path: Path, base: Path | None,
-                         result: BuildResult) -> None:
-    """The SQL page's marts-only extract (models/engines/adhoc.py) for the unrestricted scope, written
-    now rather than on the first query. A failure only warns: the page writes it on first use."""
-    from models.core import scoping
-    from models.engines import adhoc
+@dataclass(frozen=True)
+class PostBuildHook:
+    """Work done on a finished build before it is swapped in (e.g. the SQL page's marts copy).
 
-    try:
-        adhoc.prepare_extract(build_id, db_path, scoping.ALL_DATA, base)
-    except Exception as e:  # noqa: BLE001 - the build itself succeeded
-        result.warnings.append(f"The SQL page's copy of the marts was not written: {e}")
+    ``run(build_id, db_path, base)`` may raise: the build itself succeeded, so a failure only
+    adds the warning ``f"{failure}: {error}"`` and the hook's page does the work on first use.
+    """
+
+    name: str
+    progress: str  # the line shown while it runs
+    failure: str  # what the warning says did not happen
+    run: Callable[[str, Path, Path | None], None]
+
+
+# Filled by the wiring of the app and the CLI (``models.engines.adhoc.register_build_hook``), so
+# that the pipeline never imports what runs after it.
+POST_BUILD_HOOKS: list[PostBuildHook] = []
+
+
+def register_post_build_hook(hook: PostBuildHook) -> None:
+    """Add ``hook`` to the hooks every build runs; a hook of the same name is replaced."""
+    POST_BUILD_HOOKS[:] = [h for h in POST_BUILD_HOOKS if h.name != hook.name] + [hook]
+
+
+def _run_post_build_hooks(build_id: str, db_path: Path, base: Path | None,
+                          on_line: Callable[[str], None], result: BuildResult) -> None:
+    for hook in list(POST_BUILD_HOOKS):
+        on_line(hook.progress)
+        try:
+            hook.run(build_id, db_path, base)
+        except Exception as e:  # noqa: BLE001 - the build itself succeeded
+            result.warnings.append(f"{hook.failure}: {e}")
 
 
 def _swap_current(wh: Path, db_path: Path) -> None:

@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from models.engines import adhoc
+
+    adhoc.register_build_hook()  # `build` and `prepare` write the SQL page's marts copy too
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
