@@ -10,7 +10,7 @@ import streamlit as st
 from models.core import identity, scoping
 from models.core.errors import UserError
 from models.engines import adhoc
-from pages import _ui
+from ui import kit
 
 st.set_page_config(page_title="Sales desk", page_icon=":bar_chart:", layout="wide")
 adhoc.register_build_hook()  # a build from the Data page writes the SQL page's marts copy too
@@ -51,7 +51,7 @@ def refused_page(message: str, mode: str | None, misconfigured: bool = False) ->
         st.logout()
 
 
-# The manager pages; the sidebar filters (pages/_ui.py) apply to those in FILTERED_PAGES.
+# The manager pages; the sidebar filters (ui/kit.py) apply to those in FILTERED_PAGES.
 SALES_PAGES = [
     ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
     ("pages/scoring.py", "Scoring", ":material/leaderboard:", "scoring"),
@@ -106,8 +106,8 @@ def sidebar(user: identity.User) -> None:
         st.caption(f"Signed in as {user.label}  \nSees {user.scope.describe()}")
         if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
             st.logout()
-        st.session_state[_ui.BUILD_SLOT_KEY] = st.empty()
-    _ui.show_build()
+        st.session_state[kit.BUILD_SLOT_KEY] = st.empty()
+    kit.show_build()
 
 
 def resolve_user() -> tuple[identity.AuthConfig, identity.User]:
@@ -155,7 +155,7 @@ except UserError as e:  # not on the allow-list, a broken allow-list, unsafe or 
     st.stop()
 
 st.session_state[identity.SESSION_KEY] = user
-_ui.pin_warehouse()  # every query of this run reads one build (see models/core/warehouse.py)
+kit.pin_warehouse()  # every query of this run reads one build (see models/core/warehouse.py)
 if user.mode == "dev":
     dev_banner(auth)
 
@@ -163,6 +163,6 @@ page = st.navigation(pages_for(user))
 # The default page's url_path is "", so look its path up by title.
 url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES + [TODAY_PAGE]}
 if url_of.get(page.title) in FILTERED_PAGES:
-    _ui.filter_sidebar(user)
+    kit.filter_sidebar(user)
 sidebar(user)  # before the page, whose st.stop() (an empty selection) would skip it
 page.run()

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from models.core import exports, identity, scoping
+from models.core import exports, identity
 from models.core.errors import UserError
 from models.core.warehouse import NoWarehouse, get_warehouse
 from models.engines import adhoc
-from pages import _ui
+from ui import kit
 
 RESULT_KEY = "sql_result"
 FILES_KEY = "sql_files"  # the downloads of the result: written once, when the query ran
@@ -44,16 +44,12 @@ st.caption(
     "Press Ctrl+Enter (Cmd+Enter on a Mac) in the editor, or Run.")
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _schema(build_id: str, scope: scoping.Scope) -> list[adhoc.MartDoc]:
-    return adhoc.schema_browser(scope=scope)
-
-
-build_id = get_warehouse().build_id
+live = get_warehouse()
+build_id = live.build_id
 try:
     if build_id is None:
         raise NoWarehouse("There is no warehouse yet: load data and build it on the Data page.")
-    marts = _schema(build_id, user.scope)
+    marts = kit.cached(adhoc.mart_docs, user.scope, wh=live)
 except UserError as e:
     st.info(str(e))
     st.stop()
@@ -116,7 +112,7 @@ with editor:
 
     result = st.session_state.get(RESULT_KEY)
     if isinstance(result, str):
-        st.error(_ui.md(result))  # a refusal may quote the query or a value of the data
+        st.error(kit.md(result))  # a refusal may quote the query or a value of the data
     elif isinstance(result, adhoc.QueryResult):
         st.caption(f"{result.rows:,} row(s) in {result.seconds:.2f} s, build "
                    f"`{result.build_id}`")
@@ -130,7 +126,7 @@ with editor:
         with st.container(horizontal=True):
             for label, data, name, mime in files:
                 if isinstance(data, str):
-                    st.caption(_ui.md(data))
+                    st.caption(kit.md(data))
                 else:
                     st.download_button(label, data, name, mime, on_click="ignore",
                                        icon=":material/download:")

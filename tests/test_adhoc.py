@@ -1,4 +1,5 @@
-"""Ad hoc SQL (models/engines/adhoc.py): the hostile battery, the limits, and the queries that must work.
+"""Ad hoc SQL (models/engines/adhoc.py): the hostile battery, the limits, and the queries that
+must work.
 
 Most tests run on a small hand-made warehouse (``small_home``): marts, a staging table and a
 ``raw`` view over a lake Parquet file, like a real build, but made in well under a second. The

@@ -2,7 +2,7 @@
 
 Figures are checked against plain SQL on the warehouse file, not through models/. AppTest runs a
 switched-to page without app.py (so without the sidebar), so the tests choose filters by putting
-the Filters the sidebar would store into the session (``_ui.FILTERS_KEY``).
+the Filters the sidebar would store into the session (``kit.FILTERS_KEY``).
 """
 
 from __future__ import annotations

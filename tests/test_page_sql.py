@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.core.errors import UserError
 from models.engines import adhoc
-from pages import _ui
+from ui import kit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -162,7 +162,7 @@ def test_a_busy_server_says_so_and_a_trailing_comment_is_fine(monkeypatch, built
     other.join()
     assert "ran longer than 3 s" in outcome["other"]
     assert not at.exception
-    assert at.error[0].value == _ui.md(adhoc.WorkerSlots.busy_message(1))
+    assert at.error[0].value == kit.md(adhoc.WorkerSlots.busy_message(1))
     assert adhoc.WorkerSlots.busy_message(1) == ("1 query is running on this server, as many as "
                                                  "it runs at once; try again in a moment.")
 

@@ -1,5 +1,5 @@
-"""The planner (models/engines/planner.py) on the built demo warehouse: what is due, a week and a day
-for a demo rep, scopes, the naive comparison, the exports and the `salesdesk plan` command."""
+"""The planner (models/engines/planner.py) on the built demo warehouse: what is due, a week and a
+day for a demo rep, scopes, the naive comparison, the exports and the `salesdesk plan` command."""
 
 from __future__ import annotations
 

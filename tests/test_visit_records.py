@@ -1,5 +1,6 @@
 """The visit record store (models/queries/visit_records.py) and the alert task store
-(models/queries/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the demo."""
+(models/queries/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the
+demo."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ OWASP says; the desk's own figures are numeric columns, so only text that came i
 touched. Nested columns (lists, structs) are left to the writer that flattens them (their text
 starts with ``[``, ``{`` or ``"``).
 
-Every download goes through ``safe_frame`` (pages/_ui.py's CSV and Excel downloads, the SQL
+Every download goes through ``safe_frame`` (ui/kit.py's CSV and Excel downloads, the SQL
 page's CSV, the route plan's CSV); the Excel writer in addition turns off xlsxwriter's
 conversions of text to formulas, links and numbers, so a cell is text because it was text.
 Parquet downloads stay raw: Parquet is typed data for programs, not a sheet a person opens.

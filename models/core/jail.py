@@ -11,8 +11,8 @@ end-of-file means the worker is gone (``worker_gone``). Forking the app server i
 (unsafe), spawning a fresh interpreter per task costs about 0.5 s, and multiprocessing's own
 forkserver re-runs the caller's __main__ (streamlit's CLI) in every worker.
 
-Tasks are named in ``TASKS`` (the SQL page's queries, ``models.engines.adhoc``; ingest's file reading,
-``models.pipeline.ingest``); the worker calls ``<module>.<function>(request, out_socket)``.
+Tasks are named in ``TASKS`` (the SQL page's queries, ``models.engines.adhoc``; ingest's file
+reading, ``models.pipeline.ingest``); the worker calls ``<module>.<function>(request, out_socket)``.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -52,6 +52,9 @@ import pyarrow.ipc  # noqa: F401 - imported by the helper, so that a worker impo
 from models.core import jail, scoping, settings
 from models.core.errors import UserError
 from models.core.scoping import Scope
+
+if TYPE_CHECKING:  # the fork server imports this module: keep its imports few
+    from models.core.warehouse import Warehouse
 
 MEMORY_LIMIT = "1GB"                  # DuckDB's own limit inside the worker
 MEMORY_LIMIT_TEXT = "1 GB"
@@ -185,6 +188,11 @@ def _current_build(base: Path | None) -> tuple[str, Path]:
         raise NoWarehouse("There is no warehouse yet: load data and build it (salesdesk build, "
                           "or the Data page).")
     return path.name.removesuffix(".duckdb"), path
+
+
+def mart_docs(wh: Warehouse, scope: Scope) -> list[MartDoc]:
+    """``schema_browser`` for the data folder of ``wh`` (the shape the pages' cached read takes)."""
+    return schema_browser(wh.base, scope)
 
 
 def schema_browser(base: Path | None = None, scope: Scope | None = None) -> list[MartDoc]:

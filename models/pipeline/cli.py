@@ -172,8 +172,8 @@ def _cmd_contracts(args: argparse.Namespace) -> int:
         return 0
     stale = contract_files.stale_files()
     if stale:
-        print("These files differ from models/pipeline/contracts.py; run `salesdesk contracts --write`:",
-              file=sys.stderr)
+        print("These files differ from models/pipeline/contracts.py; run "
+              "`salesdesk contracts --write`:", file=sys.stderr)
         for path in stale:
             print(f"  {path}", file=sys.stderr)
         return 1

@@ -7,8 +7,8 @@ be told, a column named like a load column, or a file over the ingest limits
 The message names the file, the column and the first offending rows, and nothing of the file
 reaches the lake. Accepted: the file becomes one immutable Parquet file
 ``lake/<entity>/<content hash>.parquet`` with the contract columns typed plus the load columns
-(see ``models.pipeline.contracts``). The same bytes loaded again add nothing. Row-level faults (negative
-prices, unknown customers, ...) are not judged here: the dbt staging layer routes those rows to
+(see ``models.pipeline.contracts``). The same bytes loaded again add nothing. Row-level faults
+(negative prices, unknown customers, ...) are not judged here: the dbt staging layer routes those rows to
 the rejected rows, so nothing is lost.
 
 Hostile files. Every file is read in a jailed worker process (``models.core.jail``, task "ingest")
@@ -439,8 +439,8 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
     """Check one file against its contract and add it to the lake (see module docstring).
 
     ``encoding``: the text encoding of a CSV file when it is not one read without being named
-    (``DETECTED_ENCODINGS``). ``mapping``: a checked mapping file (``models.pipeline.mappings.load``);
-    its spec for the file's entity is applied in the worker before the contract check, and the
+    (``DETECTED_ENCODINGS``). ``mapping``: a checked mapping file
+    (``models.pipeline.mappings.load``); its spec for the file's entity is applied in the worker before the contract check, and the
     load id then covers the bytes and that spec (the same file under another mapping is another
     load). Any failure is a UserError naming the file.
     """

@@ -28,7 +28,8 @@ override them and says where each contract column comes from::
     column = "Doc Type"
     values = ["Quote"]
 
-Columns a mapping does not name are still matched by header (``models.pipeline.contracts.COLUMN_ALIASES``).
+Columns a mapping does not name are still matched by header
+(``models.pipeline.contracts.COLUMN_ALIASES``).
 ``load`` checks a file and returns it as plain JSON (``entity_spec``), which travels to the
 jailed ingest worker (``models.pipeline.ingest``), where it is applied before the contract check. A
 mistake in the mapping itself is a ``UserError`` naming the mapping file, the entity and the key.

@@ -2,13 +2,13 @@
 the progress through the day.
 
 The stops come from the rep's published plan for the day (a day plan, or the day's part of the
-published week plan, ``models.queries.published_plans``); when none was published, from the rep's due
-list for the day (``planner.due_list``, most overdue first). Each stop carries the customer's
-contact and phone (tap-to-call), the navigation link (``planner.with_navigation``), the last
-visit's note (the build's ``fct_visits``, or a record entered since, ``models.queries.visit_records``),
-the customer's open alerts (``fct_customer_alerts`` with their task state,
-``models.queries.alert_tasks``) and whether the stop is done today (a visit of the rep to the customer
-on the day, in the build or recorded since).
+published week plan, ``models.queries.published_plans``); when none was published, from the
+rep's due list for the day (``planner.due_list``, most overdue first). Each stop carries the
+customer's contact and phone (tap-to-call), the navigation link (``planner.with_navigation``), the
+last visit's note (the build's ``fct_visits``, or a record entered since,
+``models.queries.visit_records``), the customer's open alerts (``fct_customer_alerts`` with their
+task state, ``models.queries.alert_tasks``) and whether the stop is done today (a visit of the rep
+to the customer on the day, in the build or recorded since).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Visit records entered in the app: a check-in and what the call gave, written to the lake.
 
-Decision: a record is a lake load of entity ``visits`` made through ``models.pipeline.ingest`` (one small
-Parquet file per submission, read back by the same contract checks as an uploaded file), not a
+Decision: a record is a lake load of entity ``visits`` made through ``models.pipeline.ingest`` (one
+small Parquet file per submission, read back by the same contract checks as an uploaded file), not a
 second store the build would union in. So there is one path into the marts: the next build
 takes the record in like any visits file, staging applies every row rule (a bad customer, a
 future date, an out-of-range level are rejected rows with a reason), and the load is atomic

@@ -12,7 +12,8 @@ On a phone (``is_narrow``: the browser's User-Agent, else a rep's role) every gr
 opens (``grid``, ``customer_table``) shows at most PHONE_MAX_COLUMNS columns and its links as
 buttons; every Plotly chart goes through ``chart`` (no mode bar).
 
-Not a page (app.py does not register it). Pages import it as ``from pages import _ui``.
+Not a page: it lives outside pages/ so Streamlit does not list it. Pages import it as
+``from ui import kit``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -106,14 +107,39 @@ def warehouse() -> Warehouse:
     return wh
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _options(build_id: str, scope: scoping.Scope) -> FilterOptions:
-    return filter_options(warehouse(), scope)
+# --- the one cached read ----------------------------------------------------------------------
+
+T = TypeVar("T")
+CACHE_TTL_S = 600
+
+
+def cached(fn: Callable[..., T], *args: Any, wh: Warehouse | None = None, **kwargs: Any) -> T:
+    """``fn(wh, *args, **kwargs)`` through ``st.cache_data``: how every page reads data.
+
+    ``fn`` is a read of ``models`` taking the warehouse first (``growth.customer_growth``);
+    ``wh`` defaults to the build this run reads (``warehouse()``). The cache key is the build
+    id, the signed-in user's scope, the function's full name and the arguments, so a new build
+    is never answered from an older one, nor one user's scope from another's (also when the
+    scope is not an argument of ``fn``).
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    if not fn.__module__.startswith("models.") or "<" in fn.__qualname__:
+        # A page's own functions all live in one module ("__main__"): their names would collide.
+        raise TypeError(f"cached() reads through a module-level function of models/, not {name}")
+    wh = wh if wh is not None else warehouse()
+    return _cached_read(wh.build_id, require_user().scope, name, args, kwargs, _fn=fn, _wh=wh)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _cached_read(build_id: str | None, scope: scoping.Scope, name: str, args: tuple,
+                 kwargs: dict, *, _fn: Callable[..., Any], _wh: Warehouse) -> Any:
+    # Streamlit hashes every argument but the underscored ones: the key is the build, the
+    # scope, the function's name and its arguments.
+    return _fn(_wh, *args, **kwargs)
 
 
 def options(user: User) -> FilterOptions:
-    wh = warehouse()
-    return _options(wh.build_id, user.scope)
+    return cached(filter_options, user.scope)
 
 
 # --- filters ---------------------------------------------------------------------------------
