@@ -160,7 +160,7 @@ with downloads[0]:
                  f"commission-lines-{rep_id}-{month:%Y-%m}", label="Download lines (CSV)",
                  key="cm_dl_lines")
 with downloads[1]:
-    kit.download_excel(lambda: kit.cached(commissions.export_sheets, scope, month),
+    kit.download_excel(kit.cached_later(commissions.export_sheets, scope, month),
                        f"commission-statements-{month:%Y-%m}",
                        label="Download statements (Excel)", key="cm_dl_excel")
 st.caption("The Excel file has the month's statements you may see, then one sheet per rep "

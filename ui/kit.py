@@ -122,12 +122,20 @@ def cached(fn: Callable[..., T], *args: Any, wh: Warehouse | None = None, **kwar
     is never answered from an older one, nor one user's scope from another's (also when the
     scope is not an argument of ``fn``).
     """
+    return cached_later(fn, *args, wh=wh, **kwargs)()
+
+
+def cached_later(fn: Callable[..., T], *args: Any, wh: Warehouse | None = None,
+                 **kwargs: Any) -> Callable[[], T]:
+    """``cached`` run later (a download's deferred data): the build, the scope and the
+    arguments are fixed now, while the page runs; the callable reads (or finds it cached)."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     if not fn.__module__.startswith("models.") or "<" in fn.__qualname__:
         # A page's own functions all live in one module ("__main__"): their names would collide.
         raise TypeError(f"cached() reads through a module-level function of models/, not {name}")
     wh = wh if wh is not None else warehouse()
-    return _cached_read(wh.build_id, require_user().scope, name, args, kwargs, _fn=fn, _wh=wh)
+    build_id, scope = wh.build_id, require_user().scope
+    return lambda: _cached_read(build_id, scope, name, args, kwargs, _fn=fn, _wh=wh)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
