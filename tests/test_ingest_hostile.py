@@ -230,7 +230,7 @@ def test_a_kill_at_any_step_leaves_the_lake_and_its_records_in_agreement(tmp_pat
     path = write(tmp_path, "customers.csv", CUSTOMERS)
     env = dict(os.environ, **{ingest.CRASH_ENV: step})
     run = subprocess.run(
-        [PYTHON, "-c", f"from models import ingest; from pathlib import Path; "
+        [PYTHON, "-c", f"from models.pipeline import ingest; from pathlib import Path; "
                        f"ingest.ingest_file(Path({str(path)!r}), base=Path({str(home)!r}))"],
         env=env, capture_output=True, text=True, cwd=settings.PROJECT_ROOT)
     assert run.returncode == 70, run.stderr  # ended at the step, as a kill would

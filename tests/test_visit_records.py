@@ -89,7 +89,7 @@ def test_a_bad_record_names_the_field_and_writes_nothing(tmp_path, change, messa
 @pytest.mark.parametrize("step", ["written", "renamed"])
 def test_a_kill_while_a_record_is_written_leaves_the_whole_record_or_none(tmp_path, step):
     code = ("import datetime as dt; from pathlib import Path; from tests import "
-            "test_visit_records as t; from models import visit_records; "
+            "test_visit_records as t; from models.queries import visit_records; "
             f"visit_records.record(t.a_record(), base=Path({str(tmp_path)!r}))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, **{ingest.CRASH_ENV: step}),
