@@ -1,17 +1,19 @@
 """salesdesk: the Streamlit router: sign-in, the dev-mode banner, the pages of the user's role,
-and the sidebar. Who may see what is decided in models/access.py; this file only passes it
-Streamlit's values (st.user, the request headers, the client address, the server.address option)
-and shows the outcome."""
+and the sidebar. Who may see what is decided in models/core/ (identity, scoping); this file only
+passes it Streamlit's values (st.user, the request headers, the client address, the
+server.address option) and shows the outcome."""
 
 import os
 
 import streamlit as st
 
-from models import access
-from models.errors import UserError
-from pages import _ui
+from models.core import identity, scoping
+from models.core.errors import UserError
+from models.engines import adhoc
+from ui import kit
 
 st.set_page_config(page_title="Sales desk", page_icon=":bar_chart:", layout="wide")
+adhoc.register_build_hook()  # a build from the Data page writes the SQL page's marts copy too
 
 
 def has_auth_secrets() -> bool:
@@ -49,7 +51,7 @@ def refused_page(message: str, mode: str | None, misconfigured: bool = False) ->
         st.logout()
 
 
-# The manager pages; the sidebar filters (pages/_ui.py) apply to those in FILTERED_PAGES.
+# The manager pages; the sidebar filters (ui/kit.py) apply to those in FILTERED_PAGES.
 SALES_PAGES = [
     ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
     ("pages/scoring.py", "Scoring", ":material/leaderboard:", "scoring"),
@@ -67,16 +69,16 @@ FILTERED_PAGES = {"overview", "scoring", "customer", "growth", "visits"}  # url 
 TODAY_PAGE = ("pages/today.py", "Today", ":material/today:", "today")
 
 
-def landing_url(user: access.User) -> str | None:
+def landing_url(user: identity.User) -> str | None:
     """The page a user lands on: a rep's day for a rep, the Overview for managers, the Data
     page for the data team (None: their default is set with the Data page)."""
-    if user.role in access.DATA_TEAM_ROLES:
+    if user.role in scoping.DATA_TEAM_ROLES:
         return None
     return "today" if user.role == "rep" else "overview"
 
 
-def pages_for(user: access.User) -> dict:
-    data_team = user.role in access.DATA_TEAM_ROLES
+def pages_for(user: identity.User) -> dict:
+    data_team = user.role in scoping.DATA_TEAM_ROLES
     landing = landing_url(user)
     pages: dict[str, list] = {}
     if user.role == "rep":  # the rep's landing page first
@@ -98,23 +100,23 @@ def pages_for(user: access.User) -> dict:
     return pages
 
 
-def sidebar(user: access.User) -> None:
+def sidebar(user: identity.User) -> None:
     with st.sidebar:
         st.markdown("### Sales desk")
         st.caption(f"Signed in as {user.label}  \nSees {user.scope.describe()}")
         if user.mode == "oidc" and st.button("Sign out", icon=":material/logout:"):
             st.logout()
-        st.session_state[_ui.BUILD_SLOT_KEY] = st.empty()
-    _ui.show_build()
+        st.session_state[kit.BUILD_SLOT_KEY] = st.empty()
+    kit.show_build()
 
 
-def resolve_user() -> tuple[access.AuthConfig, access.User]:
+def resolve_user() -> tuple[identity.AuthConfig, identity.User]:
     """The sign-in settings and the signed-in user; NotSignedIn, NotAuthorised or UserError
     (SignInMisconfigured: settings under which nobody is let in)."""
-    config = access.auth_config(has_auth_secrets(),
+    config = identity.auth_config(has_auth_secrets(),
                                 server_address=st.get_option("server.address"))
     ip = st.context.ip_address  # None for localhost (and not a str under AppTest)
-    return config, access.identify(
+    return config, identity.identify(
         config,
         user_info=st.user.to_dict() if config.mode == "oidc" else None,
         headers=request_headers() if config.mode == "header" else None,
@@ -122,9 +124,9 @@ def resolve_user() -> tuple[access.AuthConfig, access.User]:
     )
 
 
-def dev_banner(config: access.AuthConfig) -> None:
+def dev_banner(config: identity.AuthConfig) -> None:
     if config.explicit:
-        st.warning(f"**Development mode** ({access.ENV_MODE}=dev): sign-in is off and everyone "
+        st.warning(f"**Development mode** ({identity.ENV_MODE}=dev): sign-in is off and everyone "
                    "who reaches this app, from any machine, is the admin. Configure sign-in "
                    "before real data goes in (README: Sign-in, roles and the SQL page).",
                    icon=":material/warning:")
@@ -138,22 +140,22 @@ def dev_banner(config: access.AuthConfig) -> None:
 
 try:
     auth, user = resolve_user()
-except access.NotSignedIn:
-    st.session_state.pop(access.SESSION_KEY, None)
+except identity.NotSignedIn:
+    st.session_state.pop(identity.SESSION_KEY, None)
     st.navigation([st.Page(sign_in_page, title="Sign in", url_path="signin")],
                   position="hidden").run()
     st.stop()
 except UserError as e:  # not on the allow-list, a broken allow-list, unsafe or unknown settings
-    st.session_state.pop(access.SESSION_KEY, None)
-    mode = os.environ.get(access.ENV_MODE) or ("oidc" if has_auth_secrets() else None)
-    misconfigured, message = isinstance(e, access.SignInMisconfigured), str(e)
+    st.session_state.pop(identity.SESSION_KEY, None)
+    mode = os.environ.get(identity.ENV_MODE) or ("oidc" if has_auth_secrets() else None)
+    misconfigured, message = isinstance(e, identity.SignInMisconfigured), str(e)
     st.navigation([st.Page(lambda: refused_page(message, mode, misconfigured),
                            title="Sign-in is not set up" if misconfigured else "Not authorised",
                            url_path="denied")], position="hidden").run()
     st.stop()
 
-st.session_state[access.SESSION_KEY] = user
-_ui.pin_warehouse()  # every query of this run reads one build (see models/warehouse.py)
+st.session_state[identity.SESSION_KEY] = user
+kit.pin_warehouse()  # every query of this run reads one build (see models/core/warehouse.py)
 if user.mode == "dev":
     dev_banner(auth)
 
@@ -161,6 +163,6 @@ page = st.navigation(pages_for(user))
 # The default page's url_path is "", so look its path up by title.
 url_of = {title: url for _, title, _, url in SALES_PAGES + FIELD_PAGES + [TODAY_PAGE]}
 if url_of.get(page.title) in FILTERED_PAGES:
-    _ui.filter_sidebar(user)
+    kit.filter_sidebar(user)
 sidebar(user)  # before the page, whose st.stop() (an empty selection) would skip it
 page.run()

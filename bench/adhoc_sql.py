@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.tes
 
 import duckdb  # noqa: E402
 
-from models import adhoc  # noqa: E402
-from models.errors import UserError  # noqa: E402
+from models.core.errors import UserError  # noqa: E402
+from models.engines import adhoc
 from tests.test_adhoc import HOSTILE_CASES, make_small_warehouse, snapshot  # noqa: E402
 
 

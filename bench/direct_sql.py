@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 
 
-
 def direct_build(home: Path, threads: int | None = None) -> dict:
     """Rebuild every model of the current build of ``home`` with plain DuckDB; time it."""
-    from models import build, settings
+    from models.core import settings
+    from models.pipeline import build
 
     build_id = build.current_build_id(home)
     if build_id is None:
@@ -74,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
-    from models import settings
+    from models.core import settings
 
     figures = direct_build(args.home or settings.home())
     print(json.dumps(figures, indent=2))

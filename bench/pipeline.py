@@ -23,13 +23,15 @@ from pathlib import Path
 stage, home, scale = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 t0 = time.perf_counter()
 if stage == "demo":
-    from models.demo import generate
+    from models.demo.generator import generate
     generate(home / "demo", scale=scale, seed=42)
 elif stage == "ingest":
-    from models.ingest import ingest_paths
+    from models.pipeline.ingest import ingest_paths
     ingest_paths([home / "demo"], base=home)
 else:
-    from models.build import run_build
+    from models.engines.adhoc import register_build_hook
+    from models.pipeline.build import run_build
+    register_build_hook()  # as the app and the CLI do
     result = run_build(home)
     assert result.ok, result.failures
 seconds = time.perf_counter() - t0

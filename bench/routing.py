@@ -1,5 +1,5 @@
 """Route planner benchmark: public instances with known optima, solved through
-``models.routing.solve`` with a travel matrix, plus a day and a week of sales visits.
+``models.engines.routing.solve`` with a travel matrix, plus a day and a week of sales visits.
 
     .venv/bin/python bench/routing.py [--time-limit 1.0] [--home DIR] [--skip-solomon]
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import routing
+from models.engines import routing
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "routing_data"
@@ -369,9 +369,9 @@ def _days_apart_ok(problem: routing.RouteProblem, plan: routing.Plan) -> bool:
 
 
 def bench_demo_week(home: Path) -> list[dict]:
-    from models import planner
-    from models.access import ALL_DATA
-    from models.warehouse import get_warehouse
+    from models.core.scoping import ALL_DATA
+    from models.core.warehouse import get_warehouse
+    from models.engines import planner
 
     wh = get_warehouse(home)
     reps = planner.reps(wh, ALL_DATA).sort(["due_visits", "rep_id"], descending=[True, False])

@@ -130,8 +130,8 @@ def bench_routing(table: Table, home: Path) -> None:
 
 
 def bench_adhoc(table: Table, home: Path) -> None:
-    from models import adhoc
-    from models.errors import UserError
+    from models.core.errors import UserError
+    from models.engines import adhoc
 
     adhoc.run_query("select 1", base=home)  # the worker and the marts extract exist
     times = []
@@ -158,9 +158,9 @@ def bench_adhoc(table: Table, home: Path) -> None:
 
 def bench_whatif(table: Table, home: Path) -> None:
     """Re-price the last complete year of the largest region with every rate doubled."""
-    from models import commissions
-    from models.access import ALL_DATA, Scope
-    from models.warehouse import Warehouse
+    from models.core.scoping import ALL_DATA, Scope
+    from models.core.warehouse import Warehouse
+    from models.queries import commissions
 
     wh = Warehouse(home)
     region = wh.query("select region, count(*) as n from fct_commission_lines "

@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from models import build, settings
+    from models.core import settings
+    from models.pipeline import build
     home, project = Path(sys.argv[1]), sys.argv[2]
     if project:
         settings.DBT_PROJECT_DIR = Path(project)
@@ -144,7 +145,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def rebuilds_under_load(home: Path, sessions: int, max_minutes: float) -> dict:
     from bench.page_speed import page_files
-    from models import build
+    from models.pipeline import build
     from tests.browser_util import serve_app
 
     titles = [title for _, title in page_files()]
@@ -210,8 +211,9 @@ def rebuilds_under_load(home: Path, sessions: int, max_minutes: float) -> dict:
 
 
 def killed_build(home: Path) -> dict:
-    from models import build, settings
-    from models.warehouse import Warehouse
+    from models.core import settings
+    from models.core.warehouse import Warehouse
+    from models.pipeline import build
 
     before = build.current_build_id(home)
     wh = settings.warehouse_dir(home)
@@ -246,8 +248,9 @@ def killed_build(home: Path) -> dict:
 
 def full_disk(home: Path) -> dict:
     """A build on a warehouse folder that is a tmpfs too small for the new build file."""
-    from models import build, settings
-    from models.warehouse import Warehouse
+    from models.core import settings
+    from models.core.warehouse import Warehouse
+    from models.pipeline import build
 
     wh = settings.warehouse_dir(home)
     current = wh / "current.duckdb"

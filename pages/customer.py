@@ -1,6 +1,6 @@
 """Customer card page: one customer's file, revenue and gross profit over 24 months, tier and
 lifecycle history, evaluation, visits, alerts and reps. Opened by choosing a customer here or
-from a table on another page (``_ui.open_customer``)."""
+from a table on another page (``kit.open_customer``)."""
 
 from datetime import date
 from typing import Any
@@ -10,15 +10,14 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import customer_card, planner, visit_records
-from models.access import Scope
-from models.filters import Filters
-from pages import _ui
+from models.engines import planner
+from models.queries import customer_card, visit_records
+from ui import kit
 
 st.title("Customer card")
-user = _ui.require_user()
-wh = _ui.warehouse()
-filters = _ui.current_filters(user)
+user = kit.require_user()
+wh = kit.warehouse()
+filters = kit.current_filters(user)
 
 TIER_LEVELS = ["C", "B", "A", "S"]
 STAGE_LEVELS = ["prospect", "churned", "declining", "mature", "growing", "new"]
@@ -26,31 +25,21 @@ OUTCOME_COLOURS = {"order": "#2e7d32", "no_order": "#9e9e9e", "complaint": "#c62
                    "closed": "#6d4c41", "not_met": "#f9a825"}
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _choices(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return customer_card.customer_choices(wh, scope, chosen)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _card(build_id: str, scope: Scope, customer_id: str, month: date):
-    return customer_card.load_card(wh, scope, customer_id, month)
-
-
 def _choose() -> None:
     chosen_id = st.session_state.get("card_customer")
     if chosen_id:
-        st.session_state[_ui.CUSTOMER_KEY] = chosen_id
+        st.session_state[kit.CUSTOMER_KEY] = chosen_id
         st.query_params["customer"] = chosen_id
 
 
-choices = _choices(wh.build_id, user.scope, filters)
-selected = _ui.selected_customer()
+choices = kit.cached(customer_card.customer_choices, user.scope, filters)
+selected = kit.selected_customer()
 labels = {c: f"{n} ({c}) · {r}" for c, n, r in choices.iter_rows()}
 options = list(labels)
 if selected and selected not in labels:
     options.insert(0, selected)  # opened by a link: shown even when the filters leave it out
 if not options:
-    _ui.empty("No customers for these filters. Widen the filters in the sidebar.")
+    kit.empty("No customers for these filters. Widen the filters in the sidebar.")
     st.stop()
 st.selectbox("Customer", options, index=options.index(selected) if selected else None,
              format_func=lambda c: labels.get(c, c), key="card_customer", on_change=_choose,
@@ -60,10 +49,10 @@ if not selected:
     st.info("Choose a customer to see its card.", icon=":material/storefront:")
     st.stop()
 
-with _ui.spinner("Loading the customer ..."):
-    card = _card(wh.build_id, user.scope, selected, filters.month)
+with kit.spinner("Loading the customer ..."):
+    card = kit.cached(customer_card.load_card, user.scope, selected, filters.month)
 if card is None:
-    st.warning(f"There is no customer {_ui.md(repr(selected))} in the data you can see.",
+    st.warning(f"There is no customer {kit.md(repr(selected))} in the data you can see.",
                icon=":material/person_off:")
     st.stop()
 
@@ -71,14 +60,14 @@ info = card.file
 
 
 def _value(v: Any) -> str:
-    """A value of the data as Markdown text (see _ui.md)."""
+    """A value of the data as Markdown text (see kit.md)."""
     if v is None or v == "":
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, date):
         return f"{v:%d %b %Y}"
-    return _ui.md(str(v).replace("_", " "))
+    return kit.md(str(v).replace("_", " "))
 
 
 def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
@@ -88,10 +77,10 @@ def _facts(title: str, rows: list[tuple[str, Any]]) -> None:
 
 # --- header ----------------------------------------------------------------------------------
 
-st.header(_ui.md(f"{card.name} ({card.customer_id})"), anchor=False)
+st.header(kit.md(f"{card.name} ({card.customer_id})"), anchor=False)
 st.caption(" · ".join(_value(v) for v in (info["channel"], info["region"], info["district"])))
 contact = [v for v in (info.get("contact_name"), info.get("phone")) if v]
-st.markdown("Contact: " + (" · ".join(_ui.md(v) for v in contact) if contact
+st.markdown("Contact: " + (" · ".join(kit.md(v) for v in contact) if contact
                            else "none on file (the customer master has no contact or phone)"))
 links = st.columns(3)
 call = planner.call_link(info.get("phone"))
@@ -104,8 +93,8 @@ if info.get("latitude") is not None and info.get("longitude") is not None:
 m = st.columns(6)
 m[0].metric("Tier", _value(info["tier"]), help="Tier in the as-of month (S key account, A, B, C).")
 m[1].metric("Lifecycle stage", _value(info["lifecycle_stage"]))
-m[2].metric("Revenue, 12 months", _ui.money(info["revenue_12m"]))
-m[3].metric("Avg monthly revenue", _ui.money(info["avg_monthly_revenue"]),
+m[2].metric("Revenue, 12 months", kit.money(info["revenue_12m"]))
+m[3].metric("Avg monthly revenue", kit.money(info["avg_monthly_revenue"]),
             help="Over the tier window (the last 3 months by default).")
 m[4].metric("Evaluation score", "–" if info["evaluation_score"] is None
             else f"{float(info['evaluation_score']):.0f} / 100")
@@ -128,7 +117,7 @@ with basic:
 with credit:
     headroom = card.scores.get("has_credit_headroom") if card.scores else None
     _facts("Credit", [
-        ("Credit limit", _ui.money(info["credit_limit"]) if info["credit_limit"] is not None
+        ("Credit limit", kit.money(info["credit_limit"]) if info["credit_limit"] is not None
          else None),
         ("Payment terms", f"{info['payment_terms_days']} days"
          if info["payment_terms_days"] is not None else None),
@@ -168,7 +157,7 @@ fig.update_layout(title=f"Revenue and gross profit by month, {span}", height=340
                   xaxis=dict(title="Month", dtick="M3", tickformat="%b %Y"),
                   legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                   margin=dict(t=70, b=40))
-_ui.chart(fig, width="stretch")
+kit.chart(fig, width="stretch")
 
 # --- what they buy ---------------------------------------------------------------------------
 
@@ -180,29 +169,29 @@ else:
     buy_col, top_col = st.columns(2, gap="large")
     with buy_col:
         fig = go.Figure(go.Bar(x=mix["share"].to_list(),
-                               y=_ui.plot_text(mix["category"].to_list()), orientation="h",
+                               y=kit.plot_text(mix["category"].to_list()), orientation="h",
                                marker_color="#4a90d9",
                                hovertemplate="%{y}: %{x:.0%}<extra></extra>"))
         fig.update_layout(title="Category mix, last 6 months (share of revenue)", height=280,
                           xaxis=dict(title="Share of revenue", tickformat=".0%"),
                           yaxis=dict(title="Category", autorange="reversed"),
                           margin=dict(t=60, b=40))
-        _ui.chart(fig, width="stretch")
+        kit.chart(fig, width="stretch")
     with top_col:
         st.markdown("**Top products, last 6 months**")
-        _ui.grid(_ui.shown(top), hide_index=True, column_config={
+        kit.grid(kit.shown(top), hide_index=True, column_config={
             "sku": "SKU", "product_name": "Product", "category": "Category",
             "quantity": st.column_config.NumberColumn("Quantity", format="%.0f"),
-            "revenue": _ui.money_column("Revenue (¥)"), "orders": "Orders"})
+            "revenue": kit.money_column("Revenue (¥)"), "orders": "Orders"})
 last_order = card.last_order()
 if not last_order.is_empty():
-    st.markdown(f"**Last order {_ui.md(last_order['order_id'][0])}, "
+    st.markdown(f"**Last order {kit.md(last_order['order_id'][0])}, "
                 f"{last_order['order_date'][0]:%d %b %Y}**")
-    _ui.grid(_ui.shown(last_order.drop("order_id", "order_date")), hide_index=True,
+    kit.grid(kit.shown(last_order.drop("order_id", "order_date")), hide_index=True,
                  column_config={"line_number": "Line", "sku": "SKU", "product_name": "Product",
                                 "quantity": st.column_config.NumberColumn("Quantity",
                                                                           format="%.0f"),
-                                "revenue": _ui.money_column("Revenue (¥)")})
+                                "revenue": kit.money_column("Revenue (¥)")})
 
 # --- tier and lifecycle ----------------------------------------------------------------------
 
@@ -232,7 +221,7 @@ with history_col:
         fig.update_xaxes(title_text="Month", tickformat="%b %Y", row=2, col=1)
         fig.update_layout(title=f"Tier and stage by month, {span}", showlegend=False,
                           height=420, margin=dict(t=80, b=40))
-        _ui.chart(fig, width="stretch")
+        kit.chart(fig, width="stretch")
         moves = known.filter(pl.col("tier_move").is_in(["up", "down"]))
         if not moves.is_empty():
             st.caption("Tier moves: " + ", ".join(
@@ -253,13 +242,13 @@ with score_col:
         fig.update_layout(title="Evaluation dimensions (percentile in region, 0-100)",
                           polar=dict(radialaxis=dict(range=[0, 100], ticksuffix="")),
                           showlegend=False, height=420, margin=dict(t=80, b=30, l=90, r=90))
-        _ui.chart(fig, width="stretch")
+        kit.chart(fig, width="stretch")
         s = card.scores or {}
         st.caption(f"Evaluation score {float(s['evaluation_score']):.0f} / 100 · priority "
                    f"{_value(s.get('quadrant'))} · service need "
                    f"{float(s.get('service_need_hours') or 0):.1f} h of visits in 90 days")
         with st.expander(f"Potential checklist: {s.get('potential_score', 0)} of 7"):
-            _ui.grid(card.checklist(), hide_index=True, column_config={
+            kit.grid(card.checklist(), hide_index=True, column_config={
                 "criterion": "Criterion", "met": st.column_config.CheckboxColumn("Met"),
                 "source": st.column_config.TextColumn("Answered from")})
 
@@ -282,8 +271,8 @@ if noted.height:
     for v in noted.head(8).iter_rows(named=True):
         new = " · new, counts after the next build" if v["is_new"] else ""
         st.markdown(f"{_value(v['visit_date'])} · {_value(v['purpose'])} · "
-                    f"{_value(v['outcome'])}{new}  \n{_ui.md(v['notes'] or '')}"
-                    + (f"  \nNext step: {_ui.md(v['next_step'])}" if v["next_step"] else ""))
+                    f"{_value(v['outcome'])}{new}  \n{kit.md(v['notes'] or '')}"
+                    + (f"  \nNext step: {kit.md(v['next_step'])}" if v["next_step"] else ""))
 if visits.is_empty():
     st.info(f"No visits since {first:%b %Y}.")
 else:
@@ -298,7 +287,7 @@ else:
             marker=dict(color=colour, size=10, line=dict(width=1, color="white"),
                         symbol=["circle" if t == "onsite" else "diamond-open"
                                 for t in part["visit_type"]]),
-            customdata=list(zip(_ui.plot_text(part["rep_name"].to_list()), part["visit_type"],
+            customdata=list(zip(kit.plot_text(part["rep_name"].to_list()), part["visit_type"],
                                 part["duration_min"].fill_null(0))),
             hovertemplate="%{x|%d %b %Y %H:%M} · %{customdata[1]} by %{customdata[0]}, "
                           "%{customdata[2]} min<br>relationship %{y}<extra>%{fullData.name}"
@@ -309,10 +298,10 @@ else:
                                  range=[0.5, 5.5], dtick=1),
                       xaxis=dict(title="Visit date"), legend_title_text="Outcome",
                       margin=dict(t=60, b=40))
-    _ui.chart(fig, width="stretch")
+    kit.chart(fig, width="stretch")
     with st.expander(f"The {len(visits):,} visits"):
         shown = visits.drop("started_at")
-        _ui.grid(shown, hide_index=True, column_config={
+        kit.grid(shown, hide_index=True, column_config={
             "visit_date": st.column_config.DateColumn("Date"), "rep_id": "Rep ID",
             "rep_name": "Rep", "visit_type": "Type",
             "duration_min": st.column_config.NumberColumn("Minutes"), "outcome": "Outcome",
@@ -321,7 +310,7 @@ else:
                                                                  format="%.2f"),
             "is_far_checkin": st.column_config.CheckboxColumn("Far check-in"),
             "visit_id": "Visit ID"})
-        _ui.download(shown, f"visits_{card.customer_id}", label="Download visits")
+        kit.download(shown, f"visits_{card.customer_id}", label="Download visits")
 
 # --- alerts and reps -------------------------------------------------------------------------
 
@@ -331,7 +320,7 @@ with alert_col:
     if card.alerts.is_empty():
         st.success("No open alerts.", icon=":material/check_circle:")
     else:
-        _ui.grid(card.alerts.drop("alert_type"), hide_index=True, column_config={
+        kit.grid(card.alerts.drop("alert_type"), hide_index=True, column_config={
             "alert": "Alert", "severity": "Severity",
             "since_date": st.column_config.DateColumn("Since"),
             "detail": st.column_config.TextColumn("Detail", width="large")})
@@ -346,9 +335,9 @@ with rep_col:
     book = card.maintainer_book
     if book:
         st.caption(f"{_value(book['rep_name'])}'s book: {book['customers']:,} customers, "
-                   f"{_ui.money(book['revenue_12m'])} in 12 months, "
-                   f"{_ui.pct(book['coverage_rate'], 0)} visited per policy.")
+                   f"{kit.money(book['revenue_12m'])} in 12 months, "
+                   f"{kit.pct(book['coverage_rate'], 0)} visited per policy.")
 
 st.divider()
-_ui.download(months, f"customer_{card.customer_id}_months",
+kit.download(months, f"customer_{card.customer_id}_months",
              label=f"Download the monthly history ({span})")

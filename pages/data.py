@@ -2,33 +2,25 @@
 
 import streamlit as st
 
-from models import access, datadesk, mappings
-from models.build import docs_file, parse_progress, run_build
-from models.contracts import ENTITIES
-from models.errors import UserError
-from models.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
-from models.warehouse import NoWarehouse, get_warehouse
-from pages import _ui
+from models.core import identity, scoping
+from models.core.errors import UserError
+from models.core.warehouse import NoWarehouse, get_warehouse
+from models.pipeline import mappings
+from models.pipeline.build import docs_file, parse_progress, run_build
+from models.pipeline.contracts import ENTITIES
+from models.pipeline.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
+from models.queries import datadesk
+from ui import kit
 
 st.title("Data")
-user = access.session_user(st.session_state)
-if user is None or user.role not in access.DATA_TEAM_ROLES:
+user = identity.session_user(st.session_state)
+if user is None or user.role not in scoping.DATA_TEAM_ROLES:
     st.error("Open the sales desk from its home page to sign in.")
     st.stop()
 st.caption("Loads into the lake, warehouse builds and the rows staging rejected. "
            "Upload raw files here to load them and rebuild the warehouse.")
 
 wh = get_warehouse()  # live: a build run from this page shows at once
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _rejected_by_rule(build_id: str):
-    return datadesk.rejected_by_rule(snap)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _rejected_rows(build_id: str, entity: str | None, rule: str | None):
-    return datadesk.rejected_rows(snap, entity, rule)
 
 
 # --- upload and rebuild ----------------------------------------------------------------------
@@ -52,7 +44,7 @@ def _rebuild(as_of) -> None:
                                dbt_vars={"as_of_date": as_of.isoformat()} if as_of else None)
         except UserError as e:
             status.update(label="Build not started", state="error")
-            st.error(_ui.md(e))
+            st.error(kit.md(e))
         else:
             if result.ok:
                 bar.progress(1.0, text="done")
@@ -60,16 +52,16 @@ def _rebuild(as_of) -> None:
                 status.update(label=f"Built {result.build_id} in {result.seconds:.0f} s{warned}",
                               state="complete", expanded=False)
                 st.cache_data.clear()
-                _ui.pin_warehouse()  # the rest of this run shows the new build
-                _ui.show_build()
-                st.info(f"The new build is {_ui.md(result.as_of_note)}.")
+                kit.pin_warehouse()  # the rest of this run shows the new build
+                kit.show_build()
+                st.info(f"The new build is {kit.md(result.as_of_note)}.")
                 for warning in result.warnings:
-                    st.warning(_ui.md(warning))
+                    st.warning(kit.md(warning))
             else:
                 status.update(label="Build failed: the previous warehouse stays current",
                               state="error")
                 st.error("\n".join(["What failed:",
-                                     *[f"- {_ui.md(f)}" for f in result.failures]]))
+                                     *[f"- {kit.md(f)}" for f in result.failures]]))
             st.code("\n".join(log_lines[-40:]), language=None)
 
 
@@ -109,7 +101,7 @@ if user.role == "admin":
             try:
                 mapping = mappings.parse(mapping_text, mapping_name)
             except UserError as e:
-                st.error(_ui.md(e))
+                st.error(kit.md(e))
                 mapping_text = None
         if mapping_text is not None and mapping_choice == UPLOADED:
             save_name = map_right.text_input("Save this mapping as",
@@ -117,10 +109,10 @@ if user.role == "admin":
             if map_right.button("Save mapping"):
                 try:
                     mappings.save(save_name, mapping_text)
-                    st.success(f"Saved as {_ui.md(save_name)}: choose it under Mapping next "
+                    st.success(f"Saved as {kit.md(save_name)}: choose it under Mapping next "
                                f"time.")
                 except UserError as e:
-                    st.error(_ui.md(e))
+                    st.error(kit.md(e))
         as_of = st.date_input(
             "As of (optional)", value=None, key="rebuild_as_of",
             help="The date the build reads the data at. Empty: follow the data - today when "
@@ -141,16 +133,16 @@ if user.role == "admin":
                                             encoding=encoding_choice or None, mapping=mapping,
                                             preview=True)
                 except UserError as e:
-                    st.error(_ui.md(e))
+                    st.error(kit.md(e))
                     continue
                 left_out = f"; {excluded_text(preview.excluded_rows)}" \
                     if preview.excluded_rows else ""
-                st.markdown(f"**{_ui.md(preview.source_name)}**: as {preview.entity}, "
-                            f"{preview.rows:,} rows would load{_ui.md(left_out)}.")
+                st.markdown(f"**{kit.md(preview.source_name)}**: as {preview.entity}, "
+                            f"{preview.rows:,} rows would load{kit.md(left_out)}.")
                 if preview.problem:
-                    st.error(_ui.md(preview.problem))
+                    st.error(kit.md(preview.problem))
                 for warning in preview.warnings:
-                    st.warning(_ui.md(warning))
+                    st.warning(kit.md(warning))
                 st.dataframe(
                     [{"Contract column": c, "Comes from": s or "not in the file (empty)"}
                      for c, s in preview.sources.items()],
@@ -164,12 +156,12 @@ if user.role == "admin":
                     result = ingest_upload(upload.name, upload.getvalue(), entity=entity,
                                            encoding=encoding_choice or None, mapping=mapping)
                 except UserError as e:
-                    st.error(_ui.md(e))
+                    st.error(kit.md(e))
                     continue
                 loaded += result.status == "loaded"
-                st.success(_ui.md(result.headline()))
+                st.success(kit.md(result.headline()))
                 for warning in result.warnings:
-                    st.warning(_ui.md(warning))
+                    st.warning(kit.md(warning))
             if loaded:
                 _rebuild(as_of)
             elif uploads:
@@ -209,9 +201,9 @@ else:
                    "success_with_warnings": "built, with warnings"}.get(record.get("status"),
                                                                         record.get("status"))
     as_of_note = record.get("as_of_note") or f"as of {record.get('as_of_date')}"
-    st.caption(f"Build {record.get('build_id')}: {status_text}; {_ui.md(as_of_note)}.")
+    st.caption(f"Build {record.get('build_id')}: {status_text}; {kit.md(as_of_note)}.")
     for warning in record.get("warnings") or []:
-        st.warning(_ui.md(warning), icon=":material/warning:")
+        st.warning(kit.md(warning), icon=":material/warning:")
     health = datadesk.health_frame(record)
     if not health.is_empty():
         st.dataframe(
@@ -228,7 +220,7 @@ else:
 last = builds.row(0, named=True) if not builds.is_empty() else None
 if last is not None and last["status"] == "failed":
     st.error(f"The last build ({last['build_id']}) failed, so the one before stays current. "
-             f"What failed: {_ui.md(last['failed'])}")
+             f"What failed: {kit.md(last['failed'])}")
 
 st.subheader("Loads")
 if loads.is_empty():
@@ -242,7 +234,7 @@ else:
             "file_format": "Format", "encoding": "Encoding", "load_id": "Load id (content hash)",
         },
     )
-    _ui.download(loads, "loads", label="Download loads (CSV)")
+    kit.download(loads, "loads", label="Download loads (CSV)")
 
 st.subheader("Builds")
 if builds.is_empty():
@@ -266,8 +258,7 @@ else:
 st.subheader("Rejected rows")
 try:
     snap = wh.pin()  # one build for the whole section
-    build_id = snap.build_id
-    by_rule = _rejected_by_rule(build_id)
+    by_rule = kit.cached(datadesk.rejected_by_rule, wh=snap)
 except NoWarehouse as e:
     st.info(str(e))
 else:
@@ -286,13 +277,13 @@ else:
         entity = left.selectbox("Entity", ["all", *by_rule["entity"].unique().sort().to_list()])
         rules = by_rule if entity == "all" else by_rule.filter(by_rule["entity"] == entity)
         rule = right.selectbox("Rule", ["all", *rules["rule"].unique().sort().to_list()])
-        rows = _rejected_rows(build_id, None if entity == "all" else entity,
-                              None if rule == "all" else rule)
+        rows = kit.cached(datadesk.rejected_rows, None if entity == "all" else entity,
+                          None if rule == "all" else rule, wh=snap)
         st.dataframe(
             rows, hide_index=True, width="stretch",
             column_config={"entity": "Entity", "rule": "Rule", "row_key": "Key",
                            "source_row": "Row in file", "load_id": "Load",
                            "loaded_at": "Loaded at", "raw_values": "Values as loaded"},
         )
-        _ui.download(rows, f"rejected_rows_{entity}_{rule}", label="Download rejected rows (CSV)",
+        kit.download(rows, f"rejected_rows_{entity}_{rule}", label="Download rejected rows (CSV)",
                      key="dl_rejected_rows")

@@ -5,54 +5,30 @@ customer's card."""
 from datetime import date
 
 import plotly.graph_objects as go
-import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from models import attribution, overview, visits
-from models.access import Scope
-from models.filters import Filters, add_months
-from pages import _ui
+from models.queries import attribution, overview, visits
+from models.queries.filters import add_months
+from ui import kit
 
 st.title("Overview")
-user = _ui.require_user()
-wh = _ui.warehouse()
-filters = _ui.current_filters(user)
+user = kit.require_user()
+wh = kit.warehouse()
+filters = kit.current_filters(user)
 
 TIER_COLOURS = {"S": "#1f5fa8", "A": "#4a90d9", "B": "#9cc3ea", "C": "#d3dce6"}
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _figures(build_id: str, scope: Scope, chosen: Filters):
-    return (overview.customer_counts(wh, scope, chosen),
-            overview.tier_mix(wh, scope, chosen),
-            overview.visit_compliance(wh, scope, chosen))
+with kit.spinner("Loading the overview ..."):
+    counts = kit.cached(overview.customer_counts, user.scope, filters)
+    tiers = kit.cached(overview.tier_mix, user.scope, filters)
+    compliance = kit.cached(overview.visit_compliance, user.scope, filters)
+    alerts = kit.cached(overview.alerts, user.scope, filters)
 
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _revenue(build_id: str, scope: Scope, chosen: Filters, view: str):
-    return overview.revenue_summary(wh, scope, chosen, view)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _attributed(build_id: str, scope: Scope, chosen: Filters):
-    first = date(chosen.month.year, 1, 1)
-    return (attribution.revenue_by_region(wh, scope, chosen, first, chosen.month),
-            attribution.revenue_by_rep(wh, scope, chosen, first, chosen.month))
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _alerts(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return overview.alerts(wh, scope, chosen)
-
-
-with _ui.spinner("Loading the overview ..."):
-    counts, tiers, compliance = _figures(wh.build_id, user.scope, filters)
-    alerts = _alerts(wh.build_id, user.scope, filters)
-
-st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())}")
+st.caption(f"{kit.md(filters.describe())} · you see {kit.md(user.scope.describe())}")
 if counts.total == 0:
-    _ui.empty()
+    kit.empty()
     st.stop()
 
 month_label = filters.month.strftime("%b %Y")
@@ -61,11 +37,11 @@ previous_label = add_months(filters.month, -1).strftime("%b")
 # --- revenue ---------------------------------------------------------------------------------
 
 st.subheader("Revenue against the same months last year")
-view = _ui.attribution_view("overview_revenue_view")
-with _ui.spinner("Loading revenue ..."):
-    revenue = _revenue(wh.build_id, user.scope, filters, view)
+view = kit.attribution_view("overview_revenue_view")
+with kit.spinner("Loading revenue ..."):
+    revenue = kit.cached(overview.revenue_summary, user.scope, filters, view)
 if filters.region or filters.rep_id:
-    st.caption(f"The region and rep filters are taken {_ui.md(attribution.describe(view))}")
+    st.caption(f"The region and rep filters are taken {kit.md(attribution.describe(view))}")
 for column, period in zip(st.columns(3), revenue.periods):
     with column:
         if period.change is not None:
@@ -74,14 +50,14 @@ for column, period in zip(st.columns(3), revenue.periods):
             delta = None
         else:
             delta = f"no revenue in {period.prior_label}"
-        st.metric(f"Revenue {period.label}", _ui.money(period.revenue), delta=delta,
+        st.metric(f"Revenue {period.label}", kit.money(period.revenue), delta=delta,
                   delta_color="normal" if period.change is not None else "off",
                   help=f"Net of returns, {period.first_month:%b %Y} to {period.last_month:%b %Y}; "
                        f"a year earlier ({period.prior_label}): "
-                       f"{_ui.money(period.prior_revenue)}.")
+                       f"{kit.money(period.prior_revenue)}.")
         prior_profit = ("" if period.prior_gross_profit is None else
-                        f" ({_ui.money(period.prior_gross_profit)} a year earlier)")
-        st.caption(f"Gross profit {_ui.money(period.gross_profit)}{prior_profit}")
+                        f" ({kit.money(period.prior_gross_profit)} a year earlier)")
+        st.caption(f"Gross profit {kit.money(period.gross_profit)}{prior_profit}")
         if period.prior_revenue is None:
             st.caption(f"No comparison: the warehouse starts in {revenue.first_month:%b %Y}.")
 if revenue.periods and revenue.periods[0].is_partial:
@@ -113,7 +89,7 @@ tier_col, visit_col = st.columns(2, gap="large")
 with tier_col:
     st.subheader("Tier mix")
     if tiers.is_empty():
-        _ui.empty("No tiers for these customers in this month.")
+        kit.empty("No tiers for these customers in this month.")
     else:
         fig = make_subplots(rows=1, cols=2, subplot_titles=("Customers", "Revenue (¥)"),
                             horizontal_spacing=0.22)
@@ -125,7 +101,7 @@ with tier_col:
                       row=1, col=1)
         fig.add_trace(go.Bar(x=tiers["tier"].to_list(), y=tiers["revenue"].to_list(),
                              marker_color=colours, name="Revenue", textangle=0,
-                             text=[_ui.pct(s, 0) for s in tiers["revenue_share"]],
+                             text=[kit.pct(s, 0) for s in tiers["revenue_share"]],
                              hovertemplate="Tier %{x}: ¥%{y:,.0f}<extra></extra>"),
                       row=1, col=2)
         fig.update_yaxes(title_text="Customers", row=1, col=1)
@@ -134,21 +110,21 @@ with tier_col:
         fig.update_xaxes(title_text="Tier")
         fig.update_layout(title=f"Customers and revenue by tier, {month_label}",
                           showlegend=False, height=340, margin=dict(t=70, b=40))
-        _ui.chart(fig, width="stretch")
+        kit.chart(fig, width="stretch")
 
 with visit_col:
     st.subheader("Visit compliance")
     if not visits.visits_loaded(wh):
         st.info(visits.NO_VISITS)
     elif compliance is None:
-        _ui.empty(f"No visit compliance for {month_label}: it is kept for the last 12 months.")
+        kit.empty(f"No visit compliance for {month_label}: it is kept for the last 12 months.")
     else:
         a, b = st.columns(2)
-        a.metric("Visits made / required", _ui.pct(compliance.fulfilment_rate, 0),
+        a.metric("Visits made / required", kit.pct(compliance.fulfilment_rate, 0),
                  help=f"{compliance.done_visits:,} onsite visits made against "
                       f"{compliance.required_visits:,.0f} the visit policy requires in the "
                       f"weeks starting in {month_label}.")
-        b.metric("Customer-weeks on policy", _ui.pct(compliance.compliant_week_share, 0),
+        b.metric("Customer-weeks on policy", kit.pct(compliance.compliant_week_share, 0),
                  help=f"{compliance.compliant_customer_weeks:,} of "
                       f"{compliance.customer_weeks:,} customer-weeks met the visit policy.")
         by_tier = compliance.by_tier
@@ -165,7 +141,7 @@ with visit_col:
                           xaxis_title="Visit policy (tier)", yaxis_title="Onsite visits",
                           legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                       yanchor="bottom"))
-        _ui.chart(fig, width="stretch")
+        kit.chart(fig, width="stretch")
 
 # --- alerts ----------------------------------------------------------------------------------
 
@@ -178,7 +154,7 @@ else:
     st.caption(" · ".join(f"{label}: {n:,}" for label, n in by_type.iter_rows())
                + ". Select a row to open the customer's card.")
     shown = alerts.drop("alert_type")
-    _ui.customer_table(shown, key="overview_alerts", height=min(38 + 35 * len(shown), 420),
+    kit.customer_table(shown, key="overview_alerts", height=min(38 + 35 * len(shown), 420),
                        column_config={
                            "customer_id": st.column_config.TextColumn("Customer ID"),
                            "customer_name": st.column_config.TextColumn("Customer"),
@@ -191,7 +167,7 @@ else:
                            "region": st.column_config.TextColumn("Region"),
                            "maintainer_rep_name": st.column_config.TextColumn("Rep"),
                            "last_order_date": st.column_config.DateColumn("Last order"),
-                           "revenue_12m": _ui.money_column("Revenue, 12 months"),
+                           "revenue_12m": kit.money_column("Revenue, 12 months"),
                        })
     names = dict(zip(alerts["customer_id"], alerts["customer_name"]))
     pick, go_button, download = st.columns([3, 1, 1], vertical_alignment="bottom")
@@ -199,26 +175,29 @@ else:
                                format_func=lambda c: f"{names[c]} ({c})",
                                key="overview_alert_customer")
     if go_button.button("Open card", icon=":material/storefront:", key="overview_open_card"):
-        _ui.open_customer(chosen_id)
+        kit.open_customer(chosen_id)
     with download:
-        _ui.download(shown, f"alerts_{filters.month:%Y_%m}", label="Download alerts")
+        kit.download(shown, f"alerts_{filters.month:%Y_%m}", label="Download alerts")
 
 with st.expander("The figures above as a table"):
     summary = revenue.frame()
-    _ui.grid(summary, hide_index=True, column_config={
+    kit.grid(summary, hide_index=True, column_config={
         "period": "Period", "first_month": st.column_config.DateColumn("From", format="MMM YYYY"),
         "last_month": st.column_config.DateColumn("To", format="MMM YYYY"),
-        "revenue": _ui.money_column("Revenue"), "gross_profit": _ui.money_column("Gross profit"),
+        "revenue": kit.money_column("Revenue"), "gross_profit": kit.money_column("Gross profit"),
         "year_ago_period": "Year-ago months",
-        "year_ago_revenue": _ui.money_column("Revenue a year earlier"),
-        "year_ago_gross_profit": _ui.money_column("Gross profit a year earlier"),
-        "revenue_change": _ui.pct_column("Change"),
+        "year_ago_revenue": kit.money_column("Revenue a year earlier"),
+        "year_ago_gross_profit": kit.money_column("Gross profit a year earlier"),
+        "revenue_change": kit.pct_column("Change"),
     })
-    _ui.download(summary, f"revenue_{filters.month:%Y_%m}", label="Download revenue")
+    kit.download(summary, f"revenue_{filters.month:%Y_%m}", label="Download revenue")
 
 # --- revenue by region and rep ---------------------------------------------------------------
 
-by_region, by_rep = _attributed(wh.build_id, user.scope, filters)
+year_start = date(filters.month.year, 1, 1)
+by_region = kit.cached(attribution.revenue_by_region, user.scope, filters, year_start,
+                       filters.month)
+by_rep = kit.cached(attribution.revenue_by_rep, user.scope, filters, year_start, filters.month)
 year_label = f"Jan-{filters.month:%b %Y}"
 with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in the current "
                  "book"):
@@ -228,17 +207,17 @@ with st.expander(f"Revenue by region and by rep, {year_label}: as booked and in 
                "Every region and rep is listed (the region and rep filters are not applied).")
     region_col, rep_col = st.columns(2, gap="large")
     with region_col:
-        _ui.grid(by_region, hide_index=True, key="overview_by_region", column_config={
-            "region": "Region", "booked": _ui.money_column("As booked"),
-            "current": _ui.money_column("Current book"),
-            "difference": _ui.money_column("As booked - current book")})
-        _ui.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
+        kit.grid(by_region, hide_index=True, key="overview_by_region", column_config={
+            "region": "Region", "booked": kit.money_column("As booked"),
+            "current": kit.money_column("Current book"),
+            "difference": kit.money_column("As booked - current book")})
+        kit.download(by_region, f"revenue_by_region_{filters.month:%Y_%m}",
                      label="Download by region", key="dl_by_region")
     with rep_col:
-        _ui.grid(by_rep, hide_index=True, key="overview_by_rep", column_config={
+        kit.grid(by_rep, hide_index=True, key="overview_by_rep", column_config={
             "rep_id": "Rep ID", "rep_name": "Rep", "region": "Rep's region",
-            "booked": _ui.money_column("As booked"),
-            "current": _ui.money_column("Current book"),
-            "taken": _ui.money_column("Orders taken")})
-        _ui.download(by_rep, f"revenue_by_rep_{filters.month:%Y_%m}",
+            "booked": kit.money_column("As booked"),
+            "current": kit.money_column("Current book"),
+            "taken": kit.money_column("Orders taken")})
+        kit.download(by_rep, f"revenue_by_rep_{filters.month:%Y_%m}",
                      label="Download by rep", key="dl_by_rep")

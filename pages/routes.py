@@ -8,33 +8,18 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import access, geo, planner, published_plans, routing
-from models.errors import UserError
-from pages import _ui
+from models.core.errors import UserError
+from models.engines import geo, planner, routing
+from models.queries import published_plans
+from ui import kit
 
 PLAN_KEY = "routes_plan"  # {"key": (...), "plan": RoutePlan, "files": {...}}
 DAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
 
 st.title("Route planning")
-user = _ui.require_user()
-wh = _ui.warehouse()
+user = kit.require_user()
+wh = kit.warehouse()
 build_id = wh.build_id
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _reps(build_id: str, scope: access.Scope) -> tuple[pl.DataFrame, date | None]:
-    return planner.reps(wh, scope), planner.as_of_date(wh, scope)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _due(build_id: str, scope: access.Scope, rep_id: str, dates: tuple[date, ...],
-         win_back: bool) -> pl.DataFrame:
-    return planner.due_list(wh, scope, rep_id, list(dates), win_back=win_back)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _churned(build_id: str, scope: access.Scope, rep_id: str, dates: tuple[date, ...]) -> int:
-    return planner.churned_due(wh, scope, rep_id, list(dates))
 
 
 try:
@@ -42,18 +27,19 @@ try:
     tiles = geo.tile_url()
     datum = geo.source_datum()
 except UserError as e:
-    st.error(_ui.md(e))
+    st.error(kit.md(e))
     st.stop()
 
 
-with _ui.spinner("Loading the reps ..."):
+with kit.spinner("Loading the reps ..."):
     try:
-        reps, as_of = _reps(build_id, user.scope)
+        reps = kit.cached(planner.reps, user.scope)
+        as_of = kit.cached(planner.as_of_date, user.scope)
     except UserError as e:
-        st.error(_ui.md(e))
+        st.error(kit.md(e))
         st.stop()
 if reps.is_empty() or as_of is None:
-    _ui.empty("There is no rep with customers you can plan for.")
+    kit.empty("There is no rep with customers you can plan for.")
     st.stop()
 
 labels = {r["rep_id"]: f"{r['rep_name']} ({r['rep_id']}, {r['region']}) · {r['due_visits']} due"
@@ -132,7 +118,7 @@ def _tiled_map(rp, only: date | None) -> go.Figure:
             lat=[p[0] for p in points], lon=[p[1] for p in points], mode="markers+text",
             text=[str(x) for x in stops["seq"].to_list()], textposition="top center",
             marker={"size": 12, "color": colour}, legendgroup=name, showlegend=False,
-            customdata=list(zip(_ui.plot_text(stops["customer_name"].to_list()),
+            customdata=list(zip(kit.plot_text(stops["customer_name"].to_list()),
                                 stops["arrival"].to_list())),
             hovertemplate="%{text}. %{customdata[0]}<br>arrive %{customdata[1]}<extra>"
                           + name + "</extra>"))
@@ -141,7 +127,7 @@ def _tiled_map(rp, only: date | None) -> go.Figure:
     when = (f"{only:%a %d %b}" if only else f"week of {rp.dates[0]:%a %d %b}" if rp.is_week
             else f"{rp.dates[0]:%a %d %b}")
     fig.update_layout(
-        title=f"Route of {_ui.plot_text(rp.rep.rep_name)}, {when}", height=560,
+        title=f"Route of {kit.plot_text(rp.rep.rep_name)}, {when}", height=560,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         map={"style": "white-bg", "center": {"lat": base[0], "lon": base[1]}, "zoom": 11,
              "layers": [{"sourcetype": "raster", "source": [tiles], "below": "traces"}]})
@@ -166,9 +152,9 @@ def route_map(rp, only: date | None) -> go.Figure:
             mode="markers+text", text=[str(s) for s in stops["seq"].to_list()],
             textposition="top center", marker={"size": 11, "color": colour},
             legendgroup=name, showlegend=False,
-            customdata=list(zip(_ui.plot_text(stops["customer_name"].to_list()),
+            customdata=list(zip(kit.plot_text(stops["customer_name"].to_list()),
                                 stops["arrival"].to_list(),
-                                _ui.plot_text(stops["tier"].to_list()))),
+                                kit.plot_text(stops["tier"].to_list()))),
             hovertemplate="%{text}. %{customdata[0]} (%{customdata[2]})<br>arrive "
                           "%{customdata[1]}<extra>" + name + "</extra>"))
     fig.add_trace(go.Scatter(x=[rp.rep.lon], y=[rp.rep.lat], mode="markers",
@@ -177,7 +163,7 @@ def route_map(rp, only: date | None) -> go.Figure:
     when = (f"{only:%a %d %b}" if only else f"week of {rp.dates[0]:%a %d %b}" if rp.is_week
             else f"{rp.dates[0]:%a %d %b}")
     fig.update_layout(
-        title=f"Route of {_ui.plot_text(rp.rep.rep_name)}, {when}",
+        title=f"Route of {kit.plot_text(rp.rep.rep_name)}, {when}",
         xaxis_title="Longitude (°)", yaxis_title="Latitude (°)", height=560,
         margin={"l": 10, "r": 10, "t": 50, "b": 10}, plot_bgcolor="#f4f6f8")
     # one degree of longitude is cos(latitude) degrees of latitude long
@@ -188,7 +174,7 @@ def route_map(rp, only: date | None) -> go.Figure:
 def stops_table(table: pl.DataFrame) -> None:
     """The ordered stops, with the navigation link of the chosen map app."""
     table = planner.with_navigation(table, map_app) if not table.is_empty() else table
-    _ui.grid(table.select("day", "seq", "customer_id", "customer_name", "tier", "window",
+    kit.grid(table.select("day", "seq", "customer_id", "customer_name", "tier", "window",
                               "arrival", "start", "departure", "travel_minutes", "km",
                               "address", "why", "navigation"),
                  hide_index=True, width="stretch", column_config={
@@ -243,7 +229,7 @@ def exports(rp, key: str) -> dict[str, bytes]:
 
 def compliance_table(pp: published_plans.PublishedPlan) -> None:
     table = published_plans.compliance(wh, user.scope, pp)
-    _ui.grid(table.drop("date"), hide_index=True, width="stretch", column_config={
+    kit.grid(table.drop("date"), hide_index=True, width="stretch", column_config={
         "day": "Day", "planned": "Planned", "done_as_planned": "Done that day",
         "done_another_day": "Done another day", "not_done": "Not done",
         "unplanned_visits": st.column_config.NumberColumn(
@@ -251,7 +237,7 @@ def compliance_table(pp: published_plans.PublishedPlan) -> None:
         "compliance": st.column_config.ProgressColumn("Done as planned", format="percent",
                                                       min_value=0, max_value=1)},
              phone_columns=["day", "planned", "done_as_planned", "compliance"])
-    _ui.download(table, f"{pp.name}-compliance", label="Download compliance",
+    kit.download(table, f"{pp.name}-compliance", label="Download compliance",
                  key="dl_compliance")
 
 
@@ -259,28 +245,28 @@ week_start = planner.week_days(dates[0])[0]
 try:
     published = published_plans.latest(rep_id, week_start)
 except UserError as e:
-    st.error(_ui.md(e))
+    st.error(kit.md(e))
     published = None
 
 # --- a rep: the published plan, exactly --------------------------------------------------------
 if user.role == "rep" and published is not None:
     pp = published
     st.subheader("Your plan")
-    st.caption(f"Published by {_ui.md(pp.published_by)} on {pp.published_at:%Y-%m-%d %H:%M} "
+    st.caption(f"Published by {kit.md(pp.published_by)} on {pp.published_at:%Y-%m-%d %H:%M} "
                f"(version {pp.version}), week of {pp.dates[0]:%a %d %b}: "
                f"{pp.optimised.visits} visits, {pp.optimised.km:,.1f} km.")
     exports(pp, "published")
     st.subheader("Stops in order")
     planned_days = [d for d in pp.dates if pp.visits.filter(pl.col("date") == d).height]
     if not planned_days:
-        _ui.empty("The published plan has no visits.")
+        kit.empty("The published plan has no visits.")
         st.stop()
     today = next((d for d in planned_days if d >= as_of), planned_days[0])
     show = st.segmented_control("Day", planned_days, default=today,
                                 format_func=lambda d: f"{d:%a %d %b}", key="routes_rep_day")
     show = show or today
     stop_blocks(pp.visits.filter(pl.col("date") == show))
-    _ui.chart(route_map(pp, show), width="stretch", key="routes_rep_map")
+    kit.chart(route_map(pp, show), width="stretch", key="routes_rep_map")
     st.subheader("Planned against done")
     compliance_table(pp)
     st.stop()
@@ -295,17 +281,19 @@ if user.role == "rep":
     st.info("No plan has been published for you for this week yet; you can plan one below.",
             icon=":material/info:")
 
-with _ui.spinner("Loading the due visits ..."):
+with kit.spinner("Loading the due visits ..."):
     try:
-        due = _due(build_id, user.scope, rep_id, tuple(dates), bool(win_back))
-        churned = 0 if win_back else _churned(build_id, user.scope, rep_id, tuple(dates))
+        due = kit.cached(planner.due_list, user.scope, rep_id, list(dates),
+                         win_back=bool(win_back))
+        churned = 0 if win_back else kit.cached(planner.churned_due, user.scope, rep_id,
+                                                list(dates))
     except UserError as e:
-        st.error(_ui.md(e))
+        st.error(kit.md(e))
         st.stop()
 
 st.subheader("Due visits")
 if due.is_empty():
-    _ui.empty("This rep has no customers due for a visit in these days.")
+    kit.empty("This rep has no customers due for a visit in these days.")
     st.stop()
 must = int(due["is_must_visit"].sum())
 st.caption(f"{due.height} customers due, {must} must-visit, {int(due['visits'].sum())} visits "
@@ -316,7 +304,7 @@ due_view = due.select(
     "customer_id", "customer_name", "tier", "is_must_visit", "visits", "planned_minutes",
     (pl.col("visit_window_start") + "-" + pl.col("visit_window_end")).alias("window"),
     "due_day", "days_overdue", "value", "why")
-_ui.grid(due_view, hide_index=True, width="stretch", height=260, column_config={
+kit.grid(due_view, hide_index=True, width="stretch", height=260, column_config={
     "customer_id": "Customer", "customer_name": "Name", "tier": "Tier",
     "is_must_visit": st.column_config.CheckboxColumn("Must visit"),
     "visits": st.column_config.NumberColumn("Visits", help="Visits to plan in this span"),
@@ -330,7 +318,7 @@ _ui.grid(due_view, hide_index=True, width="stretch", height=260, column_config={
                                                 "(priority quadrant + tier)"),
     "why": st.column_config.TextColumn("Why due", width="large"),
 })
-_ui.download(due_view, f"due-{rep_id}-{dates[0]:%Y-%m-%d}", label="Download due list",
+kit.download(due_view, f"due-{rep_id}-{dates[0]:%Y-%m-%d}", label="Download due list",
              key="dl_due")
 
 plan_key = (build_id, user.scope, rep_id, tuple(dates), bool(win_back), bool(balance))
@@ -342,7 +330,7 @@ if st.button("Plan route", type="primary", icon=":material/route:", key="routes_
         except UserError as e:
             status.update(label="No route", state="error")
             st.session_state.pop(PLAN_KEY, None)
-            st.error(_ui.md(e))
+            st.error(kit.md(e))
             st.stop()
         st.session_state[PLAN_KEY] = {"key": plan_key, "plan": result}
         status.update(label=f"Planned {result.optimised.visits} visits in "
@@ -355,7 +343,7 @@ if not stored or stored["key"] != plan_key:
     if published is not None and user.role != "rep":
         st.subheader("Published plan")
         st.caption(f"Version {published.version} published by "
-                   f"{_ui.md(published.published_by)} on "
+                   f"{kit.md(published.published_by)} on "
                    f"{published.published_at:%Y-%m-%d %H:%M}: {published.optimised.visits} "
                    "visits. Planned against done:")
         compliance_table(published)
@@ -365,7 +353,7 @@ rp: planner.RoutePlan = stored["plan"]
 # --- totals ----------------------------------------------------------------------------------
 st.subheader("Plan")
 if rp.rep.base_source != "rep file":
-    st.caption(f"Start and end of each day: the {_ui.md(rp.rep.base_source)} "
+    st.caption(f"Start and end of each day: the {kit.md(rp.rep.base_source)} "
                f"({rp.rep.lat:.5f}, {rp.rep.lon:.5f}); the warehouse has no base coordinates "
                f"for the reps yet. Workday {planner.clock(rp.rep.workday_start_min)}-"
                f"{planner.clock(rp.rep.workday_end_min)}.")
@@ -387,7 +375,7 @@ if rp.balance is not None:
                f"{', '.join(f'{m / 60:.1f}' for m in b.days_before)} h); balancing costs "
                f"{b.extra_travel_min:+.0f} min of driving.")
 
-_ui.grid(rp.days.drop("date"), hide_index=True, width="stretch", column_config={
+kit.grid(rp.days.drop("date"), hide_index=True, width="stretch", column_config={
     "day": "Day", "visits": "Visits", "leave": "Leave base", "back": "Back",
     "km": st.column_config.NumberColumn("km", format="%.1f"),
     "travel_hours": st.column_config.NumberColumn("Driving h", format="%.2f"),
@@ -406,17 +394,17 @@ if user.role in ("admin", "manager") and rp.is_week:
         try:
             done = published_plans.publish(rp, user.email, build_id)
         except UserError as e:
-            st.error(_ui.md(e))
+            st.error(kit.md(e))
         else:
-            st.success(f"Published version {done.version} of {_ui.md(rp.rep.rep_name)}'s plan "
+            st.success(f"Published version {done.version} of {kit.md(rp.rep.rep_name)}'s plan "
                        f"for the week of {rp.dates[0]:%a %d %b}, by "
-                       f"{_ui.md(done.published_by)} at {done.published_at:%H:%M}.", icon=":material/check_circle:")
+                       f"{kit.md(done.published_by)} at {done.published_at:%H:%M}.", icon=":material/check_circle:")
 
 st.subheader("Stops in order")
 day_options = [d for d in rp.dates if not rp.visits.is_empty()
                and rp.visits.filter(pl.col("date") == d).height]
 if not day_options:
-    _ui.empty("No visit could be planned: see the reasons below.")
+    kit.empty("No visit could be planned: see the reasons below.")
 else:
     show = st.segmented_control(
         "Day", ["All days", *day_options] if is_week else day_options,
@@ -424,7 +412,7 @@ else:
         format_func=lambda d: d if isinstance(d, str) else f"{d:%a %d %b}",
         key="routes_show")
     only = None if show in (None, "All days") else show
-    _ui.chart(route_map(rp, only), width="stretch", key="routes_map")
+    kit.chart(route_map(rp, only), width="stretch", key="routes_map")
     stops_table(rp.visits if only is None else rp.visits.filter(pl.col("date") == only))
 
 st.subheader("Not planned")
@@ -434,9 +422,9 @@ else:
     must_left = int(rp.unplanned["must_visit"].sum())
     if must_left:
         st.warning(f"{must_left} must-visit(s) could not be planned: see why below.")
-    _ui.grid(rp.unplanned, hide_index=True, width="stretch", column_config={
+    kit.grid(rp.unplanned, hide_index=True, width="stretch", column_config={
         "customer_id": "Customer", "customer_name": "Name", "tier": "Tier",
         "must_visit": st.column_config.CheckboxColumn("Must visit"),
         "reason": st.column_config.TextColumn("Why not", width="large")})
-    _ui.download(rp.unplanned, f"{rp.name}-not-planned", label="Download not planned",
+    kit.download(rp.unplanned, f"{rp.name}-not-planned", label="Download not planned",
                  key="dl_unplanned")

@@ -3,22 +3,20 @@ boundaries and the count per tier, the tier table, tier migration between two mo
 priority matrix (value against service need) and the potential checklist. Rows open the
 customer's card."""
 
-from datetime import date
 
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import scoring, visits
-from models.access import Scope
-from models.filters import TIERS, Filters, add_months
-from pages import _ui
+from models.queries import scoring, visits
+from models.queries.filters import TIERS, add_months
+from ui import kit
 
 st.title("Scoring")
-user = _ui.require_user()
-wh = _ui.warehouse()
-filters = _ui.current_filters(user)
+user = kit.require_user()
+wh = kit.warehouse()
+filters = kit.current_filters(user)
 
 TIER_COLOURS = {"S": "#1f5fa8", "A": "#4a90d9", "B": "#9cc3ea", "C": "#b8c2cc"}
 TIER_LABELS = {"S": "S (key account)", "A": "A", "B": "B", "C": "C",
@@ -29,33 +27,17 @@ def _customdata(frame: pl.DataFrame, *columns: str) -> np.ndarray:
     """Hover data as one numpy array: plotly checks a list of tuples element by element, which
     took seconds for the customers of a whole company. Text is escaped for Plotly's HTML."""
     return frame.select(frame[c].cast(pl.Float64) if frame[c].dtype.is_numeric()
-                        else _ui.plot_text(frame[c]) for c in columns).to_numpy()
+                        else kit.plot_text(frame[c]) for c in columns).to_numpy()
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _tiers(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return scoring.tiers(wh, scope, chosen)
+with kit.spinner("Loading the tiers ..."):
+    tiers = kit.cached(scoring.tiers, user.scope, filters)
+    scores = kit.cached(scoring.scores, user.scope, filters)
 
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _migration(build_id: str, scope: Scope, chosen: Filters, from_month: date,
-               to_month: date) -> pl.DataFrame:
-    return scoring.tier_migration(wh, scope, chosen, from_month, to_month)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _scores(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return scoring.scores(wh, scope, chosen)
-
-
-with _ui.spinner("Loading the tiers ..."):
-    tiers = _tiers(wh.build_id, user.scope, filters)
-    scores = _scores(wh.build_id, user.scope, filters)
-
-st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())} · tiers as of the end of the "
+st.caption(f"{kit.md(filters.describe())} · you see {kit.md(user.scope.describe())} · tiers as of the end of the "
            "month, by average monthly revenue over the tier window")
 if tiers.height == 0:
-    _ui.empty()
+    kit.empty()
     st.stop()
 
 pareto = scoring.pareto(tiers)
@@ -67,9 +49,9 @@ columns = st.columns(len(TIERS) + 1)
 for column, tier in zip(columns, TIERS):
     share = pareto.counts.filter(pl.col("tier") == tier)["revenue_share"][0]
     column.metric(f"{TIER_LABELS[tier]} customers", f"{pareto.count(tier):,}",
-                  help=f"{_ui.pct(share)} of the selection's average monthly revenue")
+                  help=f"{kit.pct(share)} of the selection's average monthly revenue")
 columns[-1].metric("Customers", f"{pareto.customers:,}",
-                   help=f"Average monthly revenue {_ui.money(pareto.total_avg_monthly_revenue)}")
+                   help=f"Average monthly revenue {kit.money(pareto.total_avg_monthly_revenue)}")
 
 curve = pareto.curve
 # A chart of tens of thousands of markers is slow to build and to draw: beyond MAX_POINTS
@@ -108,7 +90,7 @@ fig.update_layout(
     xaxis_title="Customers ranked by average monthly revenue (count)",
     yaxis_title="Cumulative share of revenue (%)", yaxis_range=[0, 102],
     legend_title_text="Tier", height=420, margin={"t": 60, "b": 40})
-_ui.chart(fig, key="pareto_chart")
+kit.chart(fig, key="pareto_chart")
 
 # --- the tier table --------------------------------------------------------------------------
 
@@ -117,27 +99,27 @@ st.caption("Select a row to open the customer's card.")
 table = tiers.select("customer_id", "customer_name", "tier", "previous_tier", "tier_move",
                      "avg_monthly_revenue", "selection_rank", "cum_share", "tier_rank",
                      "region", "channel", "maintainer_rep_name", "lifecycle_stage")
-_ui.customer_table(table, key="scoring_tier_table", height=360, column_config={
+kit.customer_table(table, key="scoring_tier_table", height=360, column_config={
     "customer_id": "Customer code",
     "customer_name": "Customer",
     "tier": "Tier",
     "previous_tier": "Tier last month",
     "tier_move": "Move",
-    "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+    "avg_monthly_revenue": kit.money_column("Average monthly revenue"),
     "selection_rank": "Rank here",
-    "cum_share": _ui.pct_column("Cumulative share here"),
+    "cum_share": kit.pct_column("Cumulative share here"),
     "tier_rank": "Rank in tier scope",
     "region": "Region",
     "channel": "Channel",
     "maintainer_rep_name": "Rep",
     "lifecycle_stage": "Stage",
 })
-_ui.download(table, f"tiers_{filters.month:%Y-%m}", key="dl_scoring_tiers")
+kit.download(table, f"tiers_{filters.month:%Y-%m}", key="dl_scoring_tiers")
 
 # --- tier migration --------------------------------------------------------------------------
 
 st.subheader("Tier migration")
-months = _ui.options(user).months  # newest first
+months = kit.options(user).months  # newest first
 default_from = add_months(filters.month, -3)
 left, right = st.columns(2)
 from_month = left.selectbox("From month", months,
@@ -147,9 +129,9 @@ from_month = left.selectbox("From month", months,
 to_month = right.selectbox("To month", months,
                            index=months.index(filters.month) if filters.month in months else 0,
                            format_func=lambda m: m.strftime("%b %Y"), key="migration_to")
-moves = _migration(wh.build_id, user.scope, filters, from_month, to_month)
+moves = kit.cached(scoring.tier_migration, user.scope, filters, from_month, to_month)
 if moves.height == 0:
-    _ui.empty("None of the selected customers had a tier in either month.")
+    kit.empty("None of the selected customers had a tier in either month.")
 else:
     summary = scoring.migration_summary(moves)
     cols = st.columns(5)
@@ -169,8 +151,8 @@ else:
         title=f"Customers by tier: {from_month:%b %Y} (rows) to {to_month:%b %Y} (columns)",
         xaxis_title=f"Tier in {to_month:%b %Y}", yaxis_title=f"Tier in {from_month:%b %Y}",
         yaxis_autorange="reversed", height=380, margin={"t": 60, "b": 40})
-    _ui.chart(heat, key="migration_chart")
-    _ui.download(moves.sort("from_tier", "to_tier"),
+    kit.chart(heat, key="migration_chart")
+    kit.download(moves.sort("from_tier", "to_tier"),
                  f"tier_migration_{from_month:%Y-%m}_{to_month:%Y-%m}", key="dl_migration")
 
 # --- priority matrix -------------------------------------------------------------------------
@@ -181,7 +163,7 @@ if not visits.visits_loaded(wh):
     st.info(visits.NO_VISITS + " Until then customers are ranked by evaluation score alone "
             "(the table above).")
 elif cuts is None:
-    _ui.empty("No evaluation scores for the selected customers.")
+    kit.empty("No evaluation scores for the selected customers.")
 else:
     as_of = scores["month_start"][0]
     st.caption(f"Evaluation as of {as_of:%b %Y} (the build's as-of month). Value: the evaluation "
@@ -221,12 +203,12 @@ else:
         title="Priority matrix: value against service need",
         xaxis_title="Service need (visit hours)", yaxis_title="Evaluation score (0-100 points)",
         legend_title_text="Tier", height=480, margin={"t": 60, "b": 40})
-    _ui.chart(matrix_fig, key="priority_chart")
+    kit.chart(matrix_fig, key="priority_chart")
     priority_table = scores.select("customer_id", "customer_name", "tier", "priority",
                                    "quadrant", "evaluation_score", "service_need_hours",
                                    "avg_monthly_revenue", "lifecycle_stage",
                                    "maintainer_rep_name")
-    _ui.customer_table(priority_table, key="scoring_priority_table", height=300, column_config={
+    kit.customer_table(priority_table, key="scoring_priority_table", height=300, column_config={
         "customer_id": "Customer code",
         "customer_name": "Customer",
         "tier": "Tier",
@@ -234,11 +216,11 @@ else:
         "quadrant": "Quadrant",
         "evaluation_score": st.column_config.NumberColumn("Evaluation score", format="%.1f"),
         "service_need_hours": st.column_config.NumberColumn("Visit hours", format="%.1f"),
-        "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+        "avg_monthly_revenue": kit.money_column("Average monthly revenue"),
         "lifecycle_stage": "Stage",
         "maintainer_rep_name": "Rep",
     })
-    _ui.download(priority_table, "priority_matrix", key="dl_priority")
+    kit.download(priority_table, "priority_matrix", key="dl_priority")
 
 # --- potential checklist ---------------------------------------------------------------------
 
@@ -247,15 +229,15 @@ st.caption("Prospects and C customers: seven yes/no criteria, each from the data
            "assessment answers it.")
 checklist = scoring.potential_checklist(scores)
 if checklist.height == 0:
-    _ui.empty("No prospects or C customers among the selected customers.")
+    kit.empty("No prospects or C customers among the selected customers.")
 else:
     config = {"customer_id": "Customer code", "customer_name": "Customer", "tier": "Tier",
               "lifecycle_stage": "Stage",
               "potential_score": st.column_config.ProgressColumn(
                   "Potential (0-7)", min_value=0, max_value=len(scoring.CHECKLIST), format="%d"),
               "assessed": "Answered by an assessment",
-              "avg_monthly_revenue": _ui.money_column("Average monthly revenue"),
+              "avg_monthly_revenue": kit.money_column("Average monthly revenue"),
               "maintainer_rep_name": "Rep"}
     config.update({c: st.column_config.CheckboxColumn(label) for c, label in scoring.CHECKLIST})
-    _ui.customer_table(checklist, key="scoring_checklist", height=320, column_config=config)
-    _ui.download(checklist, "potential_checklist", key="dl_checklist")
+    kit.customer_table(checklist, key="scoring_checklist", height=320, column_config=config)
+    kit.download(checklist, "potential_checklist", key="dl_checklist")

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from models import access, adhoc, exports
-from models.errors import UserError
-from models.warehouse import NoWarehouse, get_warehouse
-from pages import _ui
+from models.core import exports, identity
+from models.core.errors import UserError
+from models.core.warehouse import NoWarehouse, get_warehouse
+from models.engines import adhoc
+from ui import kit
 
 RESULT_KEY = "sql_result"
 FILES_KEY = "sql_files"  # the downloads of the result: written once, when the query ran
 SQL_KEY = "sql_text"
 DOWNLOADS = (  # label, writer, file name, MIME type
-    # CSV is opened in spreadsheets: text that starts like a formula is quoted (models/exports)
+    # CSV is opened in spreadsheets: text that starts like a formula is quoted (models/core/exports)
     ("Download CSV", lambda frame: adhoc.csv_bytes(exports.safe_frame(frame)), "query.csv",
      "text/csv"),
     ("Download Parquet", adhoc.parquet_bytes, "query.parquet", "application/vnd.apache.parquet"),
@@ -30,7 +31,7 @@ def _files(result: adhoc.QueryResult) -> list[tuple[str, bytes | str, str, str]]
 
 st.title("SQL")
 
-user = access.session_user(st.session_state)
+user = identity.session_user(st.session_state)
 if user is None or not user.can_run_sql:
     # app.py does not list this page for other roles; refuse here too.
     st.error("The SQL page is for analysts and admins. Ask an admin if you need it.")
@@ -43,16 +44,12 @@ st.caption(
     "Press Ctrl+Enter (Cmd+Enter on a Mac) in the editor, or Run.")
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def _schema(build_id: str, scope: access.Scope) -> list[adhoc.MartDoc]:
-    return adhoc.schema_browser(scope=scope)
-
-
-build_id = get_warehouse().build_id
+live = get_warehouse()
+build_id = live.build_id
 try:
     if build_id is None:
         raise NoWarehouse("There is no warehouse yet: load data and build it on the Data page.")
-    marts = _schema(build_id, user.scope)
+    marts = kit.cached(adhoc.mart_docs, user.scope, wh=live)
 except UserError as e:
     st.info(str(e))
     st.stop()
@@ -115,7 +112,7 @@ with editor:
 
     result = st.session_state.get(RESULT_KEY)
     if isinstance(result, str):
-        st.error(_ui.md(result))  # a refusal may quote the query or a value of the data
+        st.error(kit.md(result))  # a refusal may quote the query or a value of the data
     elif isinstance(result, adhoc.QueryResult):
         st.caption(f"{result.rows:,} row(s) in {result.seconds:.2f} s, build "
                    f"`{result.build_id}`")
@@ -129,7 +126,7 @@ with editor:
         with st.container(horizontal=True):
             for label, data, name, mime in files:
                 if isinstance(data, str):
-                    st.caption(_ui.md(data))
+                    st.caption(kit.md(data))
                 else:
                     st.download_button(label, data, name, mime, on_click="ignore",
                                        icon=":material/download:")

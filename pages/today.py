@@ -1,7 +1,8 @@
 """Today: a rep's day on a phone. The stops in route order as cards (tap to navigate, tap to
 call, the last visit's note, open alerts), progress through the day, check-in with the phone's
-location and the visit record, and the alerts to work. Rules live in models/today.py,
-models/visit_records.py and models/alert_tasks.py; every data value is shown through _ui.md."""
+location and the visit record, and the alerts to work. Rules live in models/queries/today.py,
+models/queries/visit_records.py and models/queries/alert_tasks.py; every data value is shown
+through kit.md."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from models import alert_tasks, clock, contracts, planner, today, visit_records
-from models.errors import UserError
-from pages import _ui
+from models.core import clock
+from models.core.errors import UserError
+from models.engines import planner
+from models.pipeline import contracts
+from models.queries import alert_tasks, today, visit_records
+from ui import kit
 
 STOP_KEY = "today_stop"          # the customer whose visit is being recorded
 SAVED_KEY = "today_saved"        # visit id -> message of the last save
@@ -23,8 +27,8 @@ PURPOSE_LABELS = {"develop": "Develop (new business)", "maintain": "Maintain",
                   "collect": "Collect payment", "deliver": "Deliver", "promote": "Promote"}
 ALERTS_SHOWN = 20
 
-user = _ui.require_user()
-wh = _ui.warehouse()
+user = kit.require_user()
+wh = kit.warehouse()
 st.title("Today")
 
 # --- whose day ---------------------------------------------------------------------------------
@@ -33,7 +37,7 @@ if user.role == "rep":
 else:
     reps = planner.reps(wh, user.scope)
     if reps.is_empty():
-        _ui.empty("No rep with customers in your scope.")
+        kit.empty("No rep with customers in your scope.")
         st.stop()
     labels = {r: f"{n} ({r}, {g})" for r, n, g in
               reps.select("rep_id", "rep_name", "region").iter_rows()}
@@ -43,10 +47,10 @@ day = clock.today()
 try:
     plan = today.rep_day(wh, user.scope, rep_id, day)
 except UserError as e:
-    st.error(_ui.md(str(e)))
+    st.error(kit.md(str(e)))
     st.stop()
 
-st.caption(f"{day:%A %d %B %Y} · stops from the {_ui.md(plan.source)}")
+st.caption(f"{day:%A %d %B %Y} · stops from the {kit.md(plan.source)}")
 if plan.total:
     st.progress(plan.done / plan.total, text=f"{plan.done} of {plan.total} stops done")
 else:
@@ -62,7 +66,7 @@ def record_form(stop: dict) -> None:
         st.session_state[id_key] = visit_records.new_visit_id(rep_id)
     visit_id = st.session_state[id_key]
     saved = st.session_state.get(SAVED_KEY, {}).get(visit_id)
-    st.markdown(f"#### Visit: {_ui.md(stop['customer_name'])}")
+    st.markdown(f"#### Visit: {kit.md(stop['customer_name'])}")
     if saved:
         st.success(saved, icon=":material/check_circle:")
         if st.button("Record another visit", key=f"again_{cid}"):
@@ -122,10 +126,10 @@ def record_form(stop: dict) -> None:
         next_step=next_step.strip() or None, follow_up_date=follow_up,
         recorded_by=user.email or user.label)
     try:
-        with _ui.spinner("Saving ..."):
+        with kit.spinner("Saving ..."):
             stored = visit_records.record(record)
     except UserError as e:
-        st.error(_ui.md(str(e)))
+        st.error(kit.md(str(e)))
         return
     message = ("This visit was already saved." if stored.duplicate else
                "Visit saved. It counts in compliance after the next build.")
@@ -139,18 +143,18 @@ chosen = st.session_state.get(STOP_KEY)
 for stop in plan.stops.iter_rows(named=True):
     with st.container(border=True, key=f"stop_{stop['customer_id']}"):
         done = " · :green[done]" if stop["is_done"] else ""
-        st.markdown(f"**{stop['seq']}. {_ui.md(stop['customer_name'])}** · tier "
-                    f"{_ui.md(stop['tier'])}{done}")
-        st.caption(f"{_ui.md(stop['why'])}  \nWindow {_ui.md(stop['window'])}"
-                   + (f" · arrive {_ui.md(stop['arrival'])}" if stop["arrival"] else "")
-                   + (f"  \n{_ui.md(stop['address'])}" if stop["address"] else ""))
+        st.markdown(f"**{stop['seq']}. {kit.md(stop['customer_name'])}** · tier "
+                    f"{kit.md(stop['tier'])}{done}")
+        st.caption(f"{kit.md(stop['why'])}  \nWindow {kit.md(stop['window'])}"
+                   + (f" · arrive {kit.md(stop['arrival'])}" if stop["arrival"] else "")
+                   + (f"  \n{kit.md(stop['address'])}" if stop["address"] else ""))
         if stop["contact_name"] or stop["phone"]:
-            st.markdown(f"Contact: {_ui.md(stop['contact_name'])} · {_ui.md(stop['phone'])}")
+            st.markdown(f"Contact: {kit.md(stop['contact_name'])} · {kit.md(stop['phone'])}")
         if stop["last_note"]:
-            st.markdown(f"Last note ({_ui.md(stop['last_visit_date'])}): "
-                        f"{_ui.md(stop['last_note'])}")
+            st.markdown(f"Last note ({kit.md(stop['last_visit_date'])}): "
+                        f"{kit.md(stop['last_note'])}")
         if stop["open_alerts"]:
-            st.markdown(f":orange[Alerts: {_ui.md(stop['open_alerts'])}]")
+            st.markdown(f":orange[Alerts: {kit.md(stop['open_alerts'])}]")
         cols = st.columns(3)
         if stop["navigation"]:
             cols[0].link_button("Navigate", stop["navigation"], icon=":material/directions:",
@@ -164,16 +168,16 @@ for stop in plan.stops.iter_rows(named=True):
         if chosen == stop["customer_id"]:
             record_form(stop)
         if st.button("Open card", key=f"card_{stop['customer_id']}", type="tertiary"):
-            _ui.open_customer(stop["customer_id"])
+            kit.open_customer(stop["customer_id"])
 
 fresh = visit_records.recent(rep_id=rep_id).filter(pl.col("started_at").dt.date() == day)
 if fresh.height:
     st.subheader("Recorded today")
     for r in fresh.iter_rows(named=True):
         where = "" if r["has_checkin_location"] else " · no location"
-        st.markdown(f"{r['started_at']:%H:%M} · {_ui.md(r['customer_id'])} · "
-                    f"{_ui.md(OUTCOME_LABELS.get(r['outcome'], r['outcome']))}{where}  \n"
-                    f"{_ui.md(r['notes'] or '')}")
+        st.markdown(f"{r['started_at']:%H:%M} · {kit.md(r['customer_id'])} · "
+                    f"{kit.md(OUTCOME_LABELS.get(r['outcome'], r['outcome']))}{where}  \n"
+                    f"{kit.md(r['notes'] or '')}")
 
 
 # --- alerts to work ----------------------------------------------------------------------------
@@ -200,14 +204,14 @@ rep_ids = sorted(set(planner.reps(wh, user.scope)["rep_id"].to_list()) | {rep_id
 for a in work.head(ALERTS_SHOWN).iter_rows(named=True):
     k = f"{a['customer_id']}_{a['alert_type']}"
     with st.container(border=True, key=f"alert_{k}"):
-        st.markdown(f"**{_ui.md(alert_tasks.ALERT_LABELS.get(a['alert_type'], a['alert_type']))}**"
-                    f" · {_ui.md(a['customer_name'])} · tier {_ui.md(a['tier'])} · "
-                    f"{_ui.md(a['status'])}"
-                    + (f" · assigned to {_ui.md(a['assignee'])}" if a["assignee"] else "")
-                    + (f" · until {_ui.md(a['snoozed_until'])}" if a["snoozed_until"] else ""))
-        st.caption(_ui.md(a["detail"]))
+        st.markdown(f"**{kit.md(alert_tasks.ALERT_LABELS.get(a['alert_type'], a['alert_type']))}**"
+                    f" · {kit.md(a['customer_name'])} · tier {kit.md(a['tier'])} · "
+                    f"{kit.md(a['status'])}"
+                    + (f" · assigned to {kit.md(a['assignee'])}" if a["assignee"] else "")
+                    + (f" · until {kit.md(a['snoozed_until'])}" if a["snoozed_until"] else ""))
+        st.caption(kit.md(a["detail"]))
         if a["task_note"]:
-            st.caption(f"Note: {_ui.md(a['task_note'])}")
+            st.caption(f"Note: {kit.md(a['task_note'])}")
         with st.expander("Act on it"):
             with st.form(f"act_{k}", border=False):
                 action = st.radio("Action", alert_tasks.ACTIONS, horizontal=True,
@@ -223,6 +227,6 @@ for a in work.head(ALERTS_SHOWN).iter_rows(named=True):
                                         action, user.email or user.label, assignee=assignee,
                                         until=until, note=note)
                     except UserError as e:
-                        st.error(_ui.md(str(e)))
+                        st.error(kit.md(str(e)))
                     else:
                         st.rerun()

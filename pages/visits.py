@@ -6,15 +6,13 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from models import visits
-from models.access import Scope
-from models.filters import Filters
-from pages import _ui
+from models.queries import visits
+from ui import kit
 
 st.title("Visits")
-user = _ui.require_user()
-wh = _ui.warehouse()
-filters = _ui.current_filters(user)
+user = kit.require_user()
+wh = kit.warehouse()
+filters = kit.current_filters(user)
 
 COMPLIANCE_COLUMNS = {
     "rep_id": "Rep code",
@@ -23,46 +21,26 @@ COMPLIANCE_COLUMNS = {
     "customers": "Customers",
     "required_visits": st.column_config.NumberColumn("Required onsite visits", format="%.1f"),
     "done_visits": "Onsite visits made",
-    "fulfilment_rate": _ui.pct_column("Done / required"),
-    "compliant_week_share": _ui.pct_column("Weeks on policy"),
+    "fulfilment_rate": kit.pct_column("Done / required"),
+    "compliant_week_share": kit.pct_column("Weeks on policy"),
     "overdue_customers": "Overdue at month end",
 }
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _weeks(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return visits.compliance_weeks(wh, scope, chosen)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _overdue(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return visits.overdue(wh, scope, chosen)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _trend(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return visits.compliance_trend(wh, scope, chosen)
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def _visits(build_id: str, scope: Scope, chosen: Filters) -> pl.DataFrame:
-    return visits.month_visits(wh, scope, chosen)
 
 
 if not visits.visits_loaded(wh):
     st.info(visits.NO_VISITS)
     st.stop()
 
-with _ui.spinner("Loading visits ..."):
-    weeks = _weeks(wh.build_id, user.scope, filters)
-    due = _overdue(wh.build_id, user.scope, filters)
-    month_visits = _visits(wh.build_id, user.scope, filters)
+with kit.spinner("Loading visits ..."):
+    weeks = kit.cached(visits.compliance_weeks, user.scope, filters)
+    due = kit.cached(visits.overdue, user.scope, filters)
+    month_visits = kit.cached(visits.month_visits, user.scope, filters)
 
 month = f"{filters.month:%b %Y}"
-st.caption(f"{_ui.md(filters.describe())} · you see {_ui.md(user.scope.describe())} · compliance: onsite visits "
+st.caption(f"{kit.md(filters.describe())} · you see {kit.md(user.scope.describe())} · compliance: onsite visits "
            f"in the weeks starting in {month} against the visit policy of each customer's tier")
 if weeks.height == 0 and due.height == 0 and month_visits.height == 0:
-    _ui.empty()
+    kit.empty()
     st.stop()
 
 by_rep = visits.compliance_by(weeks, "rep")
@@ -75,7 +53,7 @@ required = float(weeks["required_visits"].sum()) if weeks.height else 0.0
 done = int(weeks["done_visits"].sum()) if weeks.height else 0
 cols = st.columns(5)
 cols[0].metric("Weeks on policy",
-               _ui.pct(weeks["is_compliant"].cast(pl.Float64).mean()) if weeks.height else "–",
+               kit.pct(weeks["is_compliant"].cast(pl.Float64).mean()) if weeks.height else "–",
                help="Share of customer-weeks whose policy window had the visits required.")
 cols[1].metric("S/A overdue", f"{int(due['is_sa_overdue'].sum()) if due.height else 0:,}",
                help="S and A customers past their onsite visit due date: the customers of the "
@@ -91,12 +69,12 @@ cols[4].metric(f"Far check-ins in {month}", f"{far.height:,}")
 
 st.subheader("Compliance by rep")
 if by_rep.height == 0:
-    _ui.empty(f"No customer-weeks in {month} for these filters.")
+    kit.empty(f"No customer-weeks in {month} for these filters.")
 else:
     # Weeks on policy and overdue customers lead: visits made / required averages over the
     # book, so a rep who over-visits a few customers looks fine while others go unvisited.
     ranked = by_rep.sort(["compliant_week_share", "rep_id"], nulls_last=True)
-    names = [_ui.plot_text(f"{n} ({r})") for r, n in zip(ranked["rep_id"], ranked["rep_name"])]
+    names = [kit.plot_text(f"{n} ({r})") for r, n in zip(ranked["rep_id"], ranked["rep_name"])]
     rep_fig = go.Figure(go.Bar(
         x=(ranked["compliant_week_share"] * 100).to_list(), y=names, orientation="h",
         marker_color="#4a90d9",
@@ -111,47 +89,47 @@ else:
         title=f"Weeks on policy by rep, {month} (label: customers overdue)",
         xaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]), yaxis_title="Rep",
         height=max(300, 28 * ranked.height + 120), margin={"t": 60, "b": 40})
-    _ui.chart(rep_fig, key="visits_by_rep_chart")
-    trend = _trend(wh.build_id, user.scope, filters)
+    kit.chart(rep_fig, key="visits_by_rep_chart")
+    trend = kit.cached(visits.compliance_trend, user.scope, filters)
     if trend.height:
         trend_fig = go.Figure()
         for (rid, rname), part in trend.group_by(["rep_id", "rep_name"], maintain_order=True):
             trend_fig.add_trace(go.Scatter(
                 x=part["month_start"].to_list(),
                 y=(part["compliant_week_share"].cast(pl.Float64) * 100).to_list(),
-                mode="lines+markers", name=_ui.plot_text(f"{rname} ({rid})"),
+                mode="lines+markers", name=kit.plot_text(f"{rname} ({rid})"),
                 hovertemplate="%{x|%b %Y}: %{y:.0f} %<extra>%{fullData.name}</extra>"))
         trend_fig.update_layout(
             title=f"Weeks on policy by rep, the {visits.TREND_MONTHS} months to {month}",
             xaxis=dict(title="Month", tickformat="%b %Y", dtick="M1"),
             yaxis=dict(title="Customer-weeks on policy (%)", range=[0, 100]),
             height=380, margin={"t": 60, "b": 40}, legend_title_text="Rep")
-        _ui.chart(trend_fig, key="visits_trend_chart")
-    _ui.grid(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
+        kit.chart(trend_fig, key="visits_trend_chart")
+    kit.grid(by_rep, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_rep")
-    _ui.download(by_rep, f"visit_compliance_by_rep_{filters.month:%Y-%m}", key="dl_by_rep")
+    kit.download(by_rep, f"visit_compliance_by_rep_{filters.month:%Y-%m}", key="dl_by_rep")
 
 st.subheader("Compliance by tier")
 if by_tier.height == 0:
-    _ui.empty(f"No customer-weeks in {month} for these filters.")
+    kit.empty(f"No customer-weeks in {month} for these filters.")
 else:
-    _ui.grid(by_tier, hide_index=True, column_config=COMPLIANCE_COLUMNS,
+    kit.grid(by_tier, hide_index=True, column_config=COMPLIANCE_COLUMNS,
                  key="visits_by_tier")
-    _ui.download(by_tier, f"visit_compliance_by_tier_{filters.month:%Y-%m}",
+    kit.download(by_tier, f"visit_compliance_by_tier_{filters.month:%Y-%m}",
                  key="dl_by_tier")
 
 # --- overdue ---------------------------------------------------------------------------------
 
 st.subheader("Due or overdue customers")
 if due.height == 0:
-    _ui.empty("No selected customer is due for an onsite visit.")
+    kit.empty("No selected customer is due for an onsite visit.")
 else:
     st.caption(f"As of {due['as_of_date'][0]:%d %b %Y} (the build's as-of date): S and A "
                "customers first, then the most days overdue. Select a row to open the card.")
     due_table = due.select("customer_id", "customer_name", "tier", "is_must_visit",
                            "days_overdue", "last_onsite_visit_date", "next_visit_due_date",
                            "visit_interval_days", "lifecycle_stage", "maintainer_rep_name")
-    _ui.customer_table(due_table, key="visits_overdue", height=360, column_config={
+    kit.customer_table(due_table, key="visits_overdue", height=360, column_config={
         "customer_id": "Customer code",
         "customer_name": "Customer",
         "tier": "Tier",
@@ -163,13 +141,13 @@ else:
         "lifecycle_stage": "Stage",
         "maintainer_rep_name": "Rep",
     })
-    _ui.download(due_table, "visits_due", key="dl_due")
+    kit.download(due_table, "visits_due", key="dl_due")
 
 # --- visits per day --------------------------------------------------------------------------
 
 st.subheader("Visits per day")
 if month_visits.height == 0:
-    _ui.empty(f"No visits in {month} for these filters.")
+    kit.empty(f"No visits in {month} for these filters.")
 else:
     daily = visits.visits_per_day(month_visits)
     day_fig = go.Figure([
@@ -181,30 +159,30 @@ else:
     day_fig.update_layout(barmode="stack", title=f"Visits per day, {month}",
                           xaxis_title="Day", yaxis_title="Visits (count)",
                           legend_title_text="Type", height=360, margin={"t": 60, "b": 40})
-    _ui.chart(day_fig, key="visits_per_day_chart")
+    kit.chart(day_fig, key="visits_per_day_chart")
     activity = visits.rep_activity(month_visits)
-    _ui.grid(activity, hide_index=True, key="visits_rep_activity", column_config={
+    kit.grid(activity, hide_index=True, key="visits_rep_activity", column_config={
         "rep_id": "Rep code",
         "rep_name": "Rep",
         "visits": "Visits",
         "onsite_visits": "Onsite",
         "working_days": "Days with visits",
         "avg_minutes": st.column_config.NumberColumn("Average minutes", format="%.0f"),
-        "order_share": _ui.pct_column("With an order"),
+        "order_share": kit.pct_column("With an order"),
         "far_checkins": "Far check-ins",
         "visits_per_day": st.column_config.NumberColumn("Visits per day", format="%.1f"),
     })
-    _ui.download(activity, f"rep_activity_{filters.month:%Y-%m}", key="dl_activity")
+    kit.download(activity, f"rep_activity_{filters.month:%Y-%m}", key="dl_activity")
 
 # --- far check-ins ---------------------------------------------------------------------------
 
 st.subheader("Far check-ins")
 if far.height == 0:
-    _ui.empty(f"No far check-ins in {month} for these filters.")
+    kit.empty(f"No far check-ins in {month} for these filters.")
 else:
     st.caption("Onsite check-ins farther from the customer's address than the limit the data "
                "team set, farthest first.")
-    _ui.customer_table(far, key="visits_far", height=300, column_config={
+    kit.customer_table(far, key="visits_far", height=300, column_config={
         "visit_date": st.column_config.DateColumn("Day"),
         "rep_id": "Rep code",
         "rep_name": "Rep",
@@ -214,4 +192,4 @@ else:
         "outcome": "Outcome",
         "visit_id": "Visit",
     })
-    _ui.download(far, f"far_checkins_{filters.month:%Y-%m}", key="dl_far")
+    kit.download(far, f"far_checkins_{filters.month:%Y-%m}", key="dl_far")

@@ -2,7 +2,7 @@
 what a page shows) and opening a page as the dev-mode admin with chosen filters.
 
 AppTest runs a switched-to page without app.py (so without the sidebar), so the tests choose
-filters by putting the Filters the sidebar would store into the session (``_ui.FILTERS_KEY``).
+filters by putting the Filters the sidebar would store into the session (``kit.FILTERS_KEY``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
-from models import settings
-from models.filters import Filters, last_complete_month
-from models.warehouse import READ_CONFIG
-from pages import _ui
+from models.core import settings
+from models.core.warehouse import READ_CONFIG
+from models.queries.filters import Filters, last_complete_month
+from ui import kit
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -59,7 +59,7 @@ def open_page(monkeypatch, home: Path, page: str, title: str,
         at.user = {"is_logged_in": True, "email": email}
     at.run()
     if filters is not None:
-        at.session_state[_ui.FILTERS_KEY] = filters
+        at.session_state[kit.FILTERS_KEY] = filters
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == [title]

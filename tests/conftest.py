@@ -8,16 +8,20 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models import build, clock
-from models.demo import generate
-from models.ingest import ingest_paths
+from models.core import clock
+from models.demo.generator import generate
+from models.engines import adhoc
+from models.pipeline import build
+from models.pipeline.ingest import ingest_paths
 from tests.pinned import TODAY
 
 SCALE = 0.05
 
 # Every build and demo of the session, in this process and in the apps and commands it starts,
-# takes TODAY as today (models.clock), never the system clock.
+# takes TODAY as today (models.core.clock), never the system clock.
 os.environ[clock.ENV] = TODAY.isoformat()
+# Builds in tests run the same post-build hooks as in the app and the CLI.
+adhoc.register_build_hook()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,7 +1,7 @@
-"""Write lake files for tests: typed Parquet as models/ingest leaves them in the lake.
+"""Write lake files for tests: typed Parquet as models/pipeline/ingest leaves them in the lake.
 
 A lake file is ``<lake>/<entity>/<load_id>.parquet`` with every contract column of the entity
-(typed as in models/contracts.py; a column missing from the rows is all null) plus the load
+(typed as in models/pipeline/contracts.py; a column missing from the rows is all null) plus the load
 columns ``_load_id``, ``_source_row`` and ``_loaded_at``.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from models.contracts import ENTITIES, Column
+from models.pipeline.contracts import ENTITIES, Column
 
 
 def arrow_type(column: Column) -> pa.DataType:

@@ -1,4 +1,4 @@
-"""Sign-in modes, the allow-list, and row scopes in the query layer (models/access.py)."""
+"""Sign-in modes, the allow-list, and row scopes in the query layer (models/core/identity.py)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import access, adhoc, settings
-from models.access import (AuthConfig, NotAuthorised, NotSignedIn, Scope, SignInMisconfigured,
-                           User)
-from models.errors import UserError
-from models.warehouse import Warehouse
+from models.core import identity, scoping, settings
+from models.core.errors import UserError
+from models.core.identity import (
+    AuthConfig,
+    NotAuthorised,
+    NotSignedIn,
+    SignInMisconfigured,
+    User,
+)
+from models.core.scoping import Scope
+from models.core.warehouse import Warehouse
+from models.engines import adhoc
 from tests.test_adhoc import make_small_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +45,7 @@ ALLOWLIST = {
 
 def config(mode: str, **kw) -> AuthConfig:
     return AuthConfig(mode=mode, explicit=kw.pop("explicit", True),
-                      header=kw.pop("header", access.DEFAULT_HEADER),
+                      header=kw.pop("header", identity.DEFAULT_HEADER),
                       allowlist=kw.pop("allowlist", Path("/nonexistent/allowlist.toml")),
                       server_address=kw.pop("server_address", "127.0.0.1"), **kw)
 
@@ -50,10 +57,10 @@ KIM = {"kim@corp.example": User("kim@corp.example", "admin", name="Kim")}
 # --- choosing the mode -----------------------------------------------------------------------
 
 def test_the_mode_defaults_to_oidc_with_auth_secrets_and_to_dev_without():
-    assert access.auth_config(True, env={}, server_address="127.0.0.1").mode == "oidc"
-    dev = access.auth_config(False, env={}, server_address="127.0.0.1")
+    assert identity.auth_config(True, env={}, server_address="127.0.0.1").mode == "oidc"
+    dev = identity.auth_config(False, env={}, server_address="127.0.0.1")
     assert (dev.mode, dev.explicit) == ("dev", False)
-    header = access.auth_config(False, env={"SALESDESK_AUTH_MODE": "Header",
+    header = identity.auth_config(False, env={"SALESDESK_AUTH_MODE": "Header",
                                             "SALESDESK_AUTH_HEADER": "X-Auth-Request-Email",
                                             "SALESDESK_ALLOWLIST": "/etc/salesdesk/users.csv"},
                                 server_address="127.0.0.1")
@@ -63,9 +70,9 @@ def test_the_mode_defaults_to_oidc_with_auth_secrets_and_to_dev_without():
 
 def test_a_bad_mode_is_refused():
     with pytest.raises(SignInMisconfigured, match="not a sign-in mode"):
-        access.auth_config(False, env={"SALESDESK_AUTH_MODE": "none"})
+        identity.auth_config(False, env={"SALESDESK_AUTH_MODE": "none"})
     with pytest.raises(SignInMisconfigured, match=r"no \[auth\] section"):
-        access.auth_config(False, env={"SALESDESK_AUTH_MODE": "oidc"})
+        identity.auth_config(False, env={"SALESDESK_AUTH_MODE": "oidc"})
 
 
 @pytest.mark.parametrize("address, loopback_only", [
@@ -77,7 +84,7 @@ def test_a_bad_mode_is_refused():
     ("localhost.corp.example", False),
 ])
 def test_which_server_addresses_are_this_machine_only(address, loopback_only):
-    assert access.listens_on_loopback_only(address) is loopback_only
+    assert identity.listens_on_loopback_only(address) is loopback_only
 
 
 # --- dev mode --------------------------------------------------------------------------------
@@ -85,13 +92,13 @@ def test_which_server_addresses_are_this_machine_only(address, loopback_only):
 def test_dev_mode_is_a_single_admin_on_this_machine_only():
     implicit = config("dev", explicit=False)
     for ip in (None, "127.0.0.1", "::1"):
-        assert access.identify(implicit, client_ip=ip) == access.DEV_USER
-    assert access.DEV_USER.role == "admin" and access.DEV_USER.mode == "dev"
+        assert identity.identify(implicit, client_ip=ip) == identity.DEV_USER
+    assert identity.DEV_USER.role == "admin" and identity.DEV_USER.mode == "dev"
     with pytest.raises(NotAuthorised, match=r"only serves this machine \(this request came "
                                             r"from 10\.1\.2\.3\)"):
-        access.identify(implicit, client_ip="10.1.2.3")
+        identity.identify(implicit, client_ip="10.1.2.3")
     # chosen on purpose (SALESDESK_AUTH_MODE=dev): served to anyone, with the banner
-    assert access.identify(config("dev"), client_ip="10.1.2.3") == access.DEV_USER
+    assert identity.identify(config("dev"), client_ip="10.1.2.3") == identity.DEV_USER
 
 
 @pytest.mark.parametrize("address", [None, "", "0.0.0.0", "::", "10.231.0.1",
@@ -101,12 +108,12 @@ def test_the_silent_dev_default_is_refused_unless_the_app_listens_on_loopback_on
     # would make every network client the admin: the default needs a loopback bind.
     with pytest.raises(SignInMisconfigured, match="Sign-in is not configured, and the app "
                                                   "listens on .*SALESDESK_AUTH_MODE=oidc"):
-        access.auth_config(False, env={}, server_address=address)
+        identity.auth_config(False, env={}, server_address=address)
     with pytest.raises(SignInMisconfigured, match="nobody is let in"):
         config("dev", explicit=False, server_address=address)  # also when built by hand
-    chosen = access.auth_config(False, env={"SALESDESK_AUTH_MODE": "dev"},
+    chosen = identity.auth_config(False, env={"SALESDESK_AUTH_MODE": "dev"},
                                 server_address=address)
-    assert access.identify(chosen, client_ip="10.231.0.2") == access.DEV_USER
+    assert identity.identify(chosen, client_ip="10.231.0.2") == identity.DEV_USER
 
 
 # --- oidc mode -------------------------------------------------------------------------------
@@ -114,16 +121,16 @@ def test_the_silent_dev_default_is_refused_unless_the_app_listens_on_loopback_on
 def test_oidc_needs_a_signed_in_user_on_the_allow_list():
     oidc = config("oidc")
     with pytest.raises(NotSignedIn):
-        access.identify(oidc, user_info={}, allowlist=ALLOWLIST)
+        identity.identify(oidc, user_info={}, allowlist=ALLOWLIST)
     with pytest.raises(NotSignedIn):
-        access.identify(oidc, user_info={"is_logged_in": False, "email": "ana@example.com"},
+        identity.identify(oidc, user_info={"is_logged_in": False, "email": "ana@example.com"},
                         allowlist=ALLOWLIST)
     with pytest.raises(NotAuthorised, match="not on the sales desk's allow-list"):
-        access.identify(oidc, user_info={"is_logged_in": True, "email": "eve@example.com"},
+        identity.identify(oidc, user_info={"is_logged_in": True, "email": "eve@example.com"},
                         allowlist=ALLOWLIST)
     with pytest.raises(NotAuthorised, match="no e-mail"):
-        access.identify(oidc, user_info={"is_logged_in": True}, allowlist=ALLOWLIST)
-    user = access.identify(oidc, user_info={"is_logged_in": True, "email": " Mona@Example.com",
+        identity.identify(oidc, user_info={"is_logged_in": True}, allowlist=ALLOWLIST)
+    user = identity.identify(oidc, user_info={"is_logged_in": True, "email": " Mona@Example.com",
                                             "name": "Mona"}, allowlist=ALLOWLIST)
     assert (user.email, user.role, user.region, user.name, user.mode) == \
         ("mona@example.com", "manager", "North", "Mona", "oidc")
@@ -133,14 +140,14 @@ def test_oidc_needs_a_signed_in_user_on_the_allow_list():
 @pytest.mark.parametrize("flag", [False, "false", "False", None, 0, "", "no"])
 def test_oidc_refuses_an_email_the_provider_says_is_not_verified(flag):
     with pytest.raises(NotAuthorised, match="not verified"):
-        access.identify(config("oidc"), user_info={"is_logged_in": True, "email_verified": flag,
+        identity.identify(config("oidc"), user_info={"is_logged_in": True, "email_verified": flag,
                                                    "email": "ana@example.com"},
                         allowlist=ALLOWLIST)
 
 
 @pytest.mark.parametrize("claims", [{"email_verified": True}, {"email_verified": "true"}, {}])
 def test_oidc_accepts_a_verified_email_or_a_provider_without_the_claim(claims):
-    user = access.identify(config("oidc"), user_info={"is_logged_in": True,
+    user = identity.identify(config("oidc"), user_info={"is_logged_in": True,
                                                       "email": "ana@example.com", **claims},
                            allowlist=ALLOWLIST)
     assert user.role == "analyst"
@@ -148,19 +155,19 @@ def test_oidc_accepts_a_verified_email_or_a_provider_without_the_claim(claims):
 
 def test_without_an_allow_list_nobody_is_let_in(tmp_path):
     with pytest.raises(NotAuthorised, match="no allow-list"):
-        access.identify(config("oidc", allowlist=tmp_path / "missing.toml"),
+        identity.identify(config("oidc", allowlist=tmp_path / "missing.toml"),
                         user_info={"is_logged_in": True, "email": "ana@example.com"})
 
 
 # --- e-mail addresses ------------------------------------------------------------------------
 
 def test_emails_are_lower_cased_in_ascii_only():
-    assert access.normalise_email("  Kim@Corp.Example\t") == "kim@corp.example"
+    assert identity.normalise_email("  Kim@Corp.Example\t") == "kim@corp.example"
     assert "\u212a".lower() == "k"  # what str.lower() would have done with the Kelvin sign
-    assert access.normalise_email("\u212aim@corp.example") == "\u212aim@corp.example"
-    assert access.normalise_email("\uff2bim@corp.example") == "\uff2bim@corp.example"  # Ｋ
-    assert access.normalise_email("\u0130pek@corp.example") == "\u0130pek@corp.example"  # İ
-    assert access.normalise_email("王芳@公司.example") == "王芳@公司.example"
+    assert identity.normalise_email("\u212aim@corp.example") == "\u212aim@corp.example"
+    assert identity.normalise_email("\uff2bim@corp.example") == "\uff2bim@corp.example"  # Ｋ
+    assert identity.normalise_email("\u0130pek@corp.example") == "\u0130pek@corp.example"  # İ
+    assert identity.normalise_email("王芳@公司.example") == "王芳@公司.example"
 
 
 @pytest.mark.parametrize("value", [
@@ -173,24 +180,24 @@ def test_emails_are_lower_cased_in_ascii_only():
     "kim@@corp.example", "", None, 42,
 ])
 def test_odd_emails_are_not_emails(value):
-    assert access.normalise_email(value) is None
+    assert identity.normalise_email(value) is None
 
 
 @pytest.mark.parametrize("sent", ["\u212aim@corp.example", "\uff4bim@corp.example",
                                   "\u212aIM@CORP.EXAMPLE"])
 def test_a_look_alike_email_never_gets_someone_elses_role(sent):
     with pytest.raises(NotAuthorised, match="is not on the sales desk's allow-list"):
-        access.identify(config("oidc"), user_info={"is_logged_in": True, "email": sent},
+        identity.identify(config("oidc"), user_info={"is_logged_in": True, "email": sent},
                         allowlist=KIM)
     with pytest.raises(NotAuthorised, match="is not on the sales desk's allow-list"):
-        access.identify(config("header"), headers={"X-Forwarded-Email": sent}, allowlist=KIM)
+        identity.identify(config("header"), headers={"X-Forwarded-Email": sent}, allowlist=KIM)
     # the real address, in any ASCII case, is Kim
-    assert access.identify(config("header"), headers={"X-Forwarded-Email": "KIM@corp.example"},
+    assert identity.identify(config("header"), headers={"X-Forwarded-Email": "KIM@corp.example"},
                            allowlist=KIM).role == "admin"
 
 
 def test_the_allow_list_keeps_look_alike_addresses_apart():
-    users = access.parse_allowlist([{"email": "kim@corp.example", "role": "admin"},
+    users = identity.parse_allowlist([{"email": "kim@corp.example", "role": "admin"},
                                     {"email": "\u212aim@corp.example", "role": "rep",
                                      "rep_id": "R9"}])
     assert users["kim@corp.example"].role == "admin"
@@ -200,14 +207,14 @@ def test_the_allow_list_keeps_look_alike_addresses_apart():
 # --- header mode -----------------------------------------------------------------------------
 
 def test_the_trusted_header_gives_the_email():
-    assert access.email_from_headers({"X-Forwarded-Email": "Ana@Example.com"}) == \
+    assert identity.email_from_headers({"X-Forwarded-Email": "Ana@Example.com"}) == \
         "ana@example.com"
-    assert access.email_from_headers({"x-forwarded-email": ["ana@example.com"]}) == \
+    assert identity.email_from_headers({"x-forwarded-email": ["ana@example.com"]}) == \
         "ana@example.com"
-    assert access.email_from_headers({"X-Auth-Request-Email": "ana@example.com"},
+    assert identity.email_from_headers({"X-Auth-Request-Email": "ana@example.com"},
                                      header="x-auth-request-email") == "ana@example.com"
     # the same value twice (a proxy that appends) is fine
-    assert access.email_from_headers({"X-Forwarded-Email": ["a@b.co", "A@B.co"]}) == "a@b.co"
+    assert identity.email_from_headers({"X-Forwarded-Email": ["a@b.co", "A@B.co"]}) == "a@b.co"
 
 
 @pytest.mark.parametrize("headers, message", [
@@ -220,20 +227,20 @@ def test_the_trusted_header_gives_the_email():
 ])
 def test_a_missing_repeated_or_odd_header_is_refused(headers, message):
     with pytest.raises(NotAuthorised, match=message):
-        access.email_from_headers(headers)
+        identity.email_from_headers(headers)
 
 
 def test_the_proxy_secret_is_required_when_configured():
     headers = {"X-Forwarded-Email": "ana@example.com"}
     with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
-        access.email_from_headers(headers, proxy_secret="s3cret")
+        identity.email_from_headers(headers, proxy_secret="s3cret")
     for wrong in ("guess", "s3cre", "s3cret ", ["s3cret", "s3cret"]):
         with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
-            access.email_from_headers({**headers, "X-Salesdesk-Proxy-Secret": wrong},
+            identity.email_from_headers({**headers, "X-Salesdesk-Proxy-Secret": wrong},
                                       proxy_secret="s3cret")
-    assert access.email_from_headers({**headers, "x-salesdesk-proxy-secret": "s3cret"},
+    assert identity.email_from_headers({**headers, "x-salesdesk-proxy-secret": "s3cret"},
                                      proxy_secret="s3cret") == "ana@example.com"
-    assert access.secret_matches("s3cret", "s3cret") and not access.secret_matches("s", "s3cret")
+    assert identity.secret_matches("s3cret", "s3cret") and not identity.secret_matches("s", "s3cret")
 
 
 @pytest.mark.parametrize("address", [None, "", "0.0.0.0", "::", "10.231.0.1"])
@@ -242,13 +249,13 @@ def test_header_mode_refuses_to_serve_the_network_without_a_proxy_secret(address
     with pytest.raises(SignInMisconfigured, match="no proxy secret is set, so anyone who "
                                                   "reaches the app's port could send the "
                                                   "X-Forwarded-Email header"):
-        access.auth_config(False, env=env, server_address=address)
+        identity.auth_config(False, env=env, server_address=address)
     with pytest.raises(SignInMisconfigured, match="no proxy secret"):
         config("header", server_address=address)  # also when built by hand
-    served = access.auth_config(False, env={**env, "SALESDESK_AUTH_PROXY_SECRET": SECRET},
+    served = identity.auth_config(False, env={**env, "SALESDESK_AUTH_PROXY_SECRET": SECRET},
                                 server_address=address)
     assert (served.mode, served.proxy_secret) == ("header", SECRET)
-    assert access.auth_config(False, env=env, server_address="127.0.0.1").mode == "header"
+    assert identity.auth_config(False, env=env, server_address="127.0.0.1").mode == "header"
 
 
 def test_header_mode_reached_directly_from_the_network_is_refused():
@@ -256,29 +263,29 @@ def test_header_mode_reached_directly_from_the_network_is_refused():
     # loopback only, no secret: a client that is not on this machine is refused
     with pytest.raises(NotAuthorised, match=r"came from 10\.231\.0\.2, not from this machine, "
                                             r"and the app has no proxy secret"):
-        access.identify(config("header"), headers=forged, client_ip="10.231.0.2",
+        identity.identify(config("header"), headers=forged, client_ip="10.231.0.2",
                         allowlist=KIM)
-    assert access.identify(config("header"), headers=forged, client_ip=None,
+    assert identity.identify(config("header"), headers=forged, client_ip=None,
                            allowlist=KIM).role == "admin"
     # with a secret: whoever does not send it is refused, from anywhere
     guarded = config("header", proxy_secret=SECRET, server_address="0.0.0.0")
     for ip in ("10.231.0.2", None):
         with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
-            access.identify(guarded, headers=forged, client_ip=ip, allowlist=KIM)
+            identity.identify(guarded, headers=forged, client_ip=ip, allowlist=KIM)
     proxied = {**forged, "X-Salesdesk-Proxy-Secret": SECRET}
-    assert access.identify(guarded, headers=proxied, client_ip="10.231.0.2",
+    assert identity.identify(guarded, headers=proxied, client_ip="10.231.0.2",
                            allowlist=KIM).role == "admin"
 
 
 def test_the_secret_header_is_configurable():
     env = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_AUTH_PROXY_SECRET": SECRET,
            "SALESDESK_AUTH_PROXY_SECRET_HEADER": "X-Proxy-Token"}
-    chosen = access.auth_config(False, env=env, server_address="0.0.0.0")
+    chosen = identity.auth_config(False, env=env, server_address="0.0.0.0")
     forged = {"X-Forwarded-Email": "kim@corp.example"}
     with pytest.raises(NotAuthorised, match="did not come through the sign-in proxy"):
-        access.identify(chosen, headers={**forged, "X-Salesdesk-Proxy-Secret": SECRET},
+        identity.identify(chosen, headers={**forged, "X-Salesdesk-Proxy-Secret": SECRET},
                         allowlist=KIM)
-    assert access.identify(chosen, headers={**forged, "x-proxy-token": SECRET},
+    assert identity.identify(chosen, headers={**forged, "x-proxy-token": SECRET},
                            allowlist=KIM).email == "kim@corp.example"
 
 
@@ -291,17 +298,17 @@ def test_the_secret_header_is_configurable():
 ])
 def test_a_weak_secret_or_a_bad_header_name_is_refused(env, message):
     with pytest.raises(SignInMisconfigured, match=message):
-        access.auth_config(False, env={"SALESDESK_AUTH_MODE": "header", **env},
+        identity.auth_config(False, env={"SALESDESK_AUTH_MODE": "header", **env},
                            server_address="127.0.0.1")
 
 
 def test_header_mode_maps_the_email_through_the_allow_list():
-    user = access.identify(config("header"), headers={"X-Forwarded-Email": "rick@example.com"},
+    user = identity.identify(config("header"), headers={"X-Forwarded-Email": "rick@example.com"},
                            allowlist=ALLOWLIST)
     assert (user.role, user.rep_id, user.mode) == ("rep", "R1", "header")
     assert user.scope == Scope("rep", rep_id="R1")
     with pytest.raises(NotAuthorised, match="allow-list"):
-        access.identify(config("header"), headers={"X-Forwarded-Email": "eve@example.com"},
+        identity.identify(config("header"), headers={"X-Forwarded-Email": "eve@example.com"},
                         allowlist=ALLOWLIST)
 
 
@@ -309,22 +316,22 @@ def test_a_client_sent_header_is_ignored_unless_header_mode_is_configured():
     forged = {"X-Forwarded-Email": "ana@example.com", "x-salesdesk-proxy-secret": "x"}
     # oidc: the header does not sign anyone in
     with pytest.raises(NotSignedIn):
-        access.identify(config("oidc"), user_info={}, headers=forged, allowlist=ALLOWLIST)
-    user = access.identify(config("oidc"),
+        identity.identify(config("oidc"), user_info={}, headers=forged, allowlist=ALLOWLIST)
+    user = identity.identify(config("oidc"),
                            user_info={"is_logged_in": True, "email": "mona@example.com"},
                            headers=forged, allowlist=ALLOWLIST)
     assert user.email == "mona@example.com"
     # dev: the header does not change who you are
-    assert access.identify(config("dev", explicit=False), headers=forged) == access.DEV_USER
+    assert identity.identify(config("dev", explicit=False), headers=forged) == identity.DEV_USER
     # and the default configuration (no env, no [auth]) is dev, never header
-    assert access.auth_config(False, env={}, server_address="127.0.0.1").mode == "dev"
+    assert identity.auth_config(False, env={}, server_address="127.0.0.1").mode == "dev"
 
 
 # --- the allow-list file ---------------------------------------------------------------------
 
 def test_the_example_allow_list_parses():
-    users = access.load_allowlist(ROOT / "config" / "allowlist.example.toml")
-    assert {u.role for u in users.values()} == set(access.ROLES)
+    users = identity.load_allowlist(ROOT / "config" / "allowlist.example.toml")
+    assert {u.role for u in users.values()} == set(scoping.ROLES)
 
 
 def test_a_csv_allow_list(tmp_path):
@@ -332,7 +339,7 @@ def test_a_csv_allow_list(tmp_path):
     path.write_text("email,role,region,rep_id,name\n"
                     "Ana@Example.com,Analyst,,,Ana\n"
                     "mona@example.com,manager,华北,,\n", encoding="utf-8-sig")
-    users = access.load_allowlist(path)
+    users = identity.load_allowlist(path)
     assert users["ana@example.com"].role == "analyst"
     assert users["mona@example.com"].region == "华北"
 
@@ -350,9 +357,9 @@ def test_a_broken_allow_list_lets_nobody_in(tmp_path, body, message):
     path = tmp_path / "allowlist.toml"
     path.write_text(body)
     with pytest.raises(UserError, match=message):
-        access.load_allowlist(path)
+        identity.load_allowlist(path)
     with pytest.raises(UserError):
-        access.identify(config("header", allowlist=path),
+        identity.identify(config("header", allowlist=path),
                         headers={"X-Forwarded-Email": "x@example.com"})
 
 
@@ -373,7 +380,7 @@ def ids(frame, column="customer_id") -> list[str]:
 
 
 def test_a_manager_sees_only_the_regions_customers_and_reps(small_wh):
-    q = access.query_scoped
+    q = scoping.query_scoped
     assert ids(q(small_wh, "select * from dim_customers", NORTH)) == ["C1", "C2", "C3"]
     tiers = q(small_wh, "select * from fct_customer_tiers", NORTH)
     assert set(tiers["customer_id"]) == {"C1", "C2", "C3"} and tiers.height == 6
@@ -386,7 +393,7 @@ def test_a_manager_sees_only_the_regions_customers_and_reps(small_wh):
 
 
 def test_a_rep_sees_only_their_own_customers_and_rep_row(small_wh):
-    q = access.query_scoped
+    q = scoping.query_scoped
     assert ids(q(small_wh, "select * from dim_customers", REP_R3)) == ["C4", "C5"]
     assert set(q(small_wh, "select * from fct_customer_tiers", REP_R3)["customer_id"]) == \
         {"C4", "C5"}
@@ -402,17 +409,17 @@ def test_the_scope_holds_in_joins_ctes_subqueries_and_keeps_the_order(small_wh):
         where big.customer_id in (select customer_id from fct_customer_tiers)
         order by big.revenue_12m desc
     """
-    north = access.query_scoped(small_wh, sql, NORTH, {"min_revenue": 60})
+    north = scoping.query_scoped(small_wh, sql, NORTH, {"min_revenue": 60})
     assert north["customer_id"].to_list() == ["C2", "C1"]
-    everyone = access.query_scoped(small_wh, sql, access.ALL_DATA, {"min_revenue": 60})
+    everyone = scoping.query_scoped(small_wh, sql, scoping.ALL_DATA, {"min_revenue": 60})
     assert everyone["customer_id"].to_list() == ["C5", "C2", "C1", "C4"]
 
 
 def test_analysts_and_admins_see_everything(small_wh):
     for role in ("admin", "analyst"):
-        frame = access.query_scoped(small_wh, "select * from dim_customers", Scope(role))
+        frame = scoping.query_scoped(small_wh, "select * from dim_customers", Scope(role))
         assert frame.height == 6
-    assert access.query_scoped(small_wh, "select * from rpt_rejected_rows",
+    assert scoping.query_scoped(small_wh, "select * from rpt_rejected_rows",
                                Scope("analyst")).height == 1
 
 
@@ -421,21 +428,21 @@ def test_a_qualified_name_cannot_get_past_the_scope(small_wh):
                 "select * from memory.main.x", "select * from marts.dim_customers",
                 "select * from staging.stg_sales_lake__customers"):
         with pytest.raises(ValueError, match="unqualified"):
-            access.query_scoped(small_wh, sql, NORTH)
+            scoping.query_scoped(small_wh, sql, NORTH)
     with pytest.raises(ValueError, match="reserved"):
-        access.query_scoped(small_wh, "select $scope_region", NORTH, {"scope_region": "South"})
+        scoping.query_scoped(small_wh, "select $scope_region", NORTH, {"scope_region": "South"})
     with pytest.raises(TypeError):
-        access.query_scoped(small_wh, "select ?", NORTH, ["x"])  # type: ignore[arg-type]
+        scoping.query_scoped(small_wh, "select ?", NORTH, ["x"])  # type: ignore[arg-type]
 
 
 def test_every_scope_rule_names_real_columns_of_the_demo_build(built_home):
     wh = Warehouse(built_home)
     tables = set(wh.marts())
-    missing = sorted(set(access.MART_SCOPES) - tables)
+    missing = sorted(set(scoping.MART_SCOPES) - tables)
     assert not missing, f"MART_SCOPES names marts the build lacks: {missing}"
-    for mart in access.MART_SCOPES:
+    for mart in scoping.MART_SCOPES:
         for scope in (Scope("manager", region="North"), Scope("rep", rep_id="R0008")):
-            access.query_scoped(wh, f"select * from {mart} limit 1", scope)  # binds
+            scoping.query_scoped(wh, f"select * from {mart} limit 1", scope)  # binds
 
 
 def test_scopes_on_the_demo_build(built_home):
@@ -445,16 +452,16 @@ def test_scopes_on_the_demo_build(built_home):
     assert len(regions) > 1
     for region in regions:
         scope = Scope("manager", region=region)
-        seen = access.query_scoped(wh, "select customer_id from dim_customers", scope)
+        seen = scoping.query_scoped(wh, "select customer_id from dim_customers", scope)
         expected = everyone.filter(everyone["region"] == region)
         assert ids(seen) == ids(expected)
-        tiers = access.query_scoped(wh, "select distinct customer_id from fct_customer_tiers",
+        tiers = scoping.query_scoped(wh, "select distinct customer_id from fct_customer_tiers",
                                     scope)
         assert set(tiers["customer_id"]) <= set(expected["customer_id"])
-        books = access.query_scoped(wh, "select distinct region from rpt_rep_books", scope)
+        books = scoping.query_scoped(wh, "select distinct region from rpt_rep_books", scope)
         assert books["region"].to_list() == [region]
     rep = everyone["maintainer_rep_id"][0]
-    own = access.query_scoped(wh, "select customer_id from dim_customers",
+    own = scoping.query_scoped(wh, "select customer_id from dim_customers",
                               Scope("rep", rep_id=rep))
     assert ids(own) == ids(everyone.filter(everyone["maintainer_rep_id"] == rep))
 

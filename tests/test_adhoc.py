@@ -1,4 +1,5 @@
-"""Ad hoc SQL (models/adhoc.py): the hostile battery, the limits, and the queries that must work.
+"""Ad hoc SQL (models/engines/adhoc.py): the hostile battery, the limits, and the queries that
+must work.
 
 Most tests run on a small hand-made warehouse (``small_home``): marts, a staging table and a
 ``raw`` view over a lake Parquet file, like a real build, but made in well under a second. The
@@ -18,8 +19,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from models import adhoc, build, settings
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
+from models.engines import adhoc
+from models.pipeline import build
 
 BUILD_ID = "20260101T000000-test"
 
@@ -499,7 +502,7 @@ def test_the_worker_limits_itself(tmp_path):
     target = tmp_path / "written.txt"
     code = f"""
 import resource
-from models.adhoc import _limit_worker
+from models.engines.adhoc import _limit_worker
 _limit_worker(5)
 print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0],
       resource.getrlimit(resource.RLIMIT_CORE)[0])

@@ -20,11 +20,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import attribution, build, growth, overview, settings
-from models.access import ALL_DATA, Scope
-from models.filters import Filters
-from models.ingest import ingest_paths
-from models.warehouse import Warehouse
+from models.core import settings
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import Warehouse
+from models.pipeline import build
+from models.pipeline.ingest import ingest_paths
+from models.queries import attribution, growth, overview
+from models.queries.filters import Filters
 from tests.lakefiles import write_lake_file
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "moved_customer"

@@ -62,7 +62,7 @@ def upload(page, path: Path) -> None:
 
 def test_upload_refuses_a_bad_file_and_rebuilds_on_a_good_one(app_url, app_home, browser,
                                                               tmp_path):
-    from models.build import current_build_id
+    from models.pipeline.build import current_build_id
 
     before = current_build_id(app_home)
     # a manager's session open on the Overview while the data team rebuilds

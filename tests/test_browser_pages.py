@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from models import overview
-from models.access import ALL_DATA
-from models.filters import filter_options
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.queries import overview
+from models.queries.filters import filter_options
+from ui import kit
 from tests.browser_util import screenshot, wait_until_done
 
 pytestmark = pytest.mark.browser
@@ -104,6 +104,6 @@ def test_overview_alert_opens_the_customer_card(served_app, browser_session, bui
     page.get_by_text("· East ·").first.wait_for(timeout=60_000)
     wait_until_done(page)
     shown = page.locator('[data-testid="stMetricValue"]').first.inner_text()
-    assert shown == _ui.money(east.revenue) != month_revenue
+    assert shown == kit.money(east.revenue) != month_revenue
     screenshot(page, "flow_3_overview_east")
     page.close()

@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import polars as pl
 import pytest
 
-from models import geo, planner, published_plans
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import geo, planner
+from models.queries import published_plans
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,13 @@ def published_home(built_home, tmp_path_factory):
 
 
 def test_the_rep_taps_navigation_on_a_phone(published_home, browser_session):
-    from tests.browser_util import PHONE, screenshot, serve_app, wait_for_page, wait_until_done
+    from tests.browser_util import (
+        PHONE,
+        screenshot,
+        serve_app,
+        wait_for_page,
+        wait_until_done,
+    )
 
     home, allowlist, plan = published_home
     env = {"SALESDESK_AUTH_MODE": "header", "SALESDESK_ALLOWLIST": str(allowlist),

@@ -10,9 +10,11 @@ import shutil
 
 import pytest
 
-from models import build, ingest, planner, visit_records
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from models.pipeline import build, ingest
+from models.queries import visit_records
 from tests.apptest_util import sql
 from tests.pinned import TODAY
 
@@ -36,7 +38,13 @@ def rep_home(built_home, tmp_path_factory):
 
 
 def test_a_rep_checks_in_records_a_visit_and_sees_it(rep_home, browser_session):
-    from tests.browser_util import PHONE, screenshot, serve_app, wait_for_page, wait_until_done
+    from tests.browser_util import (
+        PHONE,
+        screenshot,
+        serve_app,
+        wait_for_page,
+        wait_until_done,
+    )
 
     home, allowlist, rep_id = rep_home
     due = planner.due_list(get_warehouse(home), ALL_DATA, rep_id, [TODAY])

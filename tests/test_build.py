@@ -13,8 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, clock, datadesk, settings
-from models.warehouse import Warehouse
+from models.core import clock, settings
+from models.core.warehouse import Warehouse
+from models.pipeline import build
+from models.queries import datadesk
 from tests.pinned import TODAY
 
 
@@ -177,7 +179,7 @@ def test_a_reader_holding_the_warehouse_does_not_stop_a_build(built_home):
 def test_second_concurrent_build_is_refused(built_home):
     import fcntl
 
-    from models.errors import UserError
+    from models.core.errors import UserError
 
     lock = open(settings.warehouse_dir(built_home) / ".build.lock", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -219,7 +221,7 @@ def test_prune_keeps_the_last_three_good_builds(tmp_path):
     wh.mkdir(parents=True)
     ids = [f"2026010{i}T000000-0000" for i in range(1, 7)]
     statuses = ["success", "failed", "success", "success_with_warnings", "success", "failed"]
-    from models import jsonlog
+    from models.core import jsonlog
 
     for build_id, status in zip(ids, statuses):
         (wh / f"{build_id}.duckdb").write_bytes(b"")
@@ -233,8 +235,8 @@ def test_prune_keeps_the_last_three_good_builds(tmp_path):
 
 
 def test_the_spark_target_reads_the_lake_snapshot_and_an_unknown_target_is_refused(built_home):
-    from models.errors import UserError
-    from models.ingest import loads
+    from models.core.errors import UserError
+    from models.pipeline.ingest import loads
 
     files = build.lake_files(built_home)
     lake = settings.lake_dir(built_home)

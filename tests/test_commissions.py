@@ -14,9 +14,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models import commissions, exports, settings
-from models.access import ALL_DATA, Scope
-from models.warehouse import get_warehouse
+from models.core import exports, settings
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import get_warehouse
+from models.queries import commissions
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "dbt_project" / "seeds" / "commission_plan.csv"
@@ -319,8 +320,8 @@ def test_a_build_without_the_compiled_whatif_is_refused_with_a_message(built_hom
                                                                       year):
     """An older build (before the what-if was a dbt model) has no compiled what-if: a message
     that says to build again."""
-    from models.errors import UserError
-    from models.warehouse import Warehouse
+    from models.core.errors import UserError
+    from models.core.warehouse import Warehouse
 
     _, _, plan, lines = year
     current = get_warehouse(built_home).current_file()
@@ -347,7 +348,7 @@ def test_a_build_without_the_compiled_whatif_is_refused_with_a_message(built_hom
 
 def test_a_bad_plan_is_refused_with_a_message(year):
     _, _, plan, _ = year
-    from models.errors import UserError
+    from models.core.errors import UserError
 
     with pytest.raises(UserError, match="developer share must be between 0 and 1"):
         commissions.Plan(rates=plan.rates, developer_share=Decimal("1.5"),

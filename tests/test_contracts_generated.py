@@ -1,8 +1,8 @@
-"""The dbt project's copies of the lake contract are generated from models/contracts.py.
+"""The dbt project's copies of the lake contract are generated from models/pipeline/contracts.py.
 
-The macro sales_lake_contract() and the sources YAML are rendered by models.contract_files;
+The macro sales_lake_contract() and the sources YAML are rendered by models.pipeline.contract_files;
 the committed files must be what it renders. The rejection rules are written once, in the
-dbt_project.yml vars, and models/contracts.py reads them from there.
+dbt_project.yml vars, and models/pipeline/contracts.py reads them from there.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ import shutil
 import pytest
 import yaml
 
-from models import cli, contract_files, contracts, planner, settings
+from models.core import settings
+from models.engines import planner
+from models.pipeline import cli, contract_files, contracts
 
 GENERATED = [contract_files.MACRO_PATH, contract_files.SOURCES_PATH]
 
 
 def test_committed_files_are_up_to_date():
     stale = contract_files.stale_files()
-    assert not stale, ("Not what models/contracts.py renders: " + ", ".join(stale)
+    assert not stale, ("Not what models/pipeline/contracts.py renders: " + ", ".join(stale)
                        + ". Run `salesdesk contracts --write` and commit the result.")
 
 

@@ -13,21 +13,21 @@ from pathlib import Path
 
 import yaml
 
-from models import settings
+from models.core import settings
 
 # exposure name -> the modules whose queries the page runs (None: every mart, the SQL page)
 PAGE_MODULES: dict[str, list[str] | None] = {
-    "overview_page": ["models.overview", "models.attribution", "models.visits", "models.filters"],
-    "customer_card_page": ["models.customer_card", "models.planner", "models.visit_records",
-                           "models.filters"],
-    "routes_page": ["models.planner", "models.routing", "models.published_plans", "models.geo"],
-    "today_page": ["models.today", "models.planner", "models.alert_tasks",
-                   "models.visit_records"],
-    "scoring_page": ["models.scoring", "models.visits", "models.filters"],
-    "growth_page": ["models.growth", "models.attribution", "models.filters"],
-    "visits_page": ["models.visits", "models.filters"],
-    "commissions_page": ["models.commissions"],
-    "data_page": ["models.datadesk"],
+    "overview_page": ["models.queries.overview", "models.queries.attribution", "models.queries.visits", "models.queries.filters"],
+    "customer_card_page": ["models.queries.customer_card", "models.engines.planner", "models.queries.visit_records",
+                           "models.queries.filters"],
+    "routes_page": ["models.engines.planner", "models.engines.routing", "models.queries.published_plans", "models.engines.geo"],
+    "today_page": ["models.queries.today", "models.engines.planner", "models.queries.alert_tasks",
+                   "models.queries.visit_records"],
+    "scoring_page": ["models.queries.scoring", "models.queries.visits", "models.queries.filters"],
+    "growth_page": ["models.queries.growth", "models.queries.attribution", "models.queries.filters"],
+    "visits_page": ["models.queries.visits", "models.queries.filters"],
+    "commissions_page": ["models.queries.commissions"],
+    "data_page": ["models.queries.datadesk"],
     "sql_page": None,
 }
 
@@ -86,5 +86,5 @@ def test_exposures_name_marts_only():
 def test_the_scan_sees_a_mart_a_module_names():
     """The check could fail: the page modules name marts (the scan is not empty)."""
     marts = all_marts()
-    assert "dim_reps" in marts_named("models.planner", marts)
-    assert marts_named("models.datadesk", marts) == {"rpt_rejected_rows"}
+    assert "dim_reps" in marts_named("models.engines.planner", marts)
+    assert marts_named("models.queries.datadesk", marts) == {"rpt_rejected_rows"}

@@ -31,7 +31,7 @@ import duckdb
 import pytest
 import yaml
 
-from models.contracts import ENTITIES, REJECTION_RULES
+from models.pipeline.contracts import ENTITIES, REJECTION_RULES
 from tests.lakefiles import write_lake_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests of the demo data generator (models/demo.py) at scale 0.05 (about 100 customers).
+"""Tests of the demo data generator (models/demo/) at scale 0.05 (about 100 customers).
 
 The data must be reproducible, follow the raw contracts and show the behaviour the marts of SPEC
 sections 3-9 are tested on; in dirty mode the injected rows must be exactly the rows a staging
@@ -14,9 +14,11 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from models import clock, contracts
-from models.cli import main as cli_main
-from models.demo import EXPECTED_REJECTIONS_FILE, FILES, REGIONS, generate
+from models.core import clock
+from models.demo.constants import REGIONS
+from models.demo.generator import EXPECTED_REJECTIONS_FILE, FILES, generate
+from models.pipeline import contracts
+from models.pipeline.cli import main as cli_main
 from tests.pinned import TODAY  # mid-month: the last month is partial
 
 SCALE = 0.05

@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, cli, mappings, settings
-from models.errors import UserError
-from models.ingest import ingest_file, ingest_paths, ingest_upload, loads
+from models.core import settings
+from models.core.errors import UserError
+from models.pipeline import build, cli, mappings
+from models.pipeline.ingest import ingest_file, ingest_paths, ingest_upload, loads
 
 ERP = Path(__file__).resolve().parent / "fixtures" / "erp"
 

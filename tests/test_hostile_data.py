@@ -1,5 +1,5 @@
 """Hostile data: names and addresses that are spreadsheet formulas or Markdown stay text on the
-pages (pages/_ui.md, _ui.plot_text) and in every download (models/exports.py), on a demo lake
+pages (kit.md, kit.plot_text) and in every download (models/core/exports.py), on a demo lake
 whose customers and products carry the attacks (tests/conftest.py: hostile_home)."""
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from models import commissions, exports, planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core import exports
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from models.queries import commissions
+from ui import kit
 from tests.apptest_util import DownloadRecorder
 from tests.apptest_util import sql as warehouse_sql
 from tests.conftest import FORMULA_NAMES, MARKDOWN_ADDRESS, MARKDOWN_NAME
@@ -63,24 +65,24 @@ def test_the_workbook_has_no_formula_and_no_link():
 
 
 def test_markdown_is_shown_as_typed():
-    name = _ui.md(MARKDOWN_NAME)
+    name = kit.md(MARKDOWN_NAME)
     assert name == (r"\!\[x\]\(http:" + "\u200b" + r"//127\.0\.0\.1:" + "\u200b"
                     + r"47999/pixel\.png\) Evil shop")
-    assert not LIVE_MARKDOWN.search(name) and not LIVE_MARKDOWN.search(_ui.md(MARKDOWN_ADDRESS))
+    assert not LIVE_MARKDOWN.search(name) and not LIVE_MARKDOWN.search(kit.md(MARKDOWN_ADDRESS))
     # colour and icon directives, emoji, LaTeX, HTML, headings and a second block
-    text = _ui.md(":red[big] :smile: :material/home: $x^2$ <img src=x>\n\n# Title\n- item")
+    text = kit.md(":red[big] :smile: :material/home: $x^2$ <img src=x>\n\n# Title\n- item")
     assert not re.search(r":[a-z]", text)  # every colon is followed by a zero-width space
     assert "\\$x^2\\$" in text and "\\<img src\\=x\\>" in text
     assert text.endswith("  \n\\# Title  \n\\- item")
-    assert _ui.md(None) == "–" and _ui.md("Shop 12") == "Shop 12"
+    assert kit.md(None) == "–" and kit.md("Shop 12") == "Shop 12"
 
 
 def test_plotly_text_is_escaped():
     link = "<a href='http://evil.example'>x</a> & co"
     escaped = "&lt;a href='http://evil.example'&gt;x&lt;/a&gt; &amp; co"
-    assert _ui.plot_text(link) == escaped
-    assert _ui.plot_text([link, 3, None]) == [escaped, 3, None]
-    assert _ui.plot_text(pl.Series([link, None])).to_list() == [escaped, None]
+    assert kit.plot_text(link) == escaped
+    assert kit.plot_text([link, 3, None]) == [escaped, 3, None]
+    assert kit.plot_text(pl.Series([link, None])).to_list() == [escaped, None]
 
 
 def test_sheet_names_excel_accepts():
@@ -119,8 +121,8 @@ def test_the_card_shows_a_markdown_name_and_address_as_text(monkeypatch, hostile
     at.query_params["customer"] = customer_id
     at.switch_page("pages/customer.py").run()
     assert not at.exception, at.exception
-    assert at.header[0].value == _ui.md(f"{MARKDOWN_NAME} ({customer_id})")
-    assert any(_ui.md(MARKDOWN_ADDRESS) in m.value for m in at.markdown)
+    assert at.header[0].value == kit.md(f"{MARKDOWN_NAME} ({customer_id})")
+    assert any(kit.md(MARKDOWN_ADDRESS) in m.value for m in at.markdown)
     live = [b for b in _rendered(at) if LIVE_MARKDOWN.search(b) or "http://" in b]
     assert not live
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from models import access
+from models.core import scoping
 from models.i18n import (
     LANGUAGES,
     MONEY_GRID,
@@ -223,7 +223,7 @@ def test_the_vocabulary_holds_the_seeds_codes():
     assert _seed_column("visit_policy", "tier") <= set(codes["tier"])
     assert _seed_column("scoring_weights", "dimension") <= set(codes["score_dimension"])
     assert _seed_column("commission_plan", "price_band") <= set(codes["price_band"])
-    assert set(PYTHON_CODES["access_role"]) == set(access.ROLES)
+    assert set(PYTHON_CODES["access_role"]) == set(scoping.ROLES)
     assert codes["lifecycle_stage"] == ["prospect", "new", "growing", "mature", "declining",
                                         "churned"]
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
-from models import ingest
-from models.errors import UserError
+from models.core.errors import UserError
+from models.pipeline import ingest
 
 CUSTOMERS_CSV = (
     "customer_id,name,maintainer_rep_id,opened_date,latitude,longitude,is_key_account,"

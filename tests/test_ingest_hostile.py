@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from models import ingest, settings
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
+from models.pipeline import ingest
 
 CUSTOMERS = "customer_id,name,maintainer_rep_id,address\nC1,Shop A,R1,Main St 1\nC2,Shop B,R1,\n"
 PYTHON = sys.executable
@@ -159,7 +160,7 @@ def test_the_cli_batch_goes_on_after_a_hostile_file(tmp_path, home):
     write(folder, "customers_b.csv", CUSTOMERS.encode("utf-16-le"))  # UTF-16 without BOM
     write(folder, "customers_c.csv", CUSTOMERS)
     env = dict(os.environ, SALESDESK_HOME=str(home))
-    run = subprocess.run([PYTHON, "-m", "models.cli", "ingest", str(folder)], env=env,
+    run = subprocess.run([PYTHON, "-m", "models.pipeline.cli", "ingest", str(folder)], env=env,
                          capture_output=True, text=True, cwd=settings.PROJECT_ROOT)
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
@@ -169,7 +170,7 @@ def test_the_cli_batch_goes_on_after_a_hostile_file(tmp_path, home):
     assert "customers_c.csv: loaded as customers, 2 rows" in run.stdout
     assert "Ingested 1 of 3 file(s)" in run.stdout
     # and named, the UTF-16 file loads
-    run = subprocess.run([PYTHON, "-m", "models.cli", "ingest", "--encoding", "utf-16-le",
+    run = subprocess.run([PYTHON, "-m", "models.pipeline.cli", "ingest", "--encoding", "utf-16-le",
                           str(folder / "customers_b.csv")], env=env, capture_output=True,
                          text=True, cwd=settings.PROJECT_ROOT)
     assert run.returncode == 0, run.stderr
@@ -190,8 +191,8 @@ def test_a_full_disk_during_ingest_is_one_clear_refusal(tmp_path, home):
     script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from models import ingest
-        from models.errors import UserError
+        from models.pipeline import ingest
+        from models.core.errors import UserError
         try:
             ingest.ingest_file(Path({str(path)!r}), base=Path({str(home)!r}))
         except UserError as e:
@@ -229,7 +230,7 @@ def test_a_kill_at_any_step_leaves_the_lake_and_its_records_in_agreement(tmp_pat
     path = write(tmp_path, "customers.csv", CUSTOMERS)
     env = dict(os.environ, **{ingest.CRASH_ENV: step})
     run = subprocess.run(
-        [PYTHON, "-c", f"from models import ingest; from pathlib import Path; "
+        [PYTHON, "-c", f"from models.pipeline import ingest; from pathlib import Path; "
                        f"ingest.ingest_file(Path({str(path)!r}), base=Path({str(home)!r}))"],
         env=env, capture_output=True, text=True, cwd=settings.PROJECT_ROOT)
     assert run.returncode == 70, run.stderr  # ended at the step, as a kill would

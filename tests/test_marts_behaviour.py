@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from models.warehouse import Warehouse
+from models.core.warehouse import Warehouse
 
 STAGES = {"prospect", "new", "growing", "mature", "declining", "churned"}
 QUADRANTS = {"quick_win": 1, "develop": 2, "maintain": 3, "reduce": 4}

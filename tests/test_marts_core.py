@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from models.warehouse import Warehouse
+from models.core.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import commissions
-from models.access import ALL_DATA, Scope
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import get_warehouse
+from models.queries import commissions
+from ui import kit
 from tests.apptest_util import open_page
 
 PAGE = "pages/commissions.py"
@@ -47,7 +47,7 @@ def test_the_statement_shows_and_each_figure_opens_its_lines(monkeypatch, built_
     wh = get_warehouse(built_home)
     statement = commissions.statement(wh, ALL_DATA, rep_id, month)
     assert statement is not None
-    assert at.subheader[0].value == f"Statement: {_ui.md(statement['rep_name'])}, {month:%b %Y}"
+    assert at.subheader[0].value == f"Statement: {kit.md(statement['rep_name'])}, {month:%b %Y}"
     assert money(metric(at, "Total commission")) == statement["total_commission"]
     assert money(metric(at, "Base commission")) == statement["base_commission"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, add_months
-from pages import _ui
+from models.queries.filters import Filters, add_months
+from ui import kit
 from tests.apptest_util import default_month
 from tests.apptest_util import sql as warehouse_sql
 from tests.test_page_sql import app
@@ -41,7 +41,7 @@ def card(monkeypatch, home: Path, customer_id: str | None = None, *,
     """The card page; ``customer_id`` opened the way another page's link opens it."""
     at = at or app(monkeypatch, home)
     if filters is not None:
-        at.session_state[_ui.FILTERS_KEY] = filters
+        at.session_state[kit.FILTERS_KEY] = filters
     if customer_id is not None:
         at.query_params["customer"] = customer_id
     at.switch_page("pages/customer.py").run()
@@ -74,16 +74,16 @@ def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home)
         select customer_name, tier, lifecycle_stage, revenue_12m, open_alert_count,
                developer_rep_name, maintainer_rep_name
         from dim_customers where customer_id = ?""", [customer_id])
-    assert at.header[0].value == _ui.md(f"{name} ({customer_id})")
+    assert at.header[0].value == kit.md(f"{name} ({customer_id})")
     shown = {m.label: m.value for m in at.metric}
     assert shown["Tier"] == tier
     assert shown["Lifecycle stage"] == stage.replace("_", " ")
-    assert shown["Revenue, 12 months"] == _ui.money(revenue_12m)
+    assert shown["Revenue, 12 months"] == kit.money(revenue_12m)
     assert shown["Open alerts"] == f"{alerts:,}"
     reps = " ".join(m.value for m in at.markdown)
-    assert f"**{_ui.md(maintainer)}**" in reps
+    assert f"**{kit.md(maintainer)}**" in reps
     if developer:
-        assert f"**{_ui.md(developer)}**" in reps
+        assert f"**{kit.md(developer)}**" in reps
 
     # 24 months of revenue and gross profit ending with the chosen month
     first = add_months(month, -23)
@@ -123,7 +123,7 @@ def test_a_link_opens_the_card_and_the_filters_narrow_the_choice(monkeypatch, bu
     month = default_month(built_home)
     customer_id = busiest_customer(built_home, "East")
     at = card(monkeypatch, built_home, customer_id, filters=Filters(month=month, region="East"))
-    assert _ui.md(f"({customer_id})") in at.header[0].value
+    assert kit.md(f"({customer_id})") in at.header[0].value
     east = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
                                                     "where region = 'East'")}
     assert set(at.selectbox(key="card_customer").options) == {
@@ -133,7 +133,7 @@ def test_a_link_opens_the_card_and_the_filters_narrow_the_choice(monkeypatch, bu
     other = sorted(east - {customer_id})[0]
     at.selectbox(key="card_customer").set_value(other).run()
     assert not at.exception
-    assert _ui.md(f"({other})") in at.header[0].value
+    assert kit.md(f"({other})") in at.header[0].value
 
 
 def test_filters_without_customers_show_the_empty_message(monkeypatch, built_home):
@@ -151,7 +151,7 @@ def test_filters_without_customers_show_the_empty_message(monkeypatch, built_hom
 
 def test_an_unknown_customer_shows_nothing(monkeypatch, built_home):
     at = card(monkeypatch, built_home, "NO-SUCH-CUSTOMER")
-    assert _ui.md("no customer 'NO-SUCH-CUSTOMER'") in at.warning[0].value
+    assert kit.md("no customer 'NO-SUCH-CUSTOMER'") in at.warning[0].value
     assert not at.header and not at.metric and not at.dataframe and not at.get("plotly_chart")
 
 
@@ -159,13 +159,13 @@ def test_a_manager_sees_only_the_customers_of_the_region(monkeypatch, built_home
     at = app(monkeypatch, built_home, email="mona@example.com", allowlist=manager_list)
     south = busiest_customer(built_home, "South")
     at = card(monkeypatch, built_home, south, at=at)
-    assert _ui.md(f"no customer '{south}'") in at.warning[0].value
+    assert kit.md(f"no customer '{south}'") in at.warning[0].value
     assert not at.header and not at.metric and not at.dataframe and not at.get("plotly_chart")
 
     north = busiest_customer(built_home, "North")
     at.query_params["customer"] = north
     at.run()
-    assert not at.exception and _ui.md(f"({north})") in at.header[0].value
+    assert not at.exception and kit.md(f"({north})") in at.header[0].value
     north_ids = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
                                                          "where region = 'North'")}
     offered = set(at.selectbox(key="card_customer").options)
@@ -184,9 +184,9 @@ def test_the_card_shows_contact_what_they_buy_and_visit_notes(monkeypatch, built
                                                "where customer_id = ?", [customer_id])[0]
     at = card(monkeypatch, built_home, customer_id)
     shown = "\n".join(m.value for m in at.markdown)
-    assert f"Contact: {_ui.md(contact)} · {_ui.md(phone)}" in shown
+    assert f"Contact: {kit.md(contact)} · {kit.md(phone)}" in shown
     assert f"tel:{phone}" in [b.proto.url for b in at.get("link_button")]
-    assert _ui.md(note) in shown  # the complaint's note, as text
+    assert kit.md(note) in shown  # the complaint's note, as text
     mix = {c: s for c, s in warehouse_sql(built_home, """
         select category, sum(revenue) / sum(sum(revenue)) over () from fct_customer_order_lines
         where customer_id = ? and is_in_purchase_window group by category""", [customer_id])}

@@ -2,7 +2,7 @@
 
 Figures are checked against plain SQL on the warehouse file, not through models/. AppTest runs a
 switched-to page without app.py (so without the sidebar), so the tests choose filters by putting
-the Filters the sidebar would store into the session (``_ui.FILTERS_KEY``).
+the Filters the sidebar would store into the session (``kit.FILTERS_KEY``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters
+from models.queries.filters import Filters
 from tests.apptest_util import default_month, metrics, open_page, sql
 
 PAGE = "pages/growth.py"
@@ -152,7 +152,7 @@ def test_filters_without_customers_show_the_empty_message(monkeypatch, built_hom
 def test_contribution_shares_add_up_and_movers_leave_out_the_unchanged():
     import polars as pl
 
-    from models import growth
+    from models.queries import growth
 
     frame = pl.DataFrame({
         "customer_id": ["a", "b", "c", "d"], "region": ["N", "N", "S", None],

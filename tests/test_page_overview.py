@@ -3,7 +3,7 @@ shows are computed again here straight from the warehouse file with duckdb.
 
 AppTest runs a page it switched to without app.py (a ``pages/`` folder makes it run the page
 file directly), so app.py's sidebar is not drawn there; the tests put the filters the sidebar
-would choose into the session (``_ui.FILTERS_KEY``) instead. A manager lands on the Overview
+would choose into the session (``kit.FILTERS_KEY``) instead. A manager lands on the Overview
 through app.py on the first run (with the default filters). The sidebar itself is driven in
 the browser test (tests/test_browser_pages.py).
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters, add_months
-from pages import _ui
+from models.queries.filters import Filters, add_months
+from ui import kit
 from tests.apptest_util import default_month, sql
 from tests.test_page_sql import app
 
@@ -56,7 +56,7 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
 def overview(monkeypatch, home: Path, filters: Filters | None = None) -> AppTest:
     at = app(monkeypatch, home)
     if filters is not None:
-        at.session_state[_ui.FILTERS_KEY] = filters
+        at.session_state[kit.FILTERS_KEY] = filters
     at.switch_page("pages/overview.py").run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Overview"]
@@ -73,18 +73,18 @@ def test_overview_shows_the_warehouse_figures(monkeypatch, built_home):
     this_month = revenue(built_home, month, month)
     year_ago = revenue(built_home, add_months(month, -12), add_months(month, -12))
     value, delta = shown[f"Revenue {label}"]
-    assert value == _ui.money(this_month)
+    assert value == kit.money(this_month)
     assert delta == f"{(this_month / year_ago - 1) * 100:+.1f} % vs " \
                     f"{add_months(month, -12):%b %Y}"
     ytd = revenue(built_home, date(month.year, 1, 1), month)
     ytd_before = revenue(built_home, date(month.year - 1, 1, 1), add_months(month, -12))
     value, delta = shown[f"Revenue {month.year} to date"]
-    assert value == _ui.money(ytd)
+    assert value == kit.money(ytd)
     assert delta.startswith(f"{(ytd / ytd_before - 1) * 100:+.1f} % vs Jan-")
     quarter = date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
     qtd = revenue(built_home, quarter, month)
     assert shown[f"Revenue Q{(month.month - 1) // 3 + 1} {month.year} to date"][0] == \
-        _ui.money(qtd)
+        kit.money(qtd)
 
     # customers by lifecycle stage, with the change against the month before
     now = stage_counts(built_home, month)
@@ -110,7 +110,7 @@ def test_overview_shows_the_warehouse_figures(monkeypatch, built_home):
                                                   "sum(required_visits) from "
                                                   "fct_visit_compliance where month_start = ?",
                                       [month])
-    assert shown["Visits made / required"][0] == _ui.pct(float(done) / float(required), 0)
+    assert shown["Visits made / required"][0] == kit.pct(float(done) / float(required), 0)
 
     # every open alert is listed, most severe first, and can be downloaded
     (alert_count,), = sql(built_home, "select count(*) from fct_customer_alerts")
@@ -127,7 +127,7 @@ def test_a_filter_changes_the_figures(monkeypatch, built_home):
     everyone = metrics(overview(monkeypatch, built_home))
     east = metrics(overview(monkeypatch, built_home, Filters(month=month, region="East")))
     expected = revenue(built_home, month, month, "d.region = ?", ["East"])
-    assert east[label][0] == _ui.money(expected)
+    assert east[label][0] == kit.money(expected)
     assert east[label][0] != everyone[label][0]
     now = stage_counts(built_home, month, "d.region = ?", ["East"])
     assert east["Churned"][0] == f"{now.get('churned', 0):,}"
@@ -136,7 +136,7 @@ def test_a_filter_changes_the_figures(monkeypatch, built_home):
     earlier = add_months(month, -2)
     at = overview(monkeypatch, built_home, Filters(month=earlier))
     value, delta = metrics(at)[f"Revenue {earlier:%b %Y}"]
-    assert value == _ui.money(revenue(built_home, earlier, earlier))
+    assert value == kit.money(revenue(built_home, earlier, earlier))
     assert delta.endswith(f"vs {add_months(earlier, -12):%b %Y}")
 
 
@@ -161,7 +161,7 @@ def test_a_north_manager_sees_north_figures_only(monkeypatch, built_home, manage
     assert [t.value for t in at.title] == ["Overview"]  # a manager's start page, via app.py
     shown = metrics(at)
     north = revenue(built_home, month, month, "d.region = ?", ["North"])
-    assert shown[f"Revenue {month:%b %Y}"][0] == _ui.money(north)
+    assert shown[f"Revenue {month:%b %Y}"][0] == kit.money(north)
     assert north != revenue(built_home, month, month)
     now = stage_counts(built_home, month, "d.region = ?", ["North"])
     active = sum(now.get(s, 0) for s in ("new", "growing", "mature", "declining"))
@@ -183,4 +183,4 @@ def test_choosing_an_alert_opens_the_customer_card(monkeypatch, built_home):
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Customer card"]
     assert at.query_params.get("customer") in (customer_id, [customer_id])
-    assert _ui.md(f"({customer_id})") in at.header[0].value
+    assert kit.md(f"({customer_id})") in at.header[0].value

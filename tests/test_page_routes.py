@@ -9,12 +9,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from ui import kit
 from tests.apptest_util import open_page
-
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +107,7 @@ def test_street_tiles_when_a_tile_url_is_set(monkeypatch, built_home):
     assert '"scattermap"' in spec and "tiles.example.test" in spec and '"raster"' in spec
     monkeypatch.setenv("SALESDESK_MAP_TILES", "not a url")
     broken = routes_page(monkeypatch, built_home)
-    assert any(_ui.md("SALESDESK_MAP_TILES") in e.value for e in broken.error)  # shown as text
+    assert any(kit.md("SALESDESK_MAP_TILES") in e.value for e in broken.error)  # shown as text
 
 
 def test_a_manager_plans_only_for_the_reps_of_the_region(monkeypatch, built_home, reps,
@@ -147,7 +146,7 @@ def copy_home(built_home: Path, tmp_path: Path) -> Path:
 
 def test_a_manager_publishes_and_the_rep_sees_exactly_that_plan(monkeypatch, built_home, reps,
                                                                 tmp_path):
-    from models import published_plans
+    from models.queries import published_plans
 
     home = copy_home(built_home, tmp_path)
     rep_id = busiest(reps)
@@ -163,7 +162,7 @@ def test_a_manager_publishes_and_the_rep_sees_exactly_that_plan(monkeypatch, bui
     rp = at.session_state["routes_plan"]["plan"]
     at.button(key="routes_publish").click().run()
     assert not at.exception and not at.error
-    assert any("Published version 1" in s.value and _ui.md("mona@example.com") in s.value
+    assert any("Published version 1" in s.value and kit.md("mona@example.com") in s.value
                for s in at.success)
     week = at.date_input(key="routes_week").value
     stored = published_plans.latest(rep_id, planner.week_days(week)[0], home)
@@ -174,7 +173,7 @@ def test_a_manager_publishes_and_the_rep_sees_exactly_that_plan(monkeypatch, bui
     assert not rep.exception and not rep.error
     assert [sub.value for sub in rep.subheader] == ["Your plan", "Stops in order",
                                                    "Planned against done"]
-    assert any("Published by " + _ui.md("mona@example.com") in c.value for c in rep.caption)
+    assert any("Published by " + kit.md("mona@example.com") in c.value for c in rep.caption)
     shown_day = rep.segmented_control(key="routes_rep_day").value
     day_stops = stored.visits.filter(pl.col("date") == shown_day)
     buttons = [b for b in rep.get("link_button")]

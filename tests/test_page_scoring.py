@@ -2,7 +2,7 @@
 
 Figures are checked against plain SQL on the warehouse file, not through models/. AppTest runs a
 switched-to page without app.py (so without the sidebar), so the tests choose filters by putting
-the Filters the sidebar would store into the session (``_ui.FILTERS_KEY``).
+the Filters the sidebar would store into the session (``kit.FILTERS_KEY``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters
+from models.queries.filters import Filters
 from tests.apptest_util import APP, default_month, metrics, open_page, sql
 
 PAGE = "pages/scoring.py"
@@ -62,7 +62,7 @@ def test_known_answer_grades_4_a_6_b_10_c(monkeypatch, known_answer_home):
     # February had the same proportions: nobody moved
     assert metrics(at)["Same tier"] == "20"
     # no visits in this lake: no priority matrix (no service-need axis), a message instead
-    from models.visits import NO_VISITS
+    from models.queries.visits import NO_VISITS
 
     assert any(i.value.startswith(NO_VISITS) for i in at.info)
     assert "scoring_priority_table" not in [d.key for d in at.dataframe]
@@ -276,7 +276,7 @@ def _ranked(rows: list[tuple[str, str, float, bool]]):
 
 
 def test_pareto_boundaries_follow_the_tiers_not_a_flagged_key_account():
-    from models import scoring
+    from models.queries import scoring
 
     frame = _ranked([("X", "S", 50.0, False), ("Y", "A", 30.0, False), ("Z", "B", 15.0, False),
                      ("K", "S", 4.0, True), ("W", "C", 1.0, False)])
@@ -288,7 +288,7 @@ def test_pareto_boundaries_follow_the_tiers_not_a_flagged_key_account():
 
 
 def test_pareto_without_lower_customers_draws_no_boundary():
-    from models import scoring
+    from models.queries import scoring
 
     result = scoring.pareto(_ranked([("X", "A", 10.0, False), ("Y", "A", 5.0, False)]))
     assert result.boundaries == [] and result.count("A") == 2 and result.count("S") == 0
@@ -297,7 +297,7 @@ def test_pareto_without_lower_customers_draws_no_boundary():
 def test_migration_matrix_and_summary():
     import polars as pl
 
-    from models import scoring
+    from models.queries import scoring
 
     moves = pl.DataFrame({"from_tier": ["A", "B", "C", "none", "B"],
                           "to_tier": ["A", "A", "B", "C", "none"],

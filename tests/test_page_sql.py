@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import adhoc
-from pages import _ui
-from models.errors import UserError
+from models.core.errors import UserError
+from models.engines import adhoc
+from ui import kit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -162,7 +162,7 @@ def test_a_busy_server_says_so_and_a_trailing_comment_is_fine(monkeypatch, built
     other.join()
     assert "ran longer than 3 s" in outcome["other"]
     assert not at.exception
-    assert at.error[0].value == _ui.md(adhoc.WorkerSlots.busy_message(1))
+    assert at.error[0].value == kit.md(adhoc.WorkerSlots.busy_message(1))
     assert adhoc.WorkerSlots.busy_message(1) == ("1 query is running on this server, as many as "
                                                  "it runs at once; try again in a moment.")
 
@@ -184,7 +184,7 @@ def test_a_manager_cannot_open_the_sql_page(monkeypatch, built_home, allowlist):
 
 def test_the_sql_page_refuses_by_itself_without_an_analyst_in_the_session(built_home,
                                                                          monkeypatch):
-    from models.access import SESSION_KEY, User
+    from models.core.identity import SESSION_KEY, User
 
     monkeypatch.setenv("SALESDESK_HOME", str(built_home))
     for who in (None, User("mona@example.com", "manager", region="North", mode="oidc")):

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import alert_tasks, ingest, planner, visit_records
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from models.pipeline import ingest
+from models.queries import alert_tasks, visit_records
+from ui import kit
 from tests.apptest_util import APP, AUTH, sql
 from tests.pinned import TODAY
 
@@ -56,16 +58,16 @@ def test_a_rep_lands_on_today_with_the_due_stops_as_cards(monkeypatch, home, tmp
     due = planner.due_list(get_warehouse(home), ALL_DATA, rep_id, [TODAY])
     assert due.height > 0
     shown = texts(at)
-    assert _ui.md("due list (no published plan for the day)") in shown
+    assert kit.md("due list (no published plan for the day)") in shown
     for name in due["customer_name"].head(3).to_list():
-        assert _ui.md(name) in shown
+        assert kit.md(name) in shown
     assert at.get("progress")[0].proto.text == f"0 of {due.height} stops done"
     # contact and tap-to-call on the card of a customer with a phone
     first = due["customer_id"][0]
     contact, phone = sql(home, "select contact_name, phone from dim_customers "
                                "where customer_id = ?", [first])[0]
     if phone:
-        assert f"Contact: {_ui.md(contact)} · {_ui.md(phone)}" in shown
+        assert f"Contact: {kit.md(contact)} · {kit.md(phone)}" in shown
         links = [b.proto.url for b in at.get("link_button")]
         assert planner.call_link(phone) in links
     assert not any(t.value == "Overview" for t in at.title)
@@ -90,7 +92,7 @@ def test_a_visit_recorded_in_the_form_is_stored_once_and_shown_at_once(monkeypat
     assert records.select("customer_id", "outcome", "notes", "has_checkin_location",
                           "recorded_by").rows() == [
         (cid, "complaint", "Damaged cases in last delivery", False, "ren@example.com")]
-    assert _ui.md("Damaged cases in last delivery") in texts(at)  # on Today at once
+    assert kit.md("Damaged cases in last delivery") in texts(at)  # on Today at once
     assert at.get("progress")[0].proto.text.startswith("1 of ")
     visit_loads = [r for r in ingest.loads(home)
                    if r["source_name"].startswith(visit_records.SOURCE_PREFIX)]
@@ -114,7 +116,7 @@ def test_alerts_acknowledge_assign_and_snooze_round_trip(monkeypatch, home, tmp_
     at.selectbox(key=f"act_assignee_{k}").set_value(rep_id)
     at.button(key=f"act_save_{k}").click().run()
     shown = texts(at)
-    assert f"acknowledged · assigned to {_ui.md(rep_id)}" in shown
+    assert f"acknowledged · assigned to {kit.md(rep_id)}" in shown
     at.radio(key=f"act_action_{k}").set_value("snooze")
     at.button(key=f"act_save_{k}").click().run()
     assert not at.exception, at.exception
@@ -127,7 +129,7 @@ def test_alerts_acknowledge_assign_and_snooze_round_trip(monkeypatch, home, tmp_
     # closing needs a note: the message names it, nothing is stored
     at.radio(key=f"act_action_{k}").set_value("close")
     at.button(key=f"act_save_{k}").click().run()
-    assert [e.value for e in at.error] == [_ui.md(
+    assert [e.value for e in at.error] == [kit.md(
         f"Alert {alert_tasks.ALERT_LABELS[kind]} of {cid}: close: write a note saying what "
         "was done.")]
     assert len(alert_tasks.actions(home)) == 3

@@ -2,7 +2,7 @@
 
 Figures are checked against plain SQL on the warehouse file, not through models/. AppTest runs a
 switched-to page without app.py (so without the sidebar), so the tests choose filters by putting
-the Filters the sidebar would store into the session (``_ui.FILTERS_KEY``).
+the Filters the sidebar would store into the session (``kit.FILTERS_KEY``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.filters import Filters
+from models.queries.filters import Filters
 from tests.apptest_util import default_month, metrics, open_page, sql
 
 PAGE = "pages/visits.py"
@@ -128,7 +128,7 @@ def test_filters_without_customers_show_the_empty_message(monkeypatch, built_hom
 def test_compliance_counts_overdue_customers_in_the_last_week():
     import polars as pl
 
-    from models import visits
+    from models.queries import visits
 
     weeks = pl.DataFrame({
         "customer_id": ["a", "a", "b", "b"], "rep_id": ["R1"] * 4, "rep_name": ["Ann"] * 4,

@@ -1,4 +1,4 @@
-"""The phone layout of the pages a rep opens (pages/_ui.py: is_narrow, grid, chart): at most
+"""The phone layout of the pages a rep opens (ui/kit.py: is_narrow, grid, chart): at most
 PHONE_MAX_COLUMNS columns per grid, links as buttons, charts without the mode bar."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from models import planner
-from models.access import ALL_DATA
-from models.warehouse import get_warehouse
-from pages import _ui
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import get_warehouse
+from models.engines import planner
+from ui import kit
 from tests.apptest_util import open_page
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -25,16 +25,16 @@ DATA_TEAM_PAGES = {"data.py", "sql.py"}
 
 
 def test_every_plotly_chart_goes_through_the_page_kit():
-    offenders = [f"{path.name}:{n}" for path in sorted(PAGES.glob("*.py")) if path.name != "_ui.py"
+    offenders = [f"{path.name}:{n}" for path in sorted(PAGES.glob("*.py"))
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"\bst\.plotly_chart\(|\bplotly_chart\(", line)]
     assert offenders == []
-    assert "_ui.chart(" in (PAGES / "overview.py").read_text(encoding="utf-8")
+    assert "kit.chart(" in (PAGES / "overview.py").read_text(encoding="utf-8")
 
 
 def test_every_grid_of_a_rep_page_goes_through_the_page_kit():
     offenders = [f"{path.name}:{n}" for path in sorted(PAGES.glob("*.py"))
-                 if path.name not in DATA_TEAM_PAGES | {"_ui.py"}
+                 if path.name not in DATA_TEAM_PAGES
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"\bst\.(dataframe|data_editor)\(", line)]
     assert offenders == []
@@ -44,10 +44,10 @@ def test_a_phone_grid_keeps_the_chosen_columns_and_takes_the_links_out():
     frame = pl.DataFrame({"a": [1], "b": [2], "hidden": [0], "url": ["https://x.example/1"],
                           "c": [3], "d": [4], "e": [5]})
     config = {"hidden": None, "url": st.column_config.LinkColumn("Map", display_text="open")}
-    shown, links = _ui.phone_frame(frame, config)
+    shown, links = kit.phone_frame(frame, config)
     assert shown.columns == ["a", "b", "c", "d"]  # neither the hidden nor the link column
     assert list(links) == ["url"]
-    shown, _ = _ui.phone_frame(frame, config, phone_columns=["e", "url", "a"])
+    shown, _ = kit.phone_frame(frame, config, phone_columns=["e", "url", "a"])
     assert shown.columns == ["e", "a"]
 
 
@@ -78,7 +78,7 @@ def test_a_rep_plans_a_route_in_the_phone_layout(monkeypatch, built_home, busies
     rp = at.session_state["routes_plan"]["plan"]
     assert not rp.visits.is_empty()
     widths = shown_widths(at)
-    assert widths and max(widths) <= _ui.PHONE_MAX_COLUMNS
+    assert widths and max(widths) <= kit.PHONE_MAX_COLUMNS
     stops = next(d.value for d in at.dataframe if "customer_name" in d.value.columns
                  and "seq" in d.value.columns)
     assert "navigation" not in stops.columns
@@ -91,11 +91,11 @@ def test_a_rep_plans_a_route_in_the_phone_layout(monkeypatch, built_home, busies
                           for c in charts)
 
     # a wide screen measured by the browser: the whole grid, the link in its column
-    at.session_state[_ui.NARROW_KEY] = False
+    at.session_state[kit.NARROW_KEY] = False
     at.run()
     stops = next(d.value for d in at.dataframe if "customer_name" in d.value.columns
                  and "seq" in d.value.columns)
-    assert "navigation" in stops.columns and len(stops.columns) > _ui.PHONE_MAX_COLUMNS
+    assert "navigation" in stops.columns and len(stops.columns) > kit.PHONE_MAX_COLUMNS
     assert not [b for b in at.get("link_button") if b.proto.url in expected]
 
 
@@ -106,7 +106,7 @@ def test_a_rep_sees_commissions_in_the_phone_layout(monkeypatch, built_home, bus
                    timeout=120)
     assert not at.exception and not at.error
     widths = shown_widths(at)
-    assert widths and max(widths) <= _ui.PHONE_MAX_COLUMNS
+    assert widths and max(widths) <= kit.PHONE_MAX_COLUMNS
     team = next(d.value for d in at.dataframe if "rep_name" in d.value.columns)
     assert "total_commission" in team.columns
     assert all(json.loads(c.proto.config).get("displayModeBar") is False
@@ -116,4 +116,4 @@ def test_a_rep_sees_commissions_in_the_phone_layout(monkeypatch, built_home, bus
 def test_an_admin_on_an_unmeasured_screen_gets_the_whole_grid(monkeypatch, built_home):
     at = open_page(monkeypatch, built_home, "pages/commissions.py", "Commissions", timeout=120)
     assert not at.exception
-    assert max(shown_widths(at)) > _ui.PHONE_MAX_COLUMNS
+    assert max(shown_widths(at)) > kit.PHONE_MAX_COLUMNS

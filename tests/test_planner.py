@@ -1,5 +1,5 @@
-"""The planner (models/planner.py) on the built demo warehouse: what is due, a week and a day
-for a demo rep, scopes, the naive comparison, the exports and the `salesdesk plan` command."""
+"""The planner (models/engines/planner.py) on the built demo warehouse: what is due, a week and a
+day for a demo rep, scopes, the naive comparison, the exports and the `salesdesk plan` command."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import icalendar
 import polars as pl
 import pytest
 
-from models import cli, geo, planner, published_plans
-from models.access import ALL_DATA, Scope
-from models.warehouse import get_warehouse
+from models.core.scoping import ALL_DATA, Scope
+from models.core.warehouse import get_warehouse
+from models.engines import geo, planner
+from models.pipeline import cli
+from models.queries import published_plans
 
 LIMIT = 0.5
 

@@ -1,6 +1,6 @@
 """Builds of lakes shaped like a first real ERP export (tests/exportlakes.py), through
-models.build for real: history older than the commission plan, as-of following the data, loud
-data health, an all-rejected entity, an unassigned customer, a customer with no orders, no
+models.pipeline.build for real: history older than the commission plan, as-of following the data,
+loud data health, an all-rejected entity, an unassigned customer, a customer with no orders, no
 visits file, and money marts that equal the order lines to the cent."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, cli, clock, commissions, datadesk, settings
-from models.access import ALL_DATA
-from models.warehouse import Warehouse
-from pages import _ui
-from tests.exportlakes import (HISTORY_END, write_dead_products_lake, write_history_lake)
+from models.core import clock, settings
+from models.core.scoping import ALL_DATA
+from models.core.warehouse import Warehouse
+from models.pipeline import build, cli
+from models.queries import commissions, datadesk
+from ui import kit
+from tests.exportlakes import HISTORY_END, write_dead_products_lake, write_history_lake
 
 NO_PLAN = ("301 order lines in 60 months (2015-01 to 2019-12) have no commission plan version "
            "in force: the plan (seed commission_plan.csv) covers from 2020-01-01. They get no "
@@ -187,7 +189,7 @@ def test_pages_show_the_health_the_unassigned_and_no_visits(monkeypatch, history
                                                              history_build):
     from streamlit.testing.v1 import AppTest
 
-    from models.visits import NO_VISITS
+    from models.queries.visits import NO_VISITS
     from tests.apptest_util import APP, open_page
 
     monkeypatch.setenv("SALESDESK_HOME", str(history_home))
@@ -196,8 +198,8 @@ def test_pages_show_the_health_the_unassigned_and_no_visits(monkeypatch, history
     sidebar = " ".join(c.value for c in at.sidebar.caption)
     assert "as of 2019-12-30" in sidebar and "with 4 warnings: see the Data page" in sidebar
     warnings = [w.value for w in at.warning if w not in at.sidebar.warning]
-    assert _ui.md(NO_PLAN) in warnings, warnings  # shown as text (escaped for Markdown)
-    assert any(f"built, with warnings; {_ui.md(AS_OF)}." in c.value for c in at.caption)
+    assert kit.md(NO_PLAN) in warnings, warnings  # shown as text (escaped for Markdown)
+    assert any(f"built, with warnings; {kit.md(AS_OF)}." in c.value for c in at.caption)
     # the rebuild can set the as-of date (empty: follow the data)
     assert at.date_input(key="rebuild_as_of").value is None
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from models import build, settings
-from models.errors import UserError
-from models.warehouse import Warehouse
+from models.core import settings
+from models.core.errors import UserError
+from models.core.warehouse import Warehouse
+from models.pipeline import build
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +36,7 @@ def test_a_killed_build_leaves_the_dashboard_working_and_the_next_build_cleans_u
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             from pathlib import Path
-            from models.build import run_build
+            from models.pipeline.build import run_build
             run_build(Path({str(home)!r}))
         """)],
         cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,4 +1,4 @@
-"""The routing core (models/routing.py): orders, windows, reasons, days apart, priorities,
+"""The routing core (models/engines/routing.py): orders, windows, reasons, days apart, priorities,
 travel matrices and determinism, on small problems with known answers."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from models import routing
-from models.routing import Day, Depot, RouteProblem, Stop, solve
+from models.engines import routing
+from models.engines.routing import Day, Depot, RouteProblem, Stop, solve
 
 BASE = Depot(lat=36.66, lon=117.02)
 LIMIT = 0.5  # small problems converge long before this
@@ -210,7 +210,7 @@ def test_a_capped_day_is_never_longer_than_its_cap():
     assert plan.days_used == 2  # 4 hours of visits do not fit in one 200-minute day
 
 
-# --- coordinates for Chinese map apps (models/geo.py) ------------------------------------------
+# --- coordinates for Chinese map apps (models/engines/geo.py) ------------------------------------------
 
 # Published reference points, each checked within 1 m:
 # - github.com/wandergis/coordtransform, README: wgs84togcj02(116.404, 39.915) ->
@@ -228,7 +228,7 @@ GCJ_REFERENCE = [
 
 @pytest.mark.parametrize(("wgs", "gcj"), GCJ_REFERENCE)
 def test_wgs84_to_gcj02_matches_published_points(wgs, gcj):
-    from models import geo
+    from models.engines import geo
 
     got = geo.wgs84_to_gcj02(*wgs)
     assert geo.distance_m(*got, *gcj) < 1.0
@@ -238,21 +238,21 @@ def test_wgs84_to_gcj02_matches_published_points(wgs, gcj):
 
 
 def test_gcj02_to_bd09_matches_the_published_point():
-    from models import geo
+    from models.engines import geo
 
     got = geo.gcj02_to_bd09(39.915, 116.404)
     assert geo.distance_m(*got, 39.92133699351022, 116.41036949371029) < 1.0
 
 
 def test_outside_china_gcj02_is_wgs84():
-    from models import geo
+    from models.engines import geo
 
     assert geo.wgs84_to_gcj02(51.5007, -0.1246) == (51.5007, -0.1246)
 
 
 def test_map_settings_are_checked():
-    from models import geo
-    from models.errors import UserError
+    from models.core.errors import UserError
+    from models.engines import geo
 
     assert geo.source_datum({}) == "wgs84" and geo.source_datum({geo.ENV_COORDINATES:
                                                                  "GCJ-02"}) == "gcj02"

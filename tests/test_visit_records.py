@@ -1,5 +1,6 @@
-"""The visit record store (models/visit_records.py) and the alert task store
-(models/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the demo."""
+"""The visit record store (models/queries/visit_records.py) and the alert task store
+(models/queries/alert_tasks.py): real ingest into a temporary lake, real builds on a copy of the
+demo."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import sys
 import polars as pl
 import pytest
 
-from models import alert_tasks, build, ingest, settings, visit_records
-from models.errors import UserError
+from models.core import settings
+from models.core.errors import UserError
+from models.pipeline import build, ingest
+from models.queries import alert_tasks, visit_records
 from tests.apptest_util import sql
 from tests.pinned import TODAY
 
@@ -86,7 +89,7 @@ def test_a_bad_record_names_the_field_and_writes_nothing(tmp_path, change, messa
 @pytest.mark.parametrize("step", ["written", "renamed"])
 def test_a_kill_while_a_record_is_written_leaves_the_whole_record_or_none(tmp_path, step):
     code = ("import datetime as dt; from pathlib import Path; from tests import "
-            "test_visit_records as t; from models import visit_records; "
+            "test_visit_records as t; from models.queries import visit_records; "
             f"visit_records.record(t.a_record(), base=Path({str(tmp_path)!r}))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, **{ingest.CRASH_ENV: step}),

@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import build, settings
-from models.warehouse import NoWarehouse, OldWarehouse, Warehouse
+from models.core import settings
+from models.core.warehouse import NoWarehouse, OldWarehouse, Warehouse
+from models.pipeline import build
 
 
 def make_build(home: Path, build_id: str, value: int) -> Path:

@@ -46,7 +46,7 @@ UNLABELLED_COLUMNS: frozenset[str] = frozenset({"effective_by"})
 
 # Codes that live in Python rather than in a dbt model (kind -> codes).
 PYTHON_CODES: dict[str, tuple[str, ...]] = {
-    "access_role": ("admin", "analyst", "manager", "rep"),   # models.access.ROLES
+    "access_role": ("admin", "analyst", "manager", "rep"),   # models.core.scoping.ROLES
 }
 
 

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import duckdb
 
-from models import build, settings
-from models.demo import generate
-from models.ingest import ingest_paths
+from models.core import settings
+from models.demo.generator import generate
+from models.pipeline import build
+from models.pipeline.ingest import ingest_paths
 from tests.pinned import TODAY
 
 FLOAT_TOLERANCE = 1e-9  # shares and other double columns; everything else must be equal

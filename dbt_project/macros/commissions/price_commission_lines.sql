@@ -1,7 +1,7 @@
 {#-
     The commission pricing (SPEC 9), once: int_commission_credits and fct_commission_lines call
     these macros, and so does the what-if (analyses/commissions/commission_whatif.sql, compiled
-    with every build and run by models/commissions.py over the lines of a period under an edited
+    with every build and run by models/queries/commissions.py over the lines of a period under an edited
     plan). A change to the arithmetic or the rounding here reaches the build and the what-if
     alike.
 

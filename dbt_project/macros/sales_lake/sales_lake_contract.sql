@@ -1,5 +1,5 @@
 {#-
-    Generated from models/contracts.py by `salesdesk contracts --write`; do not edit by hand.
+    Generated from models/pipeline/contracts.py by `salesdesk contracts --write`; do not edit by hand.
 
     The lake contract as the dbt project knows it: the ONE place in dbt_project/ that lists
     each entity's key, required columns and contract columns with their types (types that

@@ -1,4 +1,4 @@
--- The commission what-if (SPEC 9, models/commissions.py): the commission lines of a period
+-- The commission what-if (SPEC 9, models/queries/commissions.py): the commission lines of a period
 -- re-priced under an edited plan, by the same macros as int_commission_credits and
 -- fct_commission_lines (macros/commissions/price_commission_lines.sql), so an unchanged plan
 -- gives the same cents and a rule change reaches the build and the what-if alike.
