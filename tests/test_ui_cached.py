@@ -48,6 +48,7 @@ def _count(home: Path, user: User) -> tuple[int, str]:
 def _sql(path: Path, query: str) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")  # the marts, as the app
         return con.execute(query).fetchall()
     finally:
         con.close()
@@ -72,6 +73,7 @@ def _swap_in_a_smaller_build(home: Path, build_id: str) -> int:
     shutil.copyfile(current, new)
     con = duckdb.connect(str(new))
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
         con.execute("delete from dim_customers where customer_id in "
                     "(select customer_id from dim_customers order by customer_id limit 10)")
     finally:
