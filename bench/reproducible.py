@@ -37,15 +37,19 @@ def build_with_threads(home: Path, threads: int, as_of_date: str | None = None):
     return result
 
 
-def rebuild_and_compare(home: Path, threads: int, reference) -> dict:
+def rebuild_and_compare(home: Path, threads: int, reference: dict | None = None) -> dict:
     """Build ``home`` again with ``threads`` threads and the as-of date of the ``reference``
-    build (a BuildResult), and compare every table of the two builds."""
+    build (a record of builds.jsonl; default the last good one), and compare every table of
+    the two builds."""
+    from models.build import history, is_good
     from models.build_compare import compare_builds
 
+    reference = reference or [r for r in history(home) if is_good(r)][-1]
     t0 = time.perf_counter()
-    again = build_with_threads(home, threads, reference.as_of_date)
+    again = build_with_threads(home, threads, reference["as_of_date"])
     seconds = time.perf_counter() - t0
-    tables, diffs = compare_builds(Path(reference.warehouse_file), Path(again.warehouse_file))
+    tables, diffs = compare_builds(Path(reference["warehouse_file"]),
+                                   Path(again.warehouse_file))
     return {"tables": tables, "rebuild_s": seconds,
             "marts_differing": [str(d) for d in diffs if d.is_mart],
             "others_differing": [str(d) for d in diffs if not d.is_mart]}
@@ -75,7 +79,9 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="salesdesk-repro-"))
     try:
         ensure_lake(home, args.scale)
-        reference = build_with_threads(home, first)
+        from dataclasses import asdict
+
+        reference = asdict(build_with_threads(home, first))
         figures = rebuild_and_compare(home, second, reference)
     finally:
         if not args.home:
