@@ -8,7 +8,8 @@ For each scale, on fresh demo data in a temporary folder (or ``--keep DIR``):
 - the models' compiled SQL run directly in DuckDB (bench/direct_sql.py): dbt's overhead;
 - server-side render time of every page, cold and warm (bench/page_speed.py), and the memory of
   the app process after a browser opened every page;
-- on the first scale only: route planning (bench/routing.py), ad hoc SQL (worker overhead, time
+- on the first scale only: the same lake built again with one DuckDB thread and every table
+  compared to the bit (bench/reproducible.py), route planning (bench/routing.py), ad hoc SQL (worker overhead, time
   to refuse a runaway query), the commission what-if for a year of one region, and the
   resilience run (bench/soak.py: rebuilds under load, a killed build, a full disk).
 
@@ -109,11 +110,25 @@ def bench_scale(table: Table, scale: float, home: Path, first: bool, soak: bool)
 
     if not first:
         return
+    stage(table, sec, "reproducible", lambda: bench_reproducible(table, sec, home))
     stage(table, "routing", "routing", lambda: bench_routing(table, home))
     stage(table, "ad hoc SQL", "ad hoc SQL", lambda: bench_adhoc(table, home))
     stage(table, "commissions", "what-if", lambda: bench_whatif(table, home))
     if soak:
         stage(table, "resilience", "soak", lambda: bench_soak(table, home))
+
+
+def bench_reproducible(table: Table, sec: str, home: Path) -> None:
+    """The same lake built again with one DuckDB thread: every table identical to the bit."""
+    from bench.reproducible import rebuild_and_compare
+
+    figures = rebuild_and_compare(home, threads=1)
+    differing = figures["marts_differing"] + figures["others_differing"]
+    table.add(sec, "rebuild with 1 DuckDB thread", figures["rebuild_s"], "s")
+    table.add(sec, "tables differing from the full build", len(differing),
+              f"of {figures['tables']}", "0", not differing)
+    for line in differing[:5]:
+        table.add(sec, "differs", line[:80])
 
 
 def bench_routing(table: Table, home: Path) -> None:

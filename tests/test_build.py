@@ -247,3 +247,62 @@ def test_the_spark_target_reads_the_lake_snapshot_and_an_unknown_target_is_refus
     with pytest.raises(UserError, match="Unknown build target 'nope'"):
         build.run_build(built_home, target="nope")
     assert build.current_build_id(built_home) == before
+
+
+def test_a_second_build_with_one_thread_gives_the_same_tables_to_the_bit(built_home, tmp_path,
+                                                                        monkeypatch):
+    from models.build_compare import compare_builds
+
+    reference = [r for r in build.history(built_home) if build.is_good(r)][-1]
+    home = tmp_path / "again"
+    shutil.copytree(settings.lake_dir(built_home), settings.lake_dir(home))
+    monkeypatch.setenv("SALESDESK_BUILD_THREADS", "1")
+    again = build.run_build(home, dbt_vars={"as_of_date": reference["as_of_date"]})
+    assert again.ok, again.failures
+    assert not settings.build_spill_dir(home).exists()  # emptied and removed after the build
+    tables, diffs = compare_builds(Path(reference["warehouse_file"]), Path(again.warehouse_file))
+    assert tables > 30
+    assert [str(d) for d in diffs] == []
+
+
+def test_compare_builds_names_a_changed_double_in_its_last_bit(built_home, tmp_path):
+    from models.build_compare import compare_builds
+
+    current = settings.current_link(built_home).resolve()
+    changed = tmp_path / "changed.duckdb"
+    shutil.copyfile(current, changed)
+    con = duckdb.connect(str(changed))
+    try:
+        con.execute("update fct_customer_contribution set horizontal_index = "
+                    "nextafter(horizontal_index, 10.0) where customer_id = (select "
+                    "min(customer_id) from fct_customer_contribution where horizontal_index > 0)")
+    finally:
+        con.close()
+    tables, diffs = compare_builds(current, changed)
+    assert [(d.table.rsplit(".", 1)[-1], d.columns, d.is_mart) for d in diffs] == \
+        [("fct_customer_contribution", ["horizontal_index"], True)]
+    assert diffs[0].only_in_first == diffs[0].only_in_second > 0
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("50%", None), ("4GB", 4 * 1024 ** 3), ("512 MB", 512 * 1024 ** 2), ("8GiB", 8 * 1024 ** 3),
+    ("1024", 1024 ** 3), ("10MB", 256 * 1024 ** 2)])
+def test_build_memory_setting(monkeypatch, value, expected):
+    monkeypatch.setenv("SALESDESK_BUILD_MEMORY", value)
+    got = settings.build_memory_bytes()
+    assert got == (expected or settings.total_memory_bytes() // 2)
+    env = build.dbt_env(Path("/x/b.duckdb"), Path("/home/h"))
+    assert env["SALESDESK_DUCKDB_MEMORY_LIMIT"] == f"{got}B"
+    assert env["SALESDESK_DUCKDB_TEMP_DIR"] == "/home/h/warehouse/spill"
+
+
+@pytest.mark.parametrize("value", ["lots", "0%", "150%", "-2GB"])
+def test_a_bad_build_memory_setting_stops_the_build_before_it_starts(built_home, monkeypatch,
+                                                                      value):
+    from models.errors import UserError
+
+    before = len(build.history(built_home))
+    monkeypatch.setenv("SALESDESK_BUILD_MEMORY", value)
+    with pytest.raises(UserError, match="SALESDESK_BUILD_MEMORY="):
+        build.run_build(built_home)
+    assert len(build.history(built_home)) == before

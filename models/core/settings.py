@@ -79,3 +79,62 @@ def ingest_limits() -> dict[str, int]:
         "memory_bytes": int(_env_number("SALESDESK_INGEST_MEMORY_MB", 8192) * mb),
         "timeout_s": int(_env_number("SALESDESK_INGEST_TIMEOUT_S", 1800)),
     }
+
+
+BUILD_MEMORY_DEFAULT = "50%"  # of the machine's memory (or of the container's limit)
+
+
+def total_memory_bytes() -> int:
+    """The memory this process may use: the machine's RAM, or the cgroup's limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def build_memory_bytes() -> int:
+    """DuckDB's ``memory_limit`` in a build, in bytes (``SALESDESK_BUILD_MEMORY``, default 50 %).
+
+    A share of the memory (``50%``) or an amount (``4GB``, ``512MB``, ``8GiB``). Beyond it DuckDB
+    spills to ``build_spill_dir``; at least 256 MB. A value that is neither raises UserError.
+    """
+    from models.errors import UserError
+
+    raw = (os.environ.get("SALESDESK_BUILD_MEMORY") or BUILD_MEMORY_DEFAULT).strip()
+    text = raw.upper().replace(" ", "").removesuffix("B").removesuffix("I")
+    units = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+    try:
+        if text.endswith("%"):
+            share = float(text[:-1]) / 100
+            if not 0 < share <= 1:
+                raise ValueError(raw)
+            value = int(total_memory_bytes() * share)
+        elif text and text[-1] in units:
+            value = int(float(text[:-1]) * units[text[-1]])
+        else:
+            value = int(float(text) * units["M"])  # a bare number: megabytes
+    except ValueError:
+        raise UserError(f"SALESDESK_BUILD_MEMORY={raw!r} is not a memory size: give a share of "
+                        f"the memory such as 50% or an amount such as 4GB or 512MB.") from None
+    if value <= 0:
+        raise UserError(f"SALESDESK_BUILD_MEMORY={raw!r} must be more than zero.")
+    return max(value, 256 * 1024 ** 2)
+
+
+def build_spill_dir(base: Path | None = None) -> Path:
+    """Where a build's DuckDB spills what does not fit its memory limit; emptied after a build."""
+    return warehouse_dir(base) / "spill"
+
+
+def build_threads() -> int:
+    """DuckDB's threads in a build (``SALESDESK_BUILD_THREADS``, default: the machine's cores).
+
+    The marts do not depend on it: every build of one lake gives the same marts to the bit
+    (``bench/reproducible.py`` builds with different counts and compares).
+    """
+    return int(_env_number("SALESDESK_BUILD_THREADS", os.cpu_count() or 1))

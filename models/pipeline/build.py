@@ -126,6 +126,10 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
         SALESDESK_DB_PATH=str(db_path),
         SALESDESK_SPARK_DIR=str(spark_dir(base)),
         SALESDESK_LAKE=str(settings.lake_dir(base)),
+        # DuckDB's settings in profiles.yml: memory limit, spill folder, threads
+        SALESDESK_DUCKDB_MEMORY_LIMIT=f"{settings.build_memory_bytes()}B",
+        SALESDESK_DUCKDB_TEMP_DIR=str(settings.build_spill_dir(base)),
+        SALESDESK_DUCKDB_THREADS=str(settings.build_threads()),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_PROFILES_DIR=str(settings.DBT_PROJECT_DIR),
     )
@@ -149,11 +153,18 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     if target not in (None, "dev"):
         raise UserError(f"Unknown build target {target!r}: dev (DuckDB) or {SPARK_TARGET}.")
     dbt_vars, as_of_note = choose_as_of_date(dbt_vars, base)
+    settings.build_memory_bytes()  # a bad SALESDESK_BUILD_MEMORY stops here, before anything
     wh = settings.warehouse_dir(base)
     wh.mkdir(parents=True, exist_ok=True)
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
-        return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
-                             unit_tests, as_of_note, compact_records)
+        spill = settings.build_spill_dir(base)
+        shutil.rmtree(spill, ignore_errors=True)  # what a killed build left
+        spill.mkdir(parents=True, exist_ok=True)
+        try:
+            return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
+                                 unit_tests, as_of_note, compact_records)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 def project_var(name: str, dbt_vars: dict | None = None):

@@ -74,8 +74,14 @@ order_gaps_12 as (
 
     select
         customer_id,
-        avg(cast(order_gap_days as double)) as mean_order_gap_days,
-        stddev_samp(cast(order_gap_days as double)) as stddev_order_gap_days
+        -- exact integer count, sum and sum of squares, never stddev_samp over doubles (its
+        -- parallel merge differs in the last bit from one build to the next)
+        count(order_gap_days) as order_gaps,
+        sum(cast(order_gap_days as {{ dbt.type_bigint() }})) as order_gap_days_sum,
+        sum(
+            cast(order_gap_days as {{ dbt.type_bigint() }})
+            * cast(order_gap_days as {{ dbt.type_bigint() }})
+        ) as order_gap_days_squares
 
     from {{ ref('int_customer_order_days') }}
     where
@@ -231,7 +237,21 @@ final as (
         coalesce(months_12.months_with_orders_12m, 0) as months_with_orders_12m,
         coalesce(months_12.months_with_orders_3m, 0) as months_with_orders_3m,
         cast(
-            order_gaps_12.stddev_order_gap_days / nullif(order_gaps_12.mean_order_gap_days, 0)
+            -- sample standard deviation / mean = sqrt(var) * n / sum, where
+            -- var = (n * squares - sum^2) / (n * (n - 1)), the integers exact
+            sqrt(
+                cast(
+                    order_gaps_12.order_gaps * order_gaps_12.order_gap_days_squares
+                    - order_gaps_12.order_gap_days_sum * order_gaps_12.order_gap_days_sum
+                    as double
+                )
+                / cast(
+                    nullif(order_gaps_12.order_gaps * (order_gaps_12.order_gaps - 1), 0)
+                    as double
+                )
+            )
+            * cast(order_gaps_12.order_gaps as double)
+            / cast(nullif(order_gaps_12.order_gap_days_sum, 0) as double)
             as decimal(9, 4)
         ) as order_gap_variation,
 

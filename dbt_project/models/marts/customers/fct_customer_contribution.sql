@@ -81,9 +81,12 @@ compared as (
         *,
         sum(revenue) over (partition by grain, period_start) as total_revenue,
         sum(gross_profit) over (partition by grain, period_start) as total_gross_profit,
-        avg(cast(revenue as double)) over (
-            partition by grain, period_start, region, channel
-        ) as peer_mean_revenue,
+        -- the peers' revenue as an exact decimal sum and a count, never a float average:
+        -- a parallel sum of doubles differs in the last bit from one build to the next
+        sum(revenue) over (partition by grain, period_start, region, channel)
+            as peer_revenue,
+        count(revenue) over (partition by grain, period_start, region, channel)
+            as peer_customers,
         lag(revenue) over (partition by grain, customer_id order by period_start)
             as previous_period_revenue,
         rank() over (partition by grain, period_start, region order by revenue desc)
@@ -138,7 +141,8 @@ final as (
         cast(gross_profit - cost_to_serve as decimal(18, 4)) as net_contribution,
 
         -- horizontal (peers) and vertical (own history)
-        cast(revenue as double) / nullif(peer_mean_revenue, 0) as horizontal_index,
+        cast(revenue as double) * cast(peer_customers as double)
+            / cast(nullif(peer_revenue, 0) as double) as horizontal_index,
         cast(previous_period_revenue as decimal(18, 4)) as previous_period_revenue,
         cast(revenue as double) / cast(nullif(previous_period_revenue, 0) as double) - 1
             as vertical_change,

@@ -86,7 +86,9 @@ activity as (
         count(*) as visits_12m,
         sum(case when is_onsite then 1 else 0 end) as onsite_visits_12m,
         count(distinct visit_date) as working_days_12m,
-        avg(cast(duration_min as double)) as avg_visit_minutes,
+        -- exact integer sum and count, then one division (not a float average)
+        cast(sum(duration_min) as double) / cast(nullif(count(duration_min), 0) as double)
+            as avg_visit_minutes,
         sum(case when outcome = 'order' then 1 else 0 end) as order_visits_12m,
         sum(case when is_onsite and checkin_distance_km is not null then 1 else 0 end)
             as checked_in_onsite_visits_12m,
