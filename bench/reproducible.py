@@ -4,7 +4,7 @@
 
 Each build runs ``salesdesk build`` (``SALESDESK_BUILD_THREADS``) with the same as-of date; then
 every table of the two build files is compared exactly, ``EXCEPT ALL`` both ways
-(``models.build_compare``), and the tables and columns that differ are printed. Exits 1 if any
+(``models.pipeline.build_compare``), and the tables and columns that differ are printed. Exits 1 if any
 mart differs. With ``--home`` an existing data folder is used (demo data made there if empty).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 def build_with_threads(home: Path, threads: int, as_of_date: str | None = None):
     """One ``salesdesk build`` of ``home`` with DuckDB running ``threads`` threads."""
-    from models.build import run_build
+    from models.pipeline.build import run_build
 
     before = os.environ.get("SALESDESK_BUILD_THREADS")
     os.environ["SALESDESK_BUILD_THREADS"] = str(threads)
@@ -41,8 +41,8 @@ def rebuild_and_compare(home: Path, threads: int, reference: dict | None = None)
     """Build ``home`` again with ``threads`` threads and the as-of date of the ``reference``
     build (a record of builds.jsonl; default the last good one), and compare every table of
     the two builds."""
-    from models.build import history, is_good
-    from models.build_compare import compare_builds
+    from models.pipeline.build import history, is_good
+    from models.pipeline.build_compare import compare_builds
 
     reference = reference or [r for r in history(home) if is_good(r)][-1]
     t0 = time.perf_counter()
@@ -56,12 +56,12 @@ def rebuild_and_compare(home: Path, threads: int, reference: dict | None = None)
 
 
 def ensure_lake(home: Path, scale: float) -> None:
-    from models import settings
+    from models.core import settings
 
     if any(settings.lake_dir(home).glob("*/*.parquet")):
         return
-    from models.demo import generate
-    from models.ingest import ingest_paths
+    from models.demo.generator import generate
+    from models.pipeline.ingest import ingest_paths
 
     generate(home / "demo", scale=scale, seed=42)
     ingest_paths([home / "demo"], base=home)

@@ -251,7 +251,7 @@ def test_the_spark_target_reads_the_lake_snapshot_and_an_unknown_target_is_refus
 
 def test_a_second_build_with_one_thread_gives_the_same_tables_to_the_bit(built_home, tmp_path,
                                                                         monkeypatch):
-    from models.build_compare import compare_builds
+    from models.pipeline.build_compare import compare_builds
 
     reference = [r for r in build.history(built_home) if build.is_good(r)][-1]
     home = tmp_path / "again"
@@ -266,7 +266,7 @@ def test_a_second_build_with_one_thread_gives_the_same_tables_to_the_bit(built_h
 
 
 def test_compare_builds_names_a_changed_double_in_its_last_bit(built_home, tmp_path):
-    from models.build_compare import compare_builds
+    from models.pipeline.build_compare import compare_builds
 
     current = settings.current_link(built_home).resolve()
     changed = tmp_path / "changed.duckdb"
