@@ -299,7 +299,7 @@ def test_build_memory_setting(monkeypatch, value, expected):
 @pytest.mark.parametrize("value", ["lots", "0%", "150%", "-2GB"])
 def test_a_bad_build_memory_setting_stops_the_build_before_it_starts(built_home, monkeypatch,
                                                                       value):
-    from models.errors import UserError
+    from models.core.errors import UserError
 
     before = len(build.history(built_home))
     monkeypatch.setenv("SALESDESK_BUILD_MEMORY", value)

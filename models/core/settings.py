@@ -103,7 +103,7 @@ def build_memory_bytes() -> int:
     A share of the memory (``50%``) or an amount (``4GB``, ``512MB``, ``8GiB``). Beyond it DuckDB
     spills to ``build_spill_dir``; at least 256 MB. A value that is neither raises UserError.
     """
-    from models.errors import UserError
+    from models.core.errors import UserError
 
     raw = (os.environ.get("SALESDESK_BUILD_MEMORY") or BUILD_MEMORY_DEFAULT).strip()
     text = raw.upper().replace(" ", "").removesuffix("B").removesuffix("I")
