@@ -273,6 +273,7 @@ def test_compare_builds_names_a_changed_double_in_its_last_bit(built_home, tmp_p
     shutil.copyfile(current, changed)
     con = duckdb.connect(str(changed))
     try:
+        con.execute(f"set search_path = '{settings.MARTS_SCHEMA}'")
         con.execute("update fct_customer_contribution set horizontal_index = "
                     "nextafter(horizontal_index, 10.0) where customer_id = (select "
                     "min(customer_id) from fct_customer_contribution where horizontal_index > 0)")

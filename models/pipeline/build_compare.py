@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-MART_PREFIXES = ("fct_", "dim_", "rpt_")  # the tables the app reads (dbt marts)
+from models.core import settings
 
 
 @dataclass
@@ -27,7 +27,7 @@ class TableDiff:
 
     @property
     def is_mart(self) -> bool:
-        return self.table.rsplit(".", 1)[-1].startswith(MART_PREFIXES)
+        return self.table.split(".", 1)[0] == settings.MARTS_SCHEMA
 
     def __str__(self) -> str:
         if self.missing_in:
