@@ -60,12 +60,15 @@ prepare: install
 run: prepare
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
+# Two workers (pytest-xdist), a test file on one worker: the dbt builds, the browser and the
+# app servers leave a core idle most of the time. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Everything but the browser tests.
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 
 # The dbt docs of the current build (lineage and descriptions) at http://localhost:8081
 docs: install
