@@ -312,7 +312,7 @@ def test_the_whatif_runs_the_pricing_sql_of_the_build_it_reads(wh, year):
     sql = commissions.whatif_sql(wh)
     assert "whatif_lines" in sql and "credited_split" in sql and "repriced_running" in sql
     assert not hasattr(commissions, "_REPRICE_SQL")
-    source = (ROOT / "models" / "commissions.py").read_text(encoding="utf-8")
+    source = (ROOT / "models" / "queries" / "commissions.py").read_text(encoding="utf-8")
     assert "round(" not in source.split("WHATIF_MODEL =")[1]  # no pricing arithmetic here
 
 
