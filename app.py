@@ -130,8 +130,8 @@ def sidebar(user: identity.User) -> None:
 def resolve_user() -> tuple[identity.AuthConfig, identity.User]:
     """The sign-in settings and the signed-in user; NotSignedIn, NotAuthorised or UserError
     (SignInMisconfigured: settings under which nobody is let in)."""
-    config = identity.auth_config(has_auth_secrets(),
-                                server_address=st.get_option("server.address"))
+    address = st.get_option("server.address")  # i18n: ignore (an option's name)
+    config = identity.auth_config(has_auth_secrets(), server_address=address)
     ip = st.context.ip_address  # None for localhost (and not a str under AppTest)
     return config, identity.identify(
         config,

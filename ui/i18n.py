@@ -92,8 +92,8 @@ def day_label(value: date) -> str:
 def language_switch() -> None:
     """The sidebar's language switch; the choice sticks for the session."""
     current = lang()
-    chosen = st.selectbox(
-        "Language / 语言", i18n.LANGUAGES, index=i18n.LANGUAGES.index(current),  # i18n: ignore
+    chosen = st.selectbox(  # i18n: ignore (the switch's label is in both languages)
+        "Language / 语言", i18n.LANGUAGES, index=i18n.LANGUAGES.index(current),
         format_func=lambda code: i18n.LANGUAGE_NAMES[code], key="salesdesk_lang_switch")
     if chosen != st.session_state.get(LANG_KEY, current):
         st.session_state[LANG_KEY] = chosen
