@@ -1,5 +1,7 @@
 """Data page: what was loaded, what was built, what was rejected; upload and rebuild."""
 
+import re
+
 import streamlit as st
 
 from models.core import identity, scoping
@@ -22,6 +24,21 @@ st.caption(t("Loads into the lake, warehouse builds and the rows staging rejecte
              "Upload raw files here to load them and rebuild the warehouse."))
 
 wh = get_warehouse()  # live: a build run from this page shows at once
+
+
+def as_of_text(note: str) -> str:
+    """A build's as-of note (``models.pipeline.build.choose_as_of_date`` writes it in English
+    into the build record) in this language; a note of another form as it is."""
+    day = r"(\d{4}-\d{2}-\d{2})"
+    if found := re.fullmatch(rf"as of {day}, as set for this build", note):
+        return t("as of {day}, as set for this build", day=found[1])
+    if found := re.fullmatch(rf"as of {day}, today", note):
+        return t("as of {day}, today", day=found[1])
+    if found := re.fullmatch(rf"as of {day}, the latest order date: the data ends more than "
+                             rf"(\d+) days before today \({day}\)", note):
+        return t("as of {day}, the latest order date: the data ends more than {days} days "
+                 "before today ({today})", day=found[1], days=found[2], today=found[3])
+    return note
 
 
 # --- upload and rebuild ----------------------------------------------------------------------
@@ -61,7 +78,7 @@ def _rebuild(as_of) -> None:
                 st.cache_data.clear()
                 kit.pin_warehouse()  # the rest of this run shows the new build
                 kit.show_build()
-                st.info(t("The new build is {note}.", note=kit.md(result.as_of_note)))
+                st.info(t("The new build is {note}.", note=kit.md(as_of_text(result.as_of_note))))
                 for warning in result.warnings:
                     st.warning(kit.md(warning))
             else:
@@ -226,7 +243,8 @@ else:
     status_text = {"success": t("built without warnings"),
                    "success_with_warnings": t("built, with warnings")}.get(
                        record.get("status"), record.get("status"))
-    as_of_note = record.get("as_of_note") or t("as of {day}", day=record.get("as_of_date"))
+    as_of_note = as_of_text(record.get("as_of_note") or "") or t("as of {day}",
+                                                                  day=record.get("as_of_date"))
     st.caption(t("Build {build}: {status}; {note}.", build=record.get("build_id"),
                  status=status_text, note=kit.md(as_of_note)))
     for warning in record.get("warnings") or []:
