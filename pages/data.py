@@ -104,7 +104,8 @@ if user.role == "admin":
         FROM_NAME = ""  # the entity told from the file name
         entity_choice = left.selectbox(
             t("Entity"), [FROM_NAME, *ENTITIES],
-            format_func=lambda e: t("from the file name") if e == FROM_NAME else label("entity", e))
+            format_func=kit.option_labels([FROM_NAME, *ENTITIES], lambda e: t("from the file name")
+                                          if e == FROM_NAME else label("entity", e)))
         # "" is told from the file: models.pipeline.ingest.DETECTED_ENCODINGS
         encodings = {"": t("told from the file (UTF-8 with or without BOM, UTF-16 with BOM, "
                            "GB18030/GBK)")}
@@ -331,14 +332,14 @@ else:
                            "meaning": t("What it means")},
         )
         left, right = st.columns(2)
-        entity = left.selectbox(t("Entity"),
-                                ["all", *by_rule["entity"].unique().sort().to_list()],
-                                format_func=lambda e: t("all") if e == "all"
-                                else label("entity", e))
+        entities = ["all", *by_rule["entity"].unique().sort().to_list()]
+        entity = left.selectbox(t("Entity"), entities, format_func=kit.option_labels(
+            entities, lambda e: t("all") if e == "all" else label("entity", e)))
         rules = by_rule if entity == "all" else by_rule.filter(by_rule["entity"] == entity)
-        rule = right.selectbox(t("Rule"), ["all", *rules["rule"].unique().sort().to_list()],
-                               format_func=lambda r: t("all") if r == "all"
-                               else f"{label('rejection_rule', r)} ({r})")
+        rule_codes = ["all", *rules["rule"].unique().sort().to_list()]
+        rule = right.selectbox(t("Rule"), rule_codes, format_func=kit.option_labels(
+            rule_codes, lambda r: t("all") if r == "all"
+            else f"{label('rejection_rule', r)} ({r})"))
         rows = kit.cached(datadesk.rejected_rows, None if entity == "all" else entity,
                           None if rule == "all" else rule, wh=snap)
         st.dataframe(

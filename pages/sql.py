@@ -114,7 +114,8 @@ with browser:
 with editor:
     available = [m.name for m in marts]
     st.selectbox(t("Examples"), [e.title for e in adhoc.examples(available)], index=None,
-                 format_func=_example_title,
+                 format_func=kit.option_labels([e.title for e in adhoc.EXAMPLES],
+                                               _example_title),
                  placeholder=t("Load a saved example query ..."), key="sql_example",
                  on_change=_load_example)
     with st.form("sql_form", border=False):  # i18n: ignore (the form's key)

@@ -138,10 +138,17 @@ def data_words(home: Path) -> set[str]:
 
 
 # English kept on purpose: the language switch's label is written in both languages (so that
-# someone who cannot read the current one finds it), and the keys of a keyboard are named as
-# printed on them.
+# someone who cannot read the current one finds it), the keys of a keyboard are named as
+# printed on them, and the development mode's user is data (models.core.identity.DEV_USER).
 SWITCH_LABEL = ["Language"]
 KEYS = ["Ctrl", "Enter", "Cmd", "Mac"]
+DEV_USER_NAME = [identity.DEV_USER.name]
+
+
+def icon_names(page) -> list[str]:
+    """The names of the Material icons on the page: drawn from a font's ligatures, so they are
+    in the page's text ("download", "warning") without being words anyone reads."""
+    return page.locator('[data-testid="stIconMaterial"]').all_inner_texts()
 
 
 @pytest.mark.browser
@@ -151,7 +158,8 @@ def test_pages_in_a_chinese_browser(served_app, browser_session, built_home, tit
     context, page = open_zh(browser_session, served_app, title_zh)
     try:
         text = page_text(page)
-        kept = [*data_words(built_home), *SWITCH_LABEL, *(KEYS if name == "sql" else [])]
+        kept = [*data_words(built_home), *SWITCH_LABEL, *DEV_USER_NAME, *icon_names(page),
+                *(KEYS if name == "sql" else [])]
         left = english_words(text, kept)
         path = zh_screenshot(page, name)
         assert left == [], f"{name}: English left on the page: {left}"

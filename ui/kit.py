@@ -159,14 +159,13 @@ def options(user: User) -> FilterOptions:
 
 # --- filters ---------------------------------------------------------------------------------
 
-def _label_month(m: date) -> str:
-    return month_label(m)
-
-
-def _all_or(format_code: Callable[[Any], str]) -> Callable[[Any], str]:
-    """A filter's option labels: ALL as "All" in the session's language, the rest by
-    ``format_code``."""
-    return lambda code: t("All") if code == ALL else format_code(code)
+def option_labels(options: Any, format_code: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` for ``options``: each option's label worked out now, in this
+    run's language (``format_code(option)``; ALL as "All"). Streamlit (AppTest too) may call a
+    format_func after the run, outside the session, where ``t()`` would answer in English: so
+    a format_func that translates must be made with this."""
+    labels = {option: t("All") if option == ALL else format_code(option) for option in options}
+    return lambda option: labels.get(option, str(option))
 
 
 def filter_sidebar(user: User) -> Filters | None:
@@ -183,24 +182,26 @@ def filter_sidebar(user: User) -> Filters | None:
         st.markdown("#### " + t("Filters"))
         month = st.selectbox(t("Month"), opts.months, index=opts.months.index(opts.default_month)
                              if opts.default_month in opts.months else 0,
-                             format_func=_label_month, key="filter_month",
+                             format_func=option_labels(opts.months, month_label),
+                             key="filter_month",
                              help=t("The month the pages report on. The current month is "
                                     "partial until its last day, so the last complete month is "
                                     "the default."))
         regions = [ALL, *opts.regions]
         region = st.selectbox(t("Region"), regions, key="filter_region",
-                              format_func=_all_or(str),
+                              format_func=option_labels(regions, str),
                               disabled=len(opts.regions) <= 1 and user.scope.is_restricted)
         reps = opts.reps
         if region != ALL:
             reps = reps.filter(pl.col("region") == region)
         rep_labels = {r: f"{n} ({r})" for r, n in zip(reps["rep_id"], reps["rep_name"])}
         rep = st.selectbox(t("Rep"), [ALL, *rep_labels], key="filter_rep",
-                           format_func=_all_or(lambda r: rep_labels.get(r, r)))
+                           format_func=option_labels([ALL, *rep_labels], rep_labels.get))
         channel = st.selectbox(t("Channel"), [ALL, *opts.channels], key="filter_channel",
-                               format_func=_all_or(lambda c: label("channel", c)))
+                               format_func=option_labels([ALL, *opts.channels],
+                                                         lambda c: label("channel", c)))
         tier = st.selectbox(t("Tier"), [ALL, *TIERS], key="filter_tier",
-                            format_func=_all_or(str),
+                            format_func=option_labels([ALL, *TIERS], str),
                             help=t("The customer's tier in the chosen month."))
     chosen = Filters(month=month,
                      region=None if region == ALL else region,
@@ -547,7 +548,8 @@ def attribution_view(key: str, label: str | None = None,
     """The "as booked / current book" toggle (``models.queries.attribution``); returns the view."""
     return st.radio(label if label is not None else t("Credit revenue"), list(attribution.VIEWS),
                     index=list(attribution.VIEWS).index(default),
-                    format_func=attribution_label, horizontal=True, key=key,
+                    format_func=option_labels(attribution.VIEWS, attribution_label),
+                    horizontal=True, key=key,
                     help=" ".join(t("{view}: {meaning}", view=attribution_label(v),
                                     meaning=attribution_help(v)) for v in attribution.VIEWS))
 
