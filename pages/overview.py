@@ -167,12 +167,13 @@ with visit_col:
                         met=f"{compliance.compliant_customer_weeks:,}",
                         weeks=f"{compliance.customer_weeks:,}"))
         by_tier = compliance.by_tier
+        policy_tiers = [label("tier", tier) for tier in by_tier["policy_tier"]]
         fig = go.Figure([
-            go.Bar(name=t("Required"), x=by_tier["policy_tier"].to_list(),
+            go.Bar(name=t("Required"), x=policy_tiers,
                    y=by_tier["required_visits"].to_list(), marker_color="#d3dce6",
                    hovertemplate=t("{tier}: {visits} required", tier="%{x}",
                                    visits="%{y:,.1f}") + "<extra></extra>"),
-            go.Bar(name=t("Made"), x=by_tier["policy_tier"].to_list(),
+            go.Bar(name=t("Made"), x=policy_tiers,
                    y=by_tier["done_visits"].to_list(), marker_color="#1f5fa8",
                    hovertemplate=t("{tier}: {visits} made", tier="%{x}", visits="%{y:,}")
                    + "<extra></extra>"),

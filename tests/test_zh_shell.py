@@ -148,7 +148,9 @@ DEV_USER_NAME = [identity.DEV_USER.name]
 def icon_names(page) -> list[str]:
     """The names of the Material icons on the page: drawn from a font's ligatures, so they are
     in the page's text ("download", "warning") without being words anyone reads."""
-    return page.locator('[data-testid="stIconMaterial"]').all_inner_texts()
+    return page.evaluate("""() => Array.from(document.querySelectorAll('span, i'))
+        .filter(e => getComputedStyle(e).fontFamily.includes('Material'))
+        .map(e => e.innerText)""")
 
 
 @pytest.mark.browser
@@ -173,10 +175,9 @@ def test_pages_in_a_chinese_browser(served_app, browser_session, built_home, tit
 def test_switching_to_english_sticks_for_the_session(served_app, browser_session):
     context, page = open_zh(browser_session, served_app, "总览")
     try:
-        switch = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]',
-                              has_text="Language / 语言")
-        switch.locator('[data-baseweb="select"]').click()
-        page.get_by_role("option", name="English").click()
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+            has_text="Language").click()
+        page.get_by_role("option", name="English", exact=True).click()
         wait_for_page(page, "Overview")
         assert "Revenue against the same months last year" in page_text(page)
         click_page(page, "Data")

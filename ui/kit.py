@@ -201,7 +201,8 @@ def filter_sidebar(user: User) -> Filters | None:
                                format_func=option_labels([ALL, *opts.channels],
                                                          lambda c: label("channel", c)))
         tier = st.selectbox(t("Tier"), [ALL, *TIERS], key="filter_tier",
-                            format_func=option_labels([ALL, *TIERS], str),
+                            format_func=option_labels([ALL, *TIERS],
+                                                      lambda tier: label("tier", tier)),
                             help=t("The customer's tier in the chosen month."))
     chosen = Filters(month=month,
                      region=None if region == ALL else region,
