@@ -22,12 +22,12 @@ import html
 import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
 
+from models import i18n as formats
 from models.core import exports, identity, scoping
 from models.core.errors import UserError
 from models.core.identity import User
@@ -35,6 +35,7 @@ from models.core.warehouse import NoWarehouse, Warehouse, get_warehouse
 from models.pipeline.build import history
 from models.queries import attribution
 from models.queries.filters import TIERS, FilterOptions, Filters, filter_options
+from ui.i18n import label, lang, month_label, nt, t
 
 FILTERS_KEY = "salesdesk_filters"   # the Filters the sidebar chose (set by app.py)
 CUSTOMER_KEY = "salesdesk_customer"  # the customer the card shows
@@ -57,10 +58,10 @@ def require_user(roles: frozenset[str] | None = None) -> User:
     opened without app.py's sign-in must not render)."""
     user = identity.session_user(st.session_state)
     if user is None:
-        st.error("Please sign in: open the app from its start page.")
+        st.error(t("Please sign in: open the app from its start page."))
         st.stop()
     if roles is not None and user.role not in roles:
-        st.error("This page is not available to your role. Ask an admin if you need it.")
+        st.error(t("This page is not available to your role. Ask an admin if you need it."))
         st.stop()
     return user
 
@@ -82,16 +83,22 @@ def show_build() -> None:
         return
     pinned = st.session_state.get(WAREHOUSE_KEY)
     if pinned is None:
-        slot.caption("No warehouse build yet: load data on the Data page.")
+        slot.caption(t("No warehouse build yet: load data on the Data page."))
         return
     record = next((b for b in reversed(history()) if b.get("build_id") == pinned.build_id), {})
     finished = record.get("finished_at", "")
     warnings = len(record.get("warnings") or [])
-    health = (f"  \n:orange[with {warnings} warning{'s' if warnings != 1 else ''}: see the Data "
-              f"page]" if warnings else "")
-    as_of = f", as of {record['as_of_date']}" if record.get("as_of_date") else ""
-    slot.caption(f"Warehouse build `{pinned.build_id}`  \n"
-                 f"finished {finished[:16].replace('T', ' ')} UTC{as_of}{health}")
+    when = finished[:16].replace("T", " ")
+    if record.get("as_of_date"):
+        text = t("Warehouse build `{build}`  \nfinished {when} UTC, as of {as_of}",
+                 build=pinned.build_id, when=when, as_of=record["as_of_date"])
+    else:
+        text = t("Warehouse build `{build}`  \nfinished {when} UTC", build=pinned.build_id,
+                 when=when)
+    if warnings:
+        text += "  \n:orange[" + nt("with {n} warning: see the Data page",
+                                    "with {n} warnings: see the Data page", warnings) + "]"
+    slot.caption(text)
 
 
 def warehouse() -> Warehouse:
@@ -101,8 +108,8 @@ def warehouse() -> Warehouse:
         try:
             wh = get_warehouse().pin()
         except NoWarehouse:
-            st.info("There is no warehouse yet: the data team loads data and builds it on the "
-                    "Data page.")
+            st.info(t("There is no warehouse yet: the data team loads data and builds it on "
+                      "the Data page."))
             st.stop()
     return wh
 
@@ -152,8 +159,13 @@ def options(user: User) -> FilterOptions:
 
 # --- filters ---------------------------------------------------------------------------------
 
-def _label_month(m: date) -> str:
-    return m.strftime("%b %Y")
+def option_labels(options: Any, format_code: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` for ``options``: each option's label worked out now, in this
+    run's language (``format_code(option)``; ALL as "All"). Streamlit (AppTest too) may call a
+    format_func after the run, outside the session, where ``t()`` would answer in English: so
+    a format_func that translates must be made with this."""
+    labels = {option: t("All") if option == ALL else format_code(option) for option in options}
+    return lambda option: labels.get(option, str(option))
 
 
 def filter_sidebar(user: User) -> Filters | None:
@@ -167,25 +179,31 @@ def filter_sidebar(user: User) -> Filters | None:
         st.session_state.pop(FILTERS_KEY, None)
         return None
     with st.sidebar:
-        st.markdown("#### Filters")
-        month = st.selectbox("Month", opts.months, index=opts.months.index(opts.default_month)
+        st.markdown("#### " + t("Filters"))
+        month = st.selectbox(t("Month"), opts.months, index=opts.months.index(opts.default_month)
                              if opts.default_month in opts.months else 0,
-                             format_func=_label_month, key="filter_month",
-                             help="The month the pages report on. The current month is partial "
-                                  "until its last day, so the last complete month is the default.")
+                             format_func=option_labels(opts.months, month_label),
+                             key="filter_month",
+                             help=t("The month the pages report on. The current month is "
+                                    "partial until its last day, so the last complete month is "
+                                    "the default."))
         regions = [ALL, *opts.regions]
-        region = st.selectbox("Region", regions, key="filter_region",
+        region = st.selectbox(t("Region"), regions, key="filter_region",
+                              format_func=option_labels(regions, str),
                               disabled=len(opts.regions) <= 1 and user.scope.is_restricted)
         reps = opts.reps
         if region != ALL:
             reps = reps.filter(pl.col("region") == region)
         rep_labels = {r: f"{n} ({r})" for r, n in zip(reps["rep_id"], reps["rep_name"])}
-        rep = st.selectbox("Rep", [ALL, *rep_labels], key="filter_rep",
-                           format_func=lambda r: rep_labels.get(r, r))
-        channel = st.selectbox("Channel", [ALL, *opts.channels], key="filter_channel",
-                               format_func=lambda c: c.replace("_", " "))
-        tier = st.selectbox("Tier", [ALL, *TIERS], key="filter_tier",
-                            help="The customer's tier in the chosen month.")
+        rep = st.selectbox(t("Rep"), [ALL, *rep_labels], key="filter_rep",
+                           format_func=option_labels([ALL, *rep_labels], rep_labels.get))
+        channel = st.selectbox(t("Channel"), [ALL, *opts.channels], key="filter_channel",
+                               format_func=option_labels([ALL, *opts.channels],
+                                                         lambda c: label("channel", c)))
+        tier = st.selectbox(t("Tier"), [ALL, *TIERS], key="filter_tier",
+                            format_func=option_labels([ALL, *TIERS],
+                                                      lambda tier: label("tier", tier)),
+                            help=t("The customer's tier in the chosen month."))
     chosen = Filters(month=month,
                      region=None if region == ALL else region,
                      rep_id=None if rep == ALL else rep,
@@ -195,6 +213,43 @@ def filter_sidebar(user: User) -> Filters | None:
     return chosen
 
 
+def describe_filters(filters: Filters) -> str:
+    """``Filters.describe`` in this language: 'Nov 2026 · North · tier S' / '2026年11月 · ...'.
+    Data values (region) as they are: pass the result through ``md``."""
+    parts = [month_label(filters.month)]
+    if filters.region:
+        parts.append(filters.region)
+    if filters.channel:
+        parts.append(label("channel", filters.channel))
+    if filters.rep_id:
+        parts.append(t("rep {rep_id}", rep_id=filters.rep_id))
+    if filters.tier:
+        parts.append(t("tier {tier}", tier=filters.tier))
+    return " · ".join(parts)
+
+
+def describe_scope(scope: scoping.Scope) -> str:
+    """``Scope.describe`` in this language: what the signed-in user may see."""
+    if scope.role == "manager":
+        return t("region {region}", region=scope.region)
+    if scope.role == "rep":
+        return t("rep {rep_id}", rep_id=scope.rep_id)
+    return t("all data")
+
+
+def user_label(user: User) -> str:
+    """``User.label`` in this language: 'Name (manager, North)', the role as its label."""
+    who = user.name or user.email
+    # lower case in English, as the sentence reads ("Kim (admin)"); labels.po's are capitalised
+    role = {"admin": t("admin"), "analyst": t("analyst"), "manager": t("manager"),
+            "rep": t("rep")}.get(user.role, user.role)
+    if user.role == "manager":
+        return t("{who} ({role}, {region})", who=who, role=role, region=user.region)
+    if user.role == "rep":
+        return t("{who} ({role}, {rep_id})", who=who, role=role, rep_id=user.rep_id)
+    return t("{who} ({role})", who=who, role=role)
+
+
 def current_filters(user: User) -> Filters:
     """The sidebar's filters; the defaults when the page runs without app.py's sidebar."""
     chosen = st.session_state.get(FILTERS_KEY)
@@ -202,7 +257,7 @@ def current_filters(user: User) -> Filters:
         return chosen
     defaults = options(user).default_filters()
     if defaults is None:
-        st.info("The warehouse has no customer months yet: load sales and build.")
+        st.info(t("The warehouse has no customer months yet: load sales and build."))
         st.stop()
     return defaults
 
@@ -210,12 +265,43 @@ def current_filters(user: User) -> Filters:
 # --- formatting ------------------------------------------------------------------------------
 
 def money(value: Any, decimals: int = 0) -> str:
-    """¥1,234,567 (negative: -¥1,234); an en dash for no value."""
+    """¥1,234,567 (negative: -¥1,234); an en dash for no value (models.i18n.money otherwise)."""
     if value is None:
         return "–"
-    number = float(value) if isinstance(value, Decimal) else value
-    sign = "-" if number < 0 else ""
-    return f"{sign}¥{abs(number):,.{decimals}f}"
+    return formats.money(value, lang(), decimals=decimals)
+
+
+def money_short(value: Any) -> str:
+    """A headline figure: ¥5,782.98万 in Chinese, ¥57.83M in English (models.i18n.money_short);
+    show the exact ``money`` beside it (help, table)."""
+    if value is None:
+        return "–"
+    return formats.money_short(value, lang())
+
+
+def headline_money(value: Any) -> str:
+    """A headline figure (a metric's value): ¥5,782.98万 in Chinese (``money_short``), the whole
+    yuan in English (¥57,829,812); put the exact ``money`` in the metric's help or a table."""
+    if value is None:
+        return "–"
+    return money_short(value) if lang() != "en" else money(value)
+
+
+def month_name(month: date) -> str:
+    """A month without its year, for a delta against the month before: 'Sep' / '9月'."""
+    return f"{month:%b}" if lang() == "en" else f"{month.month}月"
+
+
+def month_span(first: date, last: date) -> str:
+    """A run of months: 'Nov 2026', 'Jan-Nov 2026' / '2026年11月', '2026年1月-11月'."""
+    if first == last:
+        return month_label(first)
+    if lang() == "en":
+        return f"{first:%b}-{month_label(last)}" if first.year == last.year else \
+            f"{month_label(first)}-{month_label(last)}"
+    if first.year == last.year:
+        return f"{month_label(first)}-{last.month}月"
+    return f"{month_label(first)}-{month_label(last)}"
 
 
 def pct(value: Any, decimals: int = 1) -> str:
@@ -225,11 +311,26 @@ def pct(value: Any, decimals: int = 1) -> str:
     return f"{float(value) * 100:.{decimals}f} %"
 
 
-MONEY_COLUMN = st.column_config.NumberColumn  # use: MONEY_COLUMN("Revenue", format="¥%,.0f")
+def money_column(label: str, decimals: int = 2) -> Any:
+    """A grid's money column: ¥1,234.50 and -¥4.31 (models.i18n.MONEY_GRID: the sign before
+    the ¥, which a printf format cannot write), ``decimals`` after the point."""
+    return st.column_config.NumberColumn(label, **{**formats.MONEY_GRID,
+                                                   "step": 10.0 ** -decimals})
 
 
-def money_column(label: str, decimals: int = 0) -> Any:
-    return st.column_config.NumberColumn(label, format=f"¥%,.{decimals}f")
+def with_labels(frame: pl.DataFrame, kinds: dict[str, str]) -> pl.DataFrame:
+    """``frame`` with a display column ``<column>_label`` per code column of ``kinds`` (column
+    -> kind of code, as ``label``): the codes stay, their labels in this language beside."""
+    return frame.with_columns(
+        pl.col(column).cast(pl.String).replace_strict(
+            {code: label(kind, code) for code in frame[column].drop_nulls().unique().to_list()},
+            default=None, return_dtype=pl.String).alias(f"{column}_label")
+        for column, kind in kinds.items())
+
+
+def month_grid_format() -> str:
+    """A grid's DateColumn format for a month: 'Nov 2026' / '2026年11月'."""
+    return "MMM YYYY" if lang() == "en" else "YYYY年M月"
 
 
 def pct_column(label: str) -> Any:
@@ -368,27 +469,39 @@ def shown(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(decimals).cast(pl.Float64)) if decimals else frame
 
 
-def empty(message: str = "No data for these filters. Widen the filters in the sidebar.") -> None:
-    st.info(message, icon=":material/filter_alt_off:")
+def no_visits_text() -> str:
+    """``models.queries.visits.NO_VISITS`` in this language: why the visit figures are off."""
+    return t("No visits have been loaded: visit compliance, the visits due and the visit alerts "
+             "are off, and the priority matrix has no service-need axis, until a visits file is "
+             "loaded on the Data page.")
 
 
-def download(frame: pl.DataFrame, name: str, label: str = "Download CSV",
+def empty(message: str | None = None) -> None:
+    """The empty state (``message`` already in the session's language)."""
+    st.info(message if message is not None else
+            t("No data for these filters. Widen the filters in the sidebar."),
+            icon=":material/filter_alt_off:")
+
+
+def download(frame: pl.DataFrame, name: str, label: str | None = None,
              key: str | None = None) -> None:
     """A CSV download of what a table shows (Decimal columns as plain numbers; text cells
     that start like a formula neutralised, see models/core/exports.py).
 
     The file is written when the button is clicked, not on every run of the page."""
-    st.download_button(label, lambda: exports.csv_bytes(frame),
+    st.download_button(label if label is not None else t("Download CSV"),
+                       lambda: exports.csv_bytes(frame),
                        file_name=f"{name}.csv", mime="text/csv", icon=":material/download:",
                        key=key or f"dl_{name}")
 
 
 def download_excel(sheets: dict[str, pl.DataFrame] | Callable[[], dict[str, pl.DataFrame]],
-                   name: str, label: str = "Download Excel", key: str | None = None) -> None:
+                   name: str, label: str | None = None, key: str | None = None) -> None:
     """An .xlsx download with one sheet per frame, written when the button is clicked (a
     workbook of a month's lines takes seconds to write). ``sheets`` may be a function that
     returns them, so that their query also runs only on a click."""
-    st.download_button(label, lambda: exports.xlsx_bytes(sheets() if callable(sheets)
+    st.download_button(label if label is not None else t("Download Excel"),
+                       lambda: exports.xlsx_bytes(sheets() if callable(sheets)
                                                          else sheets),
                        file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -427,14 +540,40 @@ def customer_table(frame: pl.DataFrame, key: str, column_config: dict | None = N
     return None
 
 
-def spinner(text: str = "Loading ..."):
-    return st.spinner(text, show_time=False)
+def spinner(text: str | None = None):
+    return st.spinner(text if text is not None else t("Loading ..."), show_time=False)
 
 
-def attribution_view(key: str, label: str = "Credit revenue",
+def attribution_view(key: str, label: str | None = None,
                      default: str = attribution.DEFAULT_VIEW) -> str:
     """The "as booked / current book" toggle (``models.queries.attribution``); returns the view."""
-    return st.radio(label, list(attribution.VIEWS), index=list(attribution.VIEWS).index(default),
-                    format_func=attribution.VIEW_LABELS.get, horizontal=True, key=key,
-                    help=" ".join(f"{attribution.VIEW_LABELS[v]}: {attribution.VIEW_HELP[v]}"
-                                  for v in attribution.VIEWS))
+    return st.radio(label if label is not None else t("Credit revenue"), list(attribution.VIEWS),
+                    index=list(attribution.VIEWS).index(default),
+                    format_func=option_labels(attribution.VIEWS, attribution_label),
+                    horizontal=True, key=key,
+                    help=" ".join(t("{view}: {meaning}", view=attribution_label(v),
+                                    meaning=attribution_help(v)) for v in attribution.VIEWS))
+
+
+def attribution_label(view: str) -> str:
+    """The name of an attribution view (``models.queries.attribution.VIEWS``) in this language."""
+    names = {"booked": t("As booked"), "current": t("Current book")}
+    return names.get(view, view)
+
+
+def attribution_help(view: str) -> str:
+    """What a figure in an attribution view means, in this language."""
+    meanings = {
+        "booked": t("Each order counts for the rep and region that had the customer on the "
+                    "order date (a customer moved mid-year counts for its old rep and region "
+                    "before the move)."),
+        "current": t("Every order counts for the rep and region that have the customer today, "
+                     "earlier months included."),
+    }
+    return meanings.get(view, attribution.VIEW_HELP.get(view, view))
+
+
+def attribution_describe(view: str) -> str:
+    """``models.queries.attribution.describe`` in this language: the caption under a figure."""
+    attribution.check_view(view)
+    return t("{view}: {meaning}", view=attribution_label(view), meaning=attribution_help(view))

@@ -47,6 +47,7 @@ from typing import Any
 from models.core import settings
 from models.core.errors import UserError
 from models.core.scoping import ROLES, SQL_ROLES, Scope
+from models.i18n.catalogue import LANGUAGES
 
 # --- identity --------------------------------------------------------------------------------
 
@@ -209,6 +210,7 @@ class User:
     rep_id: str | None = None
     name: str = ""
     mode: str = ""  # how they signed in: oidc, header or dev
+    lang: str | None = None  # the language of the allow-list entry (en, zh-CN), else None
 
     @property
     def scope(self) -> Scope:
@@ -250,12 +252,15 @@ def normalise_email(value: Any) -> str | None:
 
 # --- the allow-list --------------------------------------------------------------------------
 
-ALLOWLIST_COLUMNS = ("email", "role", "region", "rep_id", "name")
+ALLOWLIST_COLUMNS = ("email", "role", "region", "rep_id", "name", "lang")
 
 
 def parse_allowlist(rows: Iterable[Mapping[str, Any]], source: str = "allow-list",
                     ) -> dict[str, User]:
-    """Validate allow-list rows (email, role, region, rep_id, name) into users by e-mail."""
+    """Validate allow-list rows (email, role, region, rep_id, name, lang) into users by e-mail.
+
+    ``lang`` is optional: the language the person's pages open in (one of LANGUAGES, written
+    exactly: ``zh-CN`` or ``en``), before the browser's; empty leaves it to the browser."""
     users: dict[str, User] = {}
     problems: list[str] = []
     for number, row in enumerate(rows, start=1):
@@ -276,11 +281,16 @@ def parse_allowlist(rows: Iterable[Mapping[str, Any]], source: str = "allow-list
         if role == "rep" and not values["rep_id"]:
             problems.append(f"{where}: a rep needs a rep_id")
             continue
+        if values["lang"] and values["lang"] not in LANGUAGES:
+            problems.append(f"{where}: lang {values['lang']!r} is not one of "
+                            f"{', '.join(LANGUAGES)}")
+            continue
         if email in users:
             problems.append(f"{where}: listed twice")
             continue
         users[email] = User(email=email, role=role, region=values["region"] or None,
-                            rep_id=values["rep_id"] or None, name=values["name"])
+                            rep_id=values["rep_id"] or None, name=values["name"],
+                            lang=values["lang"] or None)
     if problems:
         raise UserError(f"{source} has {len(problems)} problem(s); nobody is let in until they "
                         "are fixed: " + "; ".join(problems[:10]))
@@ -437,7 +447,7 @@ def identify(config: AuthConfig, *, user_info: Mapping[str, Any] | None = None,
         raise NotAuthorised(f"{email} is not on the sales desk's allow-list. Ask an admin to "
                             "add you with a role.")
     return User(email=user.email, role=user.role, region=user.region, rep_id=user.rep_id,
-                name=user.name or name, mode=config.mode)
+                name=user.name or name, mode=config.mode, lang=user.lang)
 
 
 def session_user(session: Mapping[str, Any]) -> User | None:
