@@ -390,7 +390,8 @@ if st.button(t("Plan route"), type="primary", icon=":material/route:", key="rout
     with st.status(t("Planning the route ..."), expanded=True) as status:
         try:
             result = planner.plan_route(wh, user.scope, rep_id, dates, progress=status.write,
-                                        win_back=bool(win_back), balance=bool(balance))
+                                        win_back=bool(win_back), balance=bool(balance),
+                                        lang=lang())
         except UserError as e:
             status.update(label=t("No route"), state="error")
             st.session_state.pop(PLAN_KEY, None)
@@ -438,8 +439,12 @@ cols[4].metric(t("Hours saved"), t("{hours} h", hours=f"{rp.hours_saved:,.1f}"),
                       planned=f"{rp.optimised.day_hours:,.1f}"))
 if rp.balance is not None:
     b = rp.balance
+    ratio = routing.Balance.ratio(b.days_after)
+    note = t("longest day {ratio} x the shortest", ratio=f"{ratio or 0:.2f}")
+    if not b.met:
+        note += t(" (tolerance {tolerance} not reached)", tolerance=f"{b.tolerance:g}")
     st.caption(t("Balanced days: {note}. Day lengths {after} h (least travel alone: {before} h); "
-                 "balancing costs {extra} min of driving.", note=b.note,
+                 "balancing costs {extra} min of driving.", note=note,
                  after=", ".join(f"{m / 60:.1f}" for m in b.days_after),
                  before=", ".join(f"{m / 60:.1f}" for m in b.days_before),
                  extra=f"{b.extra_travel_min:+.0f}"))

@@ -440,40 +440,41 @@ def _naive_day(problem: routing.RouteProblem, day: routing.DayPlan, rank: dict[s
 def plan_route(wh: Warehouse, scope: Scope, rep_id: str, dates: list[date],
                time_limit_s: float | None = None, seed: int = 1,
                progress: Callable[[str], None] | None = None, win_back: bool = False,
-               balance: bool = True) -> RoutePlan:
+               balance: bool = True, lang: str = "en") -> RoutePlan:
     """Plan the rep's due visits over ``dates`` (one day, or the days of a week); a week's
-    days are balanced unless ``balance`` is False."""
+    days are balanced unless ``balance`` is False. Progress is told in ``lang``."""
     say = progress or (lambda message: None)
     if not dates:
         raise NoRoute("Pick a day or a week to plan.")
     dates = sorted(dates)
-    say("Reading the rep's base and due visits ...")
+    say(translate(lang, "Reading the rep's base and due visits ..."))
     base = rep_base(wh, scope, rep_id)
     due = due_list(wh, scope, rep_id, dates, win_back=win_back)
     if due.is_empty():
         raise NoRoute(f"{base.rep_name} ({rep_id}) has no customers due for a visit by "
                       f"{dates[-1]:%Y-%m-%d}.")
-    return plan_due(due, base, dates, time_limit_s, seed, say, balance)
+    return plan_due(due, base, dates, time_limit_s, seed, say, balance, lang)
 
 
 def plan_due(due: pl.DataFrame, base: RepBase, dates: list[date],
              time_limit_s: float | None = None, seed: int = 1,
              progress: Callable[[str], None] | None = None,
-             balance: bool = True) -> RoutePlan:
+             balance: bool = True, lang: str = "en") -> RoutePlan:
     """Plan a shaped due list (``due_list``/``shape_due``) from ``base`` over ``dates``."""
     say = progress or (lambda message: None)
     limit = time_limit_s if time_limit_s is not None else (
         WEEK_TIME_LIMIT_S if len(dates) > 1 else DAY_TIME_LIMIT_S)
     problem = build_problem(due, base, dates, limit, seed)
-    say(f"Solving {len(problem.stops)} visits over {len(dates)} day(s) "
-        f"(at most {limit:.0f} s) ...")
+    say(translate(lang, "Solving {visits} visits over {days} day(s) (at most {limit} s) ...",
+                  visits=len(problem.stops), days=len(dates), limit=f"{limit:.0f}"))
     started = time.perf_counter()
     balanced = None
     if balance and len(dates) > 1:
         plan, balanced = routing.solve_balanced(problem)
     else:
         plan = routing.solve(problem)
-    say(f"Solved in {time.perf_counter() - started:.1f} s; comparing with the naive order ...")
+    say(translate(lang, "Solved in {seconds} s; comparing with the naive order ...",
+                  seconds=f"{time.perf_counter() - started:.1f}"))
     rp = _assemble(base, dates, due, problem, plan)
     rp.balance = balanced
     return rp
