@@ -24,6 +24,8 @@ WHATIF_KEY = "commissions_whatif"
 # --- labels ----------------------------------------------------------------------------------
 
 _month_label = month_label
+# Widgets' option labels are made once per run, in this run's language (a format_func is also
+# called outside the run, e.g. by AppTest, where the session's language is not known).
 HEADERS = commissions.line_headers(lang())   # one wording for the grids and the downloads
 STATEMENT_HEADERS = commissions.statement_headers(lang())
 ANALYST_KEYS_HELP = t("Headers as the stable English column keys (customer_name ...), for "
@@ -119,7 +121,8 @@ if not months:
 
 default_month = kit.options(user).default_month
 picker = st.columns([1, 2, 3])
-month = picker[0].selectbox(t("Month"), months, format_func=_month_label, key="cm_month",
+month_labels = {m: _month_label(m) for m in months}
+month = picker[0].selectbox(t("Month"), months, format_func=month_labels.get, key="cm_month",
                             index=months.index(default_month) if default_month in months else 0,
                             help=t("The month the orders and returns were booked in."))
 month_statements = kit.cached(commissions.statements, scope, month)
@@ -130,7 +133,7 @@ reps = {row["rep_id"]: row for row in month_statements.iter_rows(named=True)}
 rep_ids = list(reps)
 default_rep = user.rep_id if user.rep_id in reps else rep_ids[0]
 rep_id = picker[1].selectbox(t("Rep"), rep_ids, index=rep_ids.index(default_rep), key="cm_rep",
-                             format_func=lambda r: _rep_label(reps[r]),
+                             format_func={r: _rep_label(row) for r, row in reps.items()}.get,
                              help=t("Reps (and house accounts) with commission lines this month."))
 chosen = reps[rep_id]
 
@@ -289,15 +292,16 @@ with st.form(key="cm_whatif_form"):
     period = st.columns([1, 1, 1])
     start_default, end_default = commissions.year_ending(month)
     start_options = [m for m in reversed(months) if m <= month]
-    start = period[0].selectbox(t("From"), start_options, format_func=_month_label, key="wi_start",
+    start = period[0].selectbox(t("From"), start_options, format_func=month_labels.get,
+                                key="wi_start",
                                 index=start_options.index(start_default)
                                 if start_default in start_options else 0)
     end = period[1].selectbox(t("To"), [m for m in months if m <= month], key="wi_end",
-                              format_func=_month_label)
+                              format_func=month_labels.get)
     region_options = [kit.ALL, *regions] if len(regions) > 1 else regions
     region = period[2].selectbox(
         STATEMENT_HEADERS["region"], region_options, key="wi_region",
-        format_func=lambda r: t("All regions") if r == kit.ALL else r)
+        format_func={r: t("All regions") if r == kit.ALL else r for r in region_options}.get)
 
     st.markdown(t("Rates by price band (plan {version} of {month}: {rates})",
                   version=kit.md(plan.version), month=_month_label(month),
@@ -306,7 +310,8 @@ with st.form(key="cm_whatif_form"):
     rate_columns = st.columns(max(len(plan.rates), 1))
     rates: dict[str, float] = {}
     for column, (band, rate) in zip(rate_columns, plan.rates):
-        rates[band] = column.number_input(f"{kit.md(label('price_band', band))} (%)", min_value=0.0, max_value=100.0,
+        rates[band] = column.number_input(f"{kit.md(label('price_band', band))} (%)",
+                                          min_value=0.0, max_value=100.0,
                                           value=float(rate) * 100, step=0.1, format="%.2f",
                                           key=f"wi_rate_{band}")
     shares = st.columns(4)

@@ -259,10 +259,12 @@ def exports(rp, key: str) -> dict[str, bytes]:
                            mime="text/csv",
                            icon=":material/download:", on_click="ignore", key=f"dl_{key}_csv")
         st.download_button(t("Download calendar (.ics)"), files["ics"],
-                           file_name=f"{name}.ics", mime="text/calendar", icon=":material/calendar_month:",
+                           file_name=f"{name}.ics", mime="text/calendar",
+                           icon=":material/calendar_month:",
                            on_click="ignore", key=f"dl_{key}_ics")
         st.download_button(t("Download day sheet (HTML)"), files["html"],
-                           file_name=f"{name}.html", mime="text/html", icon=":material/print:", on_click="ignore",
+                           file_name=f"{name}.html", mime="text/html", icon=":material/print:",
+                           on_click="ignore",
                            key=f"dl_{key}_html")
         st.checkbox(t("Column keys for analysts"), key=f"dl_{key}_keys",
                     help=t("CSV headers as the stable English column keys (customer_name ...), "
@@ -315,7 +317,8 @@ if user.role == "rep" and published is not None:
         st.stop()
     today = next((d for d in planned_days if d >= as_of), planned_days[0])
     show = st.segmented_control(t("Day"), planned_days, default=today,
-                                format_func=_day, key="routes_rep_day")
+                                format_func={d: _day(d) for d in planned_days}.get,
+                                key="routes_rep_day")
     show = show or today
     stop_blocks(pp.visits.filter(pl.col("date") == show))
     kit.chart(route_map(pp, show), width="stretch", key="routes_rep_map")
@@ -485,7 +488,7 @@ else:
     show = st.segmented_control(
         t("Day"), ["All days", *day_options] if is_week else day_options,
         default="All days" if is_week else day_options[0],
-        format_func=lambda d: t("All days") if isinstance(d, str) else _day(d),
+        format_func={"All days": t("All days"), **{d: _day(d) for d in day_options}}.get,
         key="routes_show")
     only = None if show in (None, "All days") else show
     kit.chart(route_map(rp, only), width="stretch", key="routes_map")

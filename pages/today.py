@@ -81,7 +81,8 @@ def record_form(stop: dict) -> None:
             st.rerun()
         return
     visit_type = st.radio(t("Visit"), contracts.VISIT_TYPES, horizontal=True, key=f"type_{cid}",
-                          format_func=lambda code: label("visit_type", code))
+                          format_func={c: label("visit_type", c)
+                                       for c in contracts.VISIT_TYPES}.get)
     lat = lon = None
     if visit_type == "onsite":
         where = st.radio(t("Check-in location"), LOCATION_CHOICES, key=f"where_{cid}",
@@ -107,10 +108,12 @@ def record_form(stop: dict) -> None:
     with st.form(key=f"record_{cid}", border=False):
         purpose = st.selectbox(t("Purpose"), contracts.VISIT_PURPOSES,
                                index=contracts.VISIT_PURPOSES.index("maintain"),
-                               format_func=lambda code: label("purpose", code),
+                               format_func={c: label("purpose", c)
+                                            for c in contracts.VISIT_PURPOSES}.get,
                                key=f"purpose_{cid}")
         outcome = st.selectbox(t("Outcome"), contracts.VISIT_OUTCOMES,
-                               format_func=lambda code: label("outcome", code),
+                               format_func={c: label("outcome", c)
+                                            for c in contracts.VISIT_OUTCOMES}.get,
                                key=f"outcome_{cid}")
         level = st.slider(t("Relationship (1 acquainted .. 5 trusted)"), 1, 5, 3,
                           key=f"level_{cid}")
@@ -204,9 +207,10 @@ alerts = today.open_alerts(wh, user.scope, show_done=True)
 mine = alerts.filter((pl.col("maintainer_rep_id") == rep_id) | (pl.col("assignee") == rep_id))
 c1, c2 = st.columns(2)
 types = c1.multiselect(t("Type"), list(alert_tasks.ALERT_LABELS), key="alert_types",
-                       format_func=lambda code: label("alert_type", code))
+                       format_func={c: label("alert_type", c)
+                                    for c in alert_tasks.ALERT_LABELS}.get)
 tiers = c2.multiselect(t("Tier"), ["S", "A", "B", "C"], key="alert_tiers",
-                       format_func=lambda code: label("tier", code))
+                       format_func={c: label("tier", c) for c in "SABC"}.get)
 show_done = st.toggle(t("Show snoozed and closed"), key="alert_done")
 work = mine
 if types:

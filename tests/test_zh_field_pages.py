@@ -119,7 +119,7 @@ def test_the_statement_headers_follow_the_language(built_home):
     assert list(english)[0] == "Statements" and list(chinese)[0] == "提成对账单"
     assert list(keys)[0] == "Statements" and "total_commission" in keys["Statements"].columns
     assert "Total commission" in english["Statements"].columns
-    assert "提成合计" in chinese["Statements"].columns
+    assert "提成合计" in chinese["提成对账单"].columns
     # the same figures under each header
     assert chinese["提成对账单"]["提成合计"].to_list() == \
         keys["Statements"]["total_commission"].to_list()
@@ -207,15 +207,17 @@ def _main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
-def _why_words(home) -> list[str]:
-    """The planner's reasons (why a visit is due, why one is not planned) are data of the plan,
-    written in English by models/engines/planner.py."""
+def _planner_words(home) -> list[str]:
+    """The planner's own texts about the data (why each visit is due, where a rep's day starts
+    when the rep file has no base), which models/engines/planner.py writes in English: data of
+    the plan, not the page's words."""
     wh = get_warehouse(home)
-    reps = planner.reps(wh, ALL_DATA)
-    words = ["tier", "every", "days", "last", "onsite", "visit", "overdue", "due", "must",
-             "optional", "priority", "never", "visited", "on", "site", "prospect", "win-back",
-             "churned", "no", "order", "for", "or", "more", "rep", "file"]
-    words += [str(r) for r in reps["rep_name"].to_list()]
+    words: list[str] = []
+    week = planner.week_days(TODAY)
+    for rep_id in planner.reps(wh, ALL_DATA)["rep_id"].to_list():
+        for dates in (week, [TODAY]):
+            words += [str(w) for w in planner.due_list(wh, ALL_DATA, rep_id, dates)["why"]]
+        words.append(planner.rep_base(wh, ALL_DATA, rep_id).base_source)
     return words
 
 
@@ -244,7 +246,8 @@ def test_route_planning_in_a_chinese_browser(served_app, browser_session, built_
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
         text = _main_text(page)
         assert "待拜访" in text and "已安排拜访" in text and "下载当日拜访单（HTML）" in text
-        left = english_words(text, data_words=_data_words(built_home) + _why_words(built_home))
+        data = _data_words(built_home) + _planner_words(built_home)
+        left = english_words(text, data_words=data)
         zh_screenshot(page, "routes")
         assert left == [], left
     finally:
@@ -258,7 +261,8 @@ def test_today_in_a_chinese_browser(served_app, browser_session, built_home):
         page.get_by_text("预警").first.wait_for(timeout=60_000)
         text = _main_text(page)
         assert "拜访点来自" in text and "记录拜访" in text
-        left = english_words(text, data_words=_data_words(built_home) + _why_words(built_home))
+        data = _data_words(built_home) + _planner_words(built_home)
+        left = english_words(text, data_words=data)
         zh_screenshot(page, "today")
         assert left == [], left
     finally:

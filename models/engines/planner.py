@@ -668,7 +668,7 @@ def to_html(rp: RoutePlan, app: str | None = None, lang: str = "en") -> str:
     esc = html.escape
 
     def t(msgid: str, **params: object) -> str:   # the sheet's words, data values escaped
-        return words(lang, msgid, **{k: esc(st(v)) for k, v in params.items()})
+        return words(lang, msgid, **{k: esc(str(v)) for k, v in params.items()})
 
     app = app or geo.default_map_app()
     visits = with_navigation(rp.visits, app) if not rp.visits.is_empty() else rp.visits
@@ -690,7 +690,7 @@ def to_html(rp: RoutePlan, app: str | None = None, lang: str = "en") -> str:
     for day in rp.days.iter_rows(named=True):
         stops = visits.filter(pl.col("date") == day["date"]) if not visits.is_empty() \
             else visits
-        heading = day_label(day["date"], lang) if lang != "en" else st(day["day"])
+        heading = day_label(day["date"], lang) if lang != "en" else str(day["day"])
         parts.append(f"<section><h2>{esc(heading)}</h2>")
         if stops.is_empty():
             parts.append("<p>" + t("No visits planned.") + "</p></section>")
@@ -700,7 +700,7 @@ def to_html(rp: RoutePlan, app: str | None = None, lang: str = "en") -> str:
             leave=day["leave"], back=day["back"], visits=day["visits"], km=f"{day['km']:.1f}",
             hours=f"{day['travel_hours']:.1f}") + "</p>")
         for s in stops.iter_rows(named=True):
-            name = esc(st(s["customer_name"] or ""))
+            name = esc(str(s["customer_name"] or ""))
             links = [f"<a class='main nav-{esc(app)}' href='{esc(s[app])}'>"
                      + t("Navigate ({app})", app=geo.MAP_APPS[app]) + "</a>"]
             links += [f"<a class='nav-{esc(a)}' href='{esc(s[a])}'>{esc(geo.MAP_APPS[a])}</a>"
@@ -715,16 +715,16 @@ def to_html(rp: RoutePlan, app: str | None = None, lang: str = "en") -> str:
                     "open {window}", customer_id=s["customer_id"], tier=s["tier"] or "-",
                     arrival=s["arrival"], start=s["start"], end=s["departure"],
                     window=s["window"]) + "</div>"
-                f"<div class='meta'>{esc(st(s['address'] or ''))}</div>"
-                f"<div class='why'>{esc(st(s['why'] or ''))}</div>"
+                f"<div class='meta'>{esc(str(s['address'] or ''))}</div>"
+                f"<div class='why'>{esc(str(s['why'] or ''))}</div>"
                 f"<div class='actions'>{''.join(links)}</div>"
                 "<div class='notes'>" + t("Notes:") + "</div></div>")
         parts.append("</section>")
     if not rp.unplanned.is_empty():
         parts.append("<h2>" + t("Not planned") + "</h2><ul>")
         for u in rp.unplanned.iter_rows(named=True):
-            parts.append(f"<li>{esc(st(u['customer_id']))} "
-                         f"{esc(st(u['customer_name'] or ''))}: {esc(st(u['reason']))}</li>")
+            parts.append(f"<li>{esc(str(u['customer_id']))} "
+                         f"{esc(str(u['customer_name'] or ''))}: {esc(str(u['reason']))}</li>")
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
