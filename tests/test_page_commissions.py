@@ -189,11 +189,11 @@ def test_click_a_figure_and_download_the_excel_file(served_app, browser_session,
     names = list(sheets)
     assert names[0] == "Statements" and len(names) == sheets["Statements"].height + 1 > 1
     statements = sheets["Statements"]
-    month = statements["month_start"].cast(pl.Date)[0]
+    month = statements["Month"].cast(pl.Date)[0]  # headers in the page's language
     wh = get_warehouse(built_home)
     expected = commissions.statements(wh, ALL_DATA, month)
-    assert sorted(statements["rep_id"].to_list()) == sorted(expected["rep_id"].to_list())
-    assert round(statements["total_commission"].sum(), 2) == \
+    assert sorted(statements["Rep ID"].to_list()) == sorted(expected["rep_id"].to_list())
+    assert round(statements["Total commission"].sum(), 2) == \
         float(expected["total_commission"].sum())
     first = expected.row(0, named=True)
     rep_sheet = sheets[commissions.sheet_name(first["rep_id"], first["rep_name"])]

@@ -78,3 +78,22 @@ def xlsx_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
         for sheet, frame in sheets.items():
             safe_frame(frame).write_excel(workbook, worksheet=sheet[:31])
     return buffer.getvalue()
+
+
+# --- headers in the reader's language ---------------------------------------------------------
+
+def headed(frame: pl.DataFrame, headers: dict[str, str], keys: bool = False) -> pl.DataFrame:
+    """``frame`` with its columns renamed to ``headers`` (column key -> header in the user's
+    language, from the caller's ``*_headers(lang)``), or as it is with ``keys`` (the stable
+    English column keys analysts' scripts read). Columns without a header keep their key; two
+    columns never end up with the same name (a clash keeps the key)."""
+    if keys:
+        return frame
+    renames: dict[str, str] = {}
+    taken = set(frame.columns)
+    for name in frame.columns:
+        header = headers.get(name)
+        if header and header != name and header not in taken:
+            renames[name] = header
+            taken.add(header)
+    return frame.rename(renames)

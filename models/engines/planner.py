@@ -47,6 +47,8 @@ from models.core.errors import UserError
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.engines import geo, routing
+from models.i18n import day_label, translate
+from models.i18n import translate as words  # for a msgid given in a variable
 from models.queries.filters import read
 
 S_DAYS_APART = 2
@@ -438,40 +440,41 @@ def _naive_day(problem: routing.RouteProblem, day: routing.DayPlan, rank: dict[s
 def plan_route(wh: Warehouse, scope: Scope, rep_id: str, dates: list[date],
                time_limit_s: float | None = None, seed: int = 1,
                progress: Callable[[str], None] | None = None, win_back: bool = False,
-               balance: bool = True) -> RoutePlan:
+               balance: bool = True, lang: str = "en") -> RoutePlan:
     """Plan the rep's due visits over ``dates`` (one day, or the days of a week); a week's
-    days are balanced unless ``balance`` is False."""
+    days are balanced unless ``balance`` is False. Progress is told in ``lang``."""
     say = progress or (lambda message: None)
     if not dates:
         raise NoRoute("Pick a day or a week to plan.")
     dates = sorted(dates)
-    say("Reading the rep's base and due visits ...")
+    say(translate(lang, "Reading the rep's base and due visits ..."))
     base = rep_base(wh, scope, rep_id)
     due = due_list(wh, scope, rep_id, dates, win_back=win_back)
     if due.is_empty():
         raise NoRoute(f"{base.rep_name} ({rep_id}) has no customers due for a visit by "
                       f"{dates[-1]:%Y-%m-%d}.")
-    return plan_due(due, base, dates, time_limit_s, seed, say, balance)
+    return plan_due(due, base, dates, time_limit_s, seed, say, balance, lang)
 
 
 def plan_due(due: pl.DataFrame, base: RepBase, dates: list[date],
              time_limit_s: float | None = None, seed: int = 1,
              progress: Callable[[str], None] | None = None,
-             balance: bool = True) -> RoutePlan:
+             balance: bool = True, lang: str = "en") -> RoutePlan:
     """Plan a shaped due list (``due_list``/``shape_due``) from ``base`` over ``dates``."""
     say = progress or (lambda message: None)
     limit = time_limit_s if time_limit_s is not None else (
         WEEK_TIME_LIMIT_S if len(dates) > 1 else DAY_TIME_LIMIT_S)
     problem = build_problem(due, base, dates, limit, seed)
-    say(f"Solving {len(problem.stops)} visits over {len(dates)} day(s) "
-        f"(at most {limit:.0f} s) ...")
+    say(translate(lang, "Solving {visits} visits over {days} day(s) (at most {limit} s) ...",
+                  visits=len(problem.stops), days=len(dates), limit=f"{limit:.0f}"))
     started = time.perf_counter()
     balanced = None
     if balance and len(dates) > 1:
         plan, balanced = routing.solve_balanced(problem)
     else:
         plan = routing.solve(problem)
-    say(f"Solved in {time.perf_counter() - started:.1f} s; comparing with the naive order ...")
+    say(translate(lang, "Solved in {seconds} s; comparing with the naive order ...",
+                  seconds=f"{time.perf_counter() - started:.1f}"))
     rp = _assemble(base, dates, due, problem, plan)
     rp.balance = balanced
     return rp
@@ -556,30 +559,61 @@ CSV_COLUMNS = ["date", "seq", "customer_id", "customer_name", "tier", "must_visi
                "km", "latitude", "longitude", "why", "navigation", "amap", "baidu", "geo"]
 
 
-def to_csv(rp: RoutePlan) -> bytes:
+def csv_headers(lang: str) -> dict[str, str]:
+    """Column key -> header in ``lang`` of the route plan's CSV (``CSV_COLUMNS``)."""
+    return {
+        "date": translate(lang, "Date"),
+        "seq": translate(lang, "Stop"),
+        "customer_id": translate(lang, "Customer ID"),
+        "customer_name": translate(lang, "Customer"),
+        "tier": translate(lang, "Tier"),
+        "must_visit": translate(lang, "Must visit"),
+        "address": translate(lang, "Address"),
+        "window": translate(lang, "Customer hours"),
+        "arrival": translate(lang, "Arrive"),
+        "start": translate(lang, "Visit from"),
+        "departure": translate(lang, "Leave"),
+        "visit_minutes": translate(lang, "Visit minutes"),
+        "travel_minutes": translate(lang, "Drive minutes"),
+        "km": "km",
+        "latitude": translate(lang, "Latitude"),
+        "longitude": translate(lang, "Longitude"),
+        "why": translate(lang, "Why due"),
+        "navigation": translate(lang, "Directions"),
+        "amap": geo.MAP_APPS.get("amap", "amap"),
+        "baidu": geo.MAP_APPS.get("baidu", "baidu"),
+        "geo": "geo",
+    }
+
+
+def to_csv(rp: RoutePlan, lang: str = "en", keys: bool = True) -> bytes:
     """The planned visits as CSV (UTF-8 with BOM, which Excel opens correctly; text that
-    starts like a formula quoted, see models/core/exports.py)."""
+    starts like a formula quoted, see models/core/exports.py). With ``keys`` (the default for
+    scripts) the headers are the stable column keys, else they are in ``lang``."""
     if rp.visits.is_empty():
-        return exports.csv_bytes(pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS}))
-    return exports.csv_bytes(rp.visits.select(CSV_COLUMNS))
+        frame = pl.DataFrame(schema={c: pl.Utf8 for c in CSV_COLUMNS})
+    else:
+        frame = rp.visits.select(CSV_COLUMNS)
+    return exports.csv_bytes(exports.headed(frame, csv_headers(lang), keys))
 
 
 def _at(day: date, minutes: float) -> datetime:
     return datetime.combine(day, datetime.min.time()) + timedelta(minutes=round(minutes))
 
 
-def to_ics(rp: RoutePlan) -> bytes:
+def to_ics(rp: RoutePlan, lang: str = "en") -> bytes:
     """An iCalendar file with one event per visit (local times, as the rep's phone shows them).
 
     Text properties (summary, location, description) are escaped per RFC 5545 by icalendar's
     vText (backslash, semicolon, comma and line breaks), so a name cannot end a property or
-    start another event; tests/test_planner.py reads a hostile name back."""
+    start another event; tests/test_planner.py reads a hostile name back. The events' words
+    (summary, description) are in ``lang``."""
     from icalendar import Calendar, Event
 
     cal = Calendar()
     cal.add("prodid", "-//salesdesk//route plan//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Visits {rp.rep.rep_name}")
+    cal.add("x-wr-calname", translate(lang, "Visits of {rep}", rep=rp.rep.rep_name))
     stamp = rp.built_at.replace(microsecond=0)
     for row in rp.visits.iter_rows(named=True):
         event = Event()
@@ -588,12 +622,15 @@ def to_ics(rp: RoutePlan) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", _at(row["date"], row["start_min"]))
         event.add("dtend", _at(row["date"], row["departure_min"]))
-        event.add("summary", f"{row['seq']}. Visit {row['customer_name']} ({row['tier'] or '-'})")
+        event.add("summary", translate(lang, "{seq}. Visit {customer} ({tier})", seq=row["seq"],
+                                       customer=row["customer_name"], tier=row["tier"] or "-"))
         if row["address"]:
             event.add("location", row["address"])
         event.add("geo", (float(row["latitude"]), float(row["longitude"])))
-        event.add("description", f"{row['why']}\nArrive {row['arrival']}, window "
-                                 f"{row['window']}\nDirections: {row['navigation']}")
+        event.add("description", translate(
+            lang, "{why}\nArrive {arrival}, customer hours {window}\nDirections: {link}",
+            why=row["why"], arrival=row["arrival"], window=row["window"],
+            link=row["navigation"]))
         event.add("url", row["navigation"])
         cal.add_component(event)
     return cal.to_ical()
@@ -623,57 +660,68 @@ h1{font-size:1.4rem;margin:.4em 0}h2{font-size:1.25rem;margin:1.2em 0 .4em;
 """
 
 
-def to_html(rp: RoutePlan, app: str | None = None) -> str:
+def to_html(rp: RoutePlan, app: str | None = None, lang: str = "en") -> str:
     """The day sheet a rep takes on the road: made for a phone (viewport, large type, one
     block per stop with tap-to-navigate in the default map app and the others, tap-to-call
-    when the customer has a phone number) and printable on A4. Every data value is escaped."""
+    when the customer has a phone number) and printable on A4; its words in ``lang``. Every
+    data value is escaped."""
     esc = html.escape
+
+    def t(msgid: str, **params: object) -> str:   # the sheet's words, data values escaped
+        return words(lang, msgid, **{k: esc(str(v)) for k, v in params.items()})
+
     app = app or geo.default_map_app()
     visits = with_navigation(rp.visits, app) if not rp.visits.is_empty() else rp.visits
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{esc(lang)}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{esc(rp.name)}</title>",
         f"<style>{DAY_SHEET_CSS}</style></head><body>",
-        f"<h1>Visits of {esc(str(rp.rep.rep_name))} ({esc(str(rp.rep.rep_id))})</h1>",
-        f"<p class='meta'>Start and end: {esc(rp.rep.base_source)} ({rp.rep.lat:.5f}, "
-        f"{rp.rep.lon:.5f}). Workday {clock(rp.rep.workday_start_min)}-"
-        f"{clock(rp.rep.workday_end_min)}. {rp.optimised.visits} visits, "
-        f"{rp.optimised.km:.1f} km, {rp.optimised.travel_hours:.1f} h driving.</p>",
+        "<h1>" + t("Visits of {rep} ({rep_id})", rep=rp.rep.rep_name,
+                    rep_id=rp.rep.rep_id) + "</h1>",
+        "<p class='meta'>" + t(
+            "Start and end: {base} ({lat}, {lon}). Workday {start}-{end}. {visits} visits, "
+            "{km} km, {hours} h driving.", base=rp.rep.base_source, lat=f"{rp.rep.lat:.5f}",
+            lon=f"{rp.rep.lon:.5f}", start=clock(rp.rep.workday_start_min),
+            end=clock(rp.rep.workday_end_min), visits=rp.optimised.visits,
+            km=f"{rp.optimised.km:.1f}", hours=f"{rp.optimised.travel_hours:.1f}") + "</p>",
     ]
     others = [a for a in geo.MAP_APPS if a != app]
     for day in rp.days.iter_rows(named=True):
         stops = visits.filter(pl.col("date") == day["date"]) if not visits.is_empty() \
             else visits
-        parts.append(f"<section><h2>{esc(str(day['day']))}</h2>")
+        heading = day_label(day["date"], lang) if lang != "en" else str(day["day"])
+        parts.append(f"<section><h2>{esc(heading)}</h2>")
         if stops.is_empty():
-            parts.append("<p>No visits planned.</p></section>")
+            parts.append("<p>" + t("No visits planned.") + "</p></section>")
             continue
-        parts.append(f"<p class='meta'>Leave {esc(str(day['leave']))}, back "
-                     f"{esc(str(day['back']))}: {day['visits']} visits, {day['km']:.1f} km, "
-                     f"{day['travel_hours']:.1f} h driving.</p>")
+        parts.append("<p class='meta'>" + t(
+            "Leave {leave}, back {back}: {visits} visits, {km} km, {hours} h driving.",
+            leave=day["leave"], back=day["back"], visits=day["visits"], km=f"{day['km']:.1f}",
+            hours=f"{day['travel_hours']:.1f}") + "</p>")
         for s in stops.iter_rows(named=True):
             name = esc(str(s["customer_name"] or ""))
-            links = [f"<a class='main nav-{esc(app)}' href='{esc(s[app])}'>Navigate "
-                     f"({esc(geo.MAP_APPS[app])})</a>"]
+            links = [f"<a class='main nav-{esc(app)}' href='{esc(s[app])}'>"
+                     + t("Navigate ({app})", app=geo.MAP_APPS[app]) + "</a>"]
             links += [f"<a class='nav-{esc(a)}' href='{esc(s[a])}'>{esc(geo.MAP_APPS[a])}</a>"
                       for a in others]
             if s.get("call"):
-                links.append(f"<a class='call' href='{esc(s['call'])}'>Call "
-                             f"{esc(str(s.get('phone') or ''))}</a>")
+                links.append(f"<a class='call' href='{esc(s['call'])}'>"
+                             + t("Call {phone}", phone=s.get("phone") or "") + "</a>")
             parts.append(
                 f"<div class='stop'><h3><span class='seq'>{s['seq']}.</span>{name}</h3>"
-                f"<div class='meta'>{esc(str(s['customer_id']))} · tier "
-                f"{esc(str(s['tier'] or '-'))} · arrive {esc(str(s['arrival']))}, visit "
-                f"{esc(str(s['start']))}-{esc(str(s['departure']))} · open "
-                f"{esc(str(s['window']))}</div>"
+                "<div class='meta'>" + t(
+                    "{customer_id} · tier {tier} · arrive {arrival}, visit {start}-{end} · "
+                    "open {window}", customer_id=s["customer_id"], tier=s["tier"] or "-",
+                    arrival=s["arrival"], start=s["start"], end=s["departure"],
+                    window=s["window"]) + "</div>"
                 f"<div class='meta'>{esc(str(s['address'] or ''))}</div>"
                 f"<div class='why'>{esc(str(s['why'] or ''))}</div>"
                 f"<div class='actions'>{''.join(links)}</div>"
-                "<div class='notes'>Notes:</div></div>")
+                "<div class='notes'>" + t("Notes:") + "</div></div>")
         parts.append("</section>")
     if not rp.unplanned.is_empty():
-        parts.append("<h2>Not planned</h2><ul>")
+        parts.append("<h2>" + t("Not planned") + "</h2><ul>")
         for u in rp.unplanned.iter_rows(named=True):
             parts.append(f"<li>{esc(str(u['customer_id']))} "
                          f"{esc(str(u['customer_name'] or ''))}: {esc(str(u['reason']))}</li>")
@@ -682,15 +730,17 @@ def to_html(rp: RoutePlan, app: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_exports(rp: RoutePlan, out_dir: Path) -> list[Path]:
-    """CSV, .ics and the HTML day sheet into ``out_dir``; the paths written."""
+def write_exports(rp: RoutePlan, out_dir: Path, lang: str = "en",
+                  keys: bool = True) -> list[Path]:
+    """CSV, .ics and the HTML day sheet into ``out_dir``, in ``lang`` (the CSV's headers the
+    column keys with ``keys``); the paths written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{rp.name}.csv", out_dir / f"{rp.name}.ics",
              out_dir / f"{rp.name}.html"]
-    paths[0].write_bytes(to_csv(rp))
-    paths[1].write_bytes(to_ics(rp))
-    paths[2].write_text(to_html(rp), encoding="utf-8")
+    paths[0].write_bytes(to_csv(rp, lang, keys))
+    paths[1].write_bytes(to_ics(rp, lang))
+    paths[2].write_text(to_html(rp, lang=lang), encoding="utf-8")
     return paths
 
 

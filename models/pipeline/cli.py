@@ -142,6 +142,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from models.core.scoping import ALL_DATA
     from models.core.warehouse import get_warehouse
     from models.engines import planner
+    from models.i18n import normalise_lang
 
     try:
         week = date.fromisoformat(args.week)
@@ -154,7 +155,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                               progress=lambda message: print(message, flush=True),
                               win_back=args.win_back, balance=not args.no_balance)
     print(planner.summary(plan))
-    for path in planner.write_exports(plan, Path(args.out)):
+    lang = normalise_lang(args.lang or os.environ.get("SALESDESK_LANG"))
+    for path in planner.write_exports(plan, Path(args.out), lang=lang, keys=not args.headers):
         print(f"wrote {path}")
     return 0
 
@@ -245,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also plan churned customers falling due, as win-back visits")
     plan.add_argument("--no-balance", action="store_true",
                       help="do not even out the week's days (least travel only)")
+    plan.add_argument("--lang", default=None,
+                      help="language of the files' words (en, zh-CN; default SALESDESK_LANG)")
+    plan.add_argument("--headers", action="store_true",
+                      help="CSV headers in that language instead of the stable column keys")
     plan.set_defaults(func=_cmd_plan)
 
     contracts = sub.add_parser("contracts", help="check the dbt files generated from "

@@ -39,9 +39,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from models.core import exports
 from models.core.errors import UserError
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import translate
 from models.queries.filters import add_months, read
 
 BANDS = ("high", "mid", "low", "unbanded")
@@ -215,21 +217,113 @@ def sheet_name(rep_id: str, rep_name: str | None) -> str:
     return _SHEET_BAD.sub(" ", f"{rep_id} {rep_name or ''}")[:31].strip(" '") or "Rep"
 
 
+def statements_sheet_name(lang: str, keys: bool = True) -> str:
+    """The name of the statements sheet: 'Statements' (the key), or in ``lang``."""
+    return "Statements" if keys else sheet_name_text(translate(lang, "Statements"))
+
+
+def sheet_name_text(text: str) -> str:
+    """``text`` as a name Excel accepts (at most 31 characters, none of []:*?/\\)."""
+    return _SHEET_BAD.sub(" ", text)[:31].strip(" '") or "Sheet"
+
+
 def export_sheets(wh: Warehouse, scope: Scope, month: date, rep_id: str | None = None,
-                  ) -> dict[str, pl.DataFrame]:
+                  lang: str = "en", keys: bool = True) -> dict[str, pl.DataFrame]:
     """The month's statements, then one sheet per rep with the rep's commission lines (of one rep,
     or of every rep the user may see). Money as numbers. Written by exports.xlsx_bytes, which
-    quotes text that starts like a formula."""
+    quotes text that starts like a formula.
+
+    With ``keys`` (the default for scripts) the headers are the stable column keys
+    (``customer_name``) and the first sheet is 'Statements'; without, the sheet name and the
+    headers are in ``lang`` (a page's download: 提成表, 客户名称 ...)."""
     chosen = statements(wh, scope, month)
     if rep_id is not None:
         chosen = chosen.filter(pl.col("rep_id") == rep_id)
     lines = rep_lines(wh, scope, month, rep_id)
-    sheets = {"Statements": _plain_numbers(chosen)}
+    statement_head = statement_headers(lang)
+    line_head = line_headers(lang)
+    sheets = {statements_sheet_name(lang, keys):
+              exports.headed(_plain_numbers(chosen), statement_head, keys)}
     for row in chosen.iter_rows(named=True):
         mine = lines.filter(pl.col("rep_id") == row["rep_id"]).drop("rep_id", "rep_name",
                                                                        "region")
-        sheets[sheet_name(row["rep_id"], row["rep_name"])] = _plain_numbers(mine)
+        sheets[sheet_name(row["rep_id"], row["rep_name"])] = exports.headed(
+            _plain_numbers(mine), line_head, keys)
     return sheets
+
+
+# --- the headers people read (pages' grids and the downloads) ----------------------------------
+
+def figure_labels(lang: str) -> dict[str, str]:
+    """The label of each statement figure (``FIGURES``) in ``lang``."""
+    return {
+        "credited_revenue_developer": translate(lang, "Credited revenue as developer"),
+        "credited_revenue_maintainer": translate(lang, "Credited revenue as maintainer"),
+        "credited_revenue_sole": translate(lang, "Credited revenue as sole rep"),
+        "credited_revenue_house": translate(lang, "Revenue to the house account"),
+        "returned_revenue": translate(lang, "Returns (credited revenue)"),
+        "accelerated_revenue": translate(lang, "Revenue above the quota line"),
+        "base_commission": translate(lang, "Base commission"),
+        "accelerator_commission": translate(lang, "Accelerator"),
+        "clawback_commission": translate(lang, "Clawbacks (returns)"),
+        "total_commission": translate(lang, "Total commission"),
+    }
+
+
+def line_headers(lang: str) -> dict[str, str]:
+    """Column key -> header in ``lang`` of a commission line (``LINE_COLUMNS``)."""
+    return {
+        "order_date": translate(lang, "Date"),
+        "order_id": translate(lang, "Order"),
+        "line_number": translate(lang, "Line"),
+        "customer_id": translate(lang, "Customer ID"),
+        "customer_name": translate(lang, "Customer"),
+        "sku": "SKU",
+        "product_name": translate(lang, "Product"),
+        "price_band": translate(lang, "Price band"),
+        "quantity": translate(lang, "Quantity"),
+        "order_revenue": translate(lang, "Order line revenue"),
+        "credit_role": translate(lang, "Credited as"),
+        "account_role": translate(lang, "Account role"),
+        "share": translate(lang, "Share"),
+        "credited_revenue": translate(lang, "Credited revenue"),
+        "plan_version": translate(lang, "Plan"),
+        "rate": translate(lang, "Rate"),
+        "base_commission": translate(lang, "Base commission"),
+        "accelerated_revenue": translate(lang, "Above quota"),
+        "accelerator_applied": translate(lang, "Accelerator"),
+        "accelerator_commission": translate(lang, "Accelerator extra"),
+        "commission_amount": translate(lang, "Commission"),
+        "is_return": translate(lang, "Return"),
+        "is_first_order_month": translate(lang, "First-order month"),
+        "house_reason": translate(lang, "House because"),
+        "account_rep_id": translate(lang, "Account's rep"),
+    }
+
+
+def statement_headers(lang: str) -> dict[str, str]:
+    """Column key -> header in ``lang`` of a statement (``rpt_commission_statements``)."""
+    figures = figure_labels(lang)
+    return {
+        **figures,
+        "rep_id": translate(lang, "Rep ID"),
+        "month_start": translate(lang, "Month"),
+        "rep_name": translate(lang, "Rep"),
+        "region": translate(lang, "Region"),
+        "manager_rep_id": translate(lang, "Manager ID"),
+        "is_house": translate(lang, "House account"),
+        "plan_version": translate(lang, "Plan"),
+        "commission_lines": translate(lang, "Commission lines"),
+        "customers": translate(lang, "Customers"),
+        "credited_revenue": translate(lang, "Credited revenue"),
+        "sales_quota": translate(lang, "Quota"),
+        "quota_line": translate(lang, "Quota line"),
+        "quota_attainment": translate(lang, "Of quota"),
+        "commission_developer": translate(lang, "Commission as developer"),
+        "commission_maintainer": translate(lang, "Commission as maintainer"),
+        "commission_sole": translate(lang, "Commission as sole rep"),
+        "commission_house": translate(lang, "Commission to the house"),
+    }
 
 
 def _plain_numbers(frame: pl.DataFrame) -> pl.DataFrame:

@@ -22,6 +22,7 @@ import polars as pl
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.engines import planner
+from models.i18n import translate
 from models.queries import alert_tasks, published_plans, visit_records
 from models.queries.filters import read
 
@@ -50,15 +51,21 @@ class Day:
         return self.stops.height
 
 
-def _planned(rep_id: str, day: date, home: Path | None) -> tuple[pl.DataFrame, str] | None:
+def _planned(rep_id: str, day: date, home: Path | None,
+             lang: str = "en") -> tuple[pl.DataFrame, str] | None:
     monday = day - timedelta(days=day.weekday())
     for first in dict.fromkeys([day, monday]):
         plan = published_plans.latest(rep_id, first, home)
         if plan is None or plan.visits.is_empty() or day not in plan.dates:
             continue
         visits = plan.visits.filter(pl.col("date") == day).sort("seq")
-        return visits, (f"published plan ({'week' if plan.is_week else 'day'} plan, version "
-                        f"{plan.version}, by {plan.published_by})")
+        if plan.is_week:
+            source = translate(lang, "published plan (week plan, version {version}, by {who})",
+                               version=plan.version, who=plan.published_by)
+        else:
+            source = translate(lang, "published plan (day plan, version {version}, by {who})",
+                               version=plan.version, who=plan.published_by)
+        return visits, source
     return None
 
 
@@ -127,13 +134,15 @@ def open_alerts(wh: Warehouse, scope: Scope, ids: list[str] | None = None,
 
 
 def rep_day(wh: Warehouse, scope: Scope, rep_id: str, day: date,
-            home: Path | None = None) -> Day:
-    """The rep's stops on ``day`` (see the module docstring)."""
-    planned = _planned(rep_id, day, home)
+            home: Path | None = None, lang: str = "en") -> Day:
+    """The rep's stops on ``day`` (see the module docstring); where they come from in
+    ``lang``."""
+    planned = _planned(rep_id, day, home, lang)
     if planned is not None:
         visits, source = planned
     else:
-        visits, source = _due(wh, scope, rep_id, day), "due list (no published plan for the day)"
+        visits = _due(wh, scope, rep_id, day)
+        source = translate(lang, "due list (no published plan for the day)")
     if visits.is_empty():
         return Day(rep_id, day, source, pl.DataFrame(schema=STOP_SCHEMA))
     ids = visits["customer_id"].to_list()
