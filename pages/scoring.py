@@ -14,7 +14,7 @@ from models.i18n import MONEY_GRID
 from models.i18n.frames import with_labels
 from models.queries.filters import TIERS, add_months
 from ui import kit
-from ui.i18n import label, lang, money, month_label, percent, t
+from ui.i18n import label, lang, money, money_short, month_label, percent, t
 
 st.title(t("Scoring"))
 user = kit.require_user()
@@ -59,15 +59,16 @@ pareto = scoring.pareto(tiers)
 # --- tier counts and the Pareto curve --------------------------------------------------------
 
 st.subheader(t("Tiers and the Pareto curve"))
-columns = st.columns(len(TIERS) + 1)
+columns = st.columns(len(TIERS) + 2)
 for column, tier in zip(columns, TIERS):
     share = pareto.counts.filter(pl.col("tier") == tier)["revenue_share"][0]
     column.metric(t("{tier} customers", tier=TIER_LABELS[tier]), f"{pareto.count(tier):,}",
                   help=t("{share} of the selection's average monthly revenue",
                          share=percent(share)))
-columns[-1].metric(t("Customers"), f"{pareto.customers:,}",
-                   help=t("Average monthly revenue {amount}",
-                          amount=money(pareto.total_avg_monthly_revenue)))
+columns[-2].metric(t("Customers"), f"{pareto.customers:,}")
+columns[-1].metric(t("Average monthly revenue"), money_short(pareto.total_avg_monthly_revenue),
+                   help=t("Exactly {amount}: the selection's average monthly revenue over the "
+                          "tier window.", amount=money(pareto.total_avg_monthly_revenue)))
 
 curve = pareto.curve
 # A chart of tens of thousands of markers is slow to build and to draw: beyond MAX_POINTS

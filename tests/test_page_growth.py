@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from models.i18n import label
 from models.queries.filters import Filters
+from models.queries.growth import STAGES
 from tests.apptest_util import default_month, metrics, open_page, sql
 
 PAGE = "pages/growth.py"
@@ -91,7 +93,9 @@ def test_growth_figures_match_the_warehouse(monkeypatch, built_home):
         select lifecycle_stage, count(*) from fct_customer_lifecycle
         where month_start = ? group by 1""", [month]))
     funnel = chart(at, "Customers by lifecycle stage")["data"]
-    shown = {trace["name"]: trace["y"][-1] for trace in funnel}
+    # the legend names the stages by their labels (Growing, ...); the marts keep the codes
+    shown = {code: trace["y"][-1] for trace in funnel for code in STAGES
+             if trace["name"] == label("lifecycle_stage", code, "en")}
     assert {k: v for k, v in shown.items() if v} == stages
     # at risk: declining, long time no purchase or tier drop; not churned
     risk = sql(built_home, """

@@ -76,7 +76,7 @@ def test_visit_figures_match_the_warehouse(monkeypatch, built_home):
         from fct_visits where month_start = ?""", [month])
     daily = chart(at, "Visits per day")["data"]
     totals = {trace["name"]: sum(trace["y"]) for trace in daily}
-    assert totals == {"onsite": onsite, "phone": phone} and onsite > 0
+    assert totals == {"On site": onsite, "Phone": phone} and onsite > 0  # visit_type labels
     assert metrics(at)[f"Far check-ins in {month:%b %Y}"] == f"{far:,}"
     activity = table_with(at, "visits_per_day", "working_days")
     assert activity["visits"].sum() == onsite + phone
