@@ -110,7 +110,7 @@ if dimension == "region":
     parts = kit.cached(attribution.region_growth, user.scope, filters, view)
     before = float(parts["previous_3_revenue"].sum())
     after = float(parts["trailing_3_revenue"].sum())
-    st.caption(t("Shown {view}", view=kit.md(attribution.describe(view))))
+    st.caption(t("Shown {view}", view=kit.md(attribution.describe(view, lang()))))
 else:
     parts = growth.contribution_by(frame, dimension)
 names = [kit.plot_text(label(dimension, v) if dimension == "channel"

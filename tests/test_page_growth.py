@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from models.i18n import label
 from models.queries.filters import Filters
 from models.queries.growth import STAGES
+from ui import kit
 from tests.apptest_util import default_month, metrics, open_page, sql
 
 PAGE = "pages/growth.py"
@@ -110,7 +111,8 @@ def test_growth_split_by_channel(monkeypatch, built_home):
     at = open_growth(monkeypatch, built_home)
     at.radio(key="growth_dimension").set_value("channel").run()
     assert not at.exception
-    channels = {r[0].replace("_", " ") for r in sql(
+    # the channels by their labels (Retail store ...), as text for Plotly
+    channels = {kit.plot_text(label("channel", r[0], "en")) for r in sql(
         built_home, "select distinct channel from dim_customers where has_activity")}
     waterfall = chart(at, "Revenue change by channel")["data"][0]
     assert set(waterfall["x"][1:-1]) <= channels and len(waterfall["x"]) > 3

@@ -59,7 +59,8 @@ def test_visit_figures_match_the_warehouse(monkeypatch, built_home):
     # by tier adds up to the same
     by_tier = table_with(at, "policy_tier", "required_visits")
     assert by_tier["done_visits"].sum() == done
-    assert list(by_tier["policy_tier"]) == [t for t in ["S", "A", "B", "C", "prospect"]
+    # in the policy's order, shown by their labels (prospect: Prospect)
+    assert list(by_tier["policy_tier"]) == [t for t in ["S", "A", "B", "C", "Prospect"]
                                             if t in set(by_tier["policy_tier"])]
     # due or overdue: fct_visits_due, must-visit first, then the most days overdue
     due = sql(built_home, """
