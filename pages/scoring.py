@@ -59,14 +59,15 @@ pareto = scoring.pareto(tiers)
 # --- tier counts and the Pareto curve --------------------------------------------------------
 
 st.subheader(t("Tiers and the Pareto curve"))
-columns = st.columns(len(TIERS) + 2)
+columns = st.columns(len(TIERS))
 for column, tier in zip(columns, TIERS):
     share = pareto.counts.filter(pl.col("tier") == tier)["revenue_share"][0]
     column.metric(t("{tier} customers", tier=TIER_LABELS[tier]), f"{pareto.count(tier):,}",
                   help=t("{share} of the selection's average monthly revenue",
                          share=percent(share)))
-columns[-2].metric(t("Customers"), f"{pareto.customers:,}")
-columns[-1].metric(t("Average monthly revenue"), money_short(pareto.total_avg_monthly_revenue),
+columns = st.columns(len(TIERS))  # the totals under the tiers, so that 万 figures fit
+columns[0].metric(t("Customers"), f"{pareto.customers:,}")
+columns[1].metric(t("Average monthly revenue"), money_short(pareto.total_avg_monthly_revenue),
                    help=t("Exactly {amount}: the selection's average monthly revenue over the "
                           "tier window.", amount=money(pareto.total_avg_monthly_revenue)))
 
