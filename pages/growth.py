@@ -10,7 +10,7 @@ from models.i18n import MONEY_GRID
 from models.i18n.frames import with_labels
 from models.queries import attribution, growth
 from ui import kit
-from ui.i18n import label, lang, money, month_label, percent, t
+from ui.i18n import label, lang, money, money_short, month_label, percent, t
 
 st.title(t("Growth"))
 user = kit.require_user()
@@ -61,9 +61,10 @@ if frame.height == 0:
 before = float(frame["previous_3_revenue"].sum())
 after = float(frame["trailing_3_revenue"].sum())
 cols = st.columns(4)
-cols[0].metric(t("Revenue, last 3 months"), money(after, 0),
-               delta=money(after - before, 0),
-               help=t("3 months before: {amount}", amount=money(before, 0)))
+cols[0].metric(t("Revenue, last 3 months"), money_short(after),
+               delta=money_short(after - before),
+               help=t("Exactly {amount}; the 3 months before: {before}.", amount=money(after, 0),
+                      before=money(before, 0)))
 cols[1].metric(t("Growth"), percent(after / before - 1) if before else "–",
                help=t("Selected customers, last 3 months against the 3 before."))
 company = frame["company_trailing_3_growth"].drop_nulls()

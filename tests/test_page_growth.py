@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.i18n import label
+from models.i18n import label, money_short
 from models.queries.filters import Filters
 from models.queries.growth import STAGES
 from ui import kit
@@ -48,7 +48,10 @@ def test_growth_figures_match_the_warehouse(monkeypatch, built_home):
     (after, before), = sql(built_home, """
         select sum(trailing_3_revenue), sum(previous_3_revenue)
         from fct_customer_growth where month_start = ?""", [month])
-    assert metrics(at)["Revenue, last 3 months"] == money(after)
+    # a headline figure, short (¥8.79M); the exact one in its help
+    headline = next(m for m in at.metric if m.label == "Revenue, last 3 months")
+    assert headline.value == money_short(after, "en")
+    assert f"Exactly {money(after)};" in headline.proto.help
     # top growers and decliners: by the change of the last 3 months against the 3 before
     growers = sql(built_home, """
         select customer_id from fct_customer_growth
@@ -128,7 +131,7 @@ def test_a_channel_filter_changes_the_figures(monkeypatch, built_home):
         select sum(g.trailing_3_revenue)
         from fct_customer_growth as g join dim_customers as d on d.customer_id = g.customer_id
         where g.month_start = ? and d.channel = ?""", [month, channel])[0][0]
-    assert metrics(at)["Revenue, last 3 months"] == money(after)
+    assert metrics(at)["Revenue, last 3 months"] == money_short(after, "en")
     assert metrics(at)["Revenue, last 3 months"] != metrics(everyone)["Revenue, last 3 months"]
     assert set(table(at, "growth_at_risk")["customer_id"]) <= {
         r[0] for r in sql(built_home, "select customer_id from dim_customers where channel = ?",
