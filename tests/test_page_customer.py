@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from models.i18n import label
 from models.queries.filters import Filters, add_months
 from ui import kit
 from tests.apptest_util import default_month
@@ -77,7 +78,7 @@ def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home)
     assert at.header[0].value == kit.md(f"{name} ({customer_id})")
     shown = {m.label: m.value for m in at.metric}
     assert shown["Tier"] == tier
-    assert shown["Lifecycle stage"] == stage.replace("_", " ")
+    assert shown["Lifecycle stage"] == label("lifecycle_stage", stage, "en")
     assert shown["Revenue, 12 months"] == kit.money(revenue_12m)
     assert shown["Open alerts"] == f"{alerts:,}"
     reps = " ".join(m.value for m in at.markdown)

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from models.i18n import label, money_short
 from models.queries.filters import Filters
+from models.queries.growth import STAGES
+from ui import kit
 from tests.apptest_util import default_month, metrics, open_page, sql
 
 PAGE = "pages/growth.py"
@@ -45,7 +48,10 @@ def test_growth_figures_match_the_warehouse(monkeypatch, built_home):
     (after, before), = sql(built_home, """
         select sum(trailing_3_revenue), sum(previous_3_revenue)
         from fct_customer_growth where month_start = ?""", [month])
-    assert metrics(at)["Revenue, last 3 months"] == money(after)
+    # a headline figure, short (¥8.79M); the exact one in its help
+    headline = next(m for m in at.metric if m.label == "Revenue, last 3 months")
+    assert headline.value == money_short(after, "en")
+    assert f"Exactly {money(after)};" in headline.proto.help
     # top growers and decliners: by the change of the last 3 months against the 3 before
     growers = sql(built_home, """
         select customer_id from fct_customer_growth
@@ -91,7 +97,9 @@ def test_growth_figures_match_the_warehouse(monkeypatch, built_home):
         select lifecycle_stage, count(*) from fct_customer_lifecycle
         where month_start = ? group by 1""", [month]))
     funnel = chart(at, "Customers by lifecycle stage")["data"]
-    shown = {trace["name"]: trace["y"][-1] for trace in funnel}
+    # the legend names the stages by their labels (Growing, ...); the marts keep the codes
+    shown = {code: trace["y"][-1] for trace in funnel for code in STAGES
+             if trace["name"] == label("lifecycle_stage", code, "en")}
     assert {k: v for k, v in shown.items() if v} == stages
     # at risk: declining, long time no purchase or tier drop; not churned
     risk = sql(built_home, """
@@ -106,7 +114,8 @@ def test_growth_split_by_channel(monkeypatch, built_home):
     at = open_growth(monkeypatch, built_home)
     at.radio(key="growth_dimension").set_value("channel").run()
     assert not at.exception
-    channels = {r[0].replace("_", " ") for r in sql(
+    # the channels by their labels (Retail store ...), as text for Plotly
+    channels = {kit.plot_text(label("channel", r[0], "en")) for r in sql(
         built_home, "select distinct channel from dim_customers where has_activity")}
     waterfall = chart(at, "Revenue change by channel")["data"][0]
     assert set(waterfall["x"][1:-1]) <= channels and len(waterfall["x"]) > 3
@@ -122,7 +131,7 @@ def test_a_channel_filter_changes_the_figures(monkeypatch, built_home):
         select sum(g.trailing_3_revenue)
         from fct_customer_growth as g join dim_customers as d on d.customer_id = g.customer_id
         where g.month_start = ? and d.channel = ?""", [month, channel])[0][0]
-    assert metrics(at)["Revenue, last 3 months"] == money(after)
+    assert metrics(at)["Revenue, last 3 months"] == money_short(after, "en")
     assert metrics(at)["Revenue, last 3 months"] != metrics(everyone)["Revenue, last 3 months"]
     assert set(table(at, "growth_at_risk")["customer_id"]) <= {
         r[0] for r in sql(built_home, "select customer_id from dim_customers where channel = ?",

@@ -59,7 +59,8 @@ def test_visit_figures_match_the_warehouse(monkeypatch, built_home):
     # by tier adds up to the same
     by_tier = table_with(at, "policy_tier", "required_visits")
     assert by_tier["done_visits"].sum() == done
-    assert list(by_tier["policy_tier"]) == [t for t in ["S", "A", "B", "C", "prospect"]
+    # in the policy's order, shown by their labels (prospect: Prospect)
+    assert list(by_tier["policy_tier"]) == [t for t in ["S", "A", "B", "C", "Prospect"]
                                             if t in set(by_tier["policy_tier"])]
     # due or overdue: fct_visits_due, must-visit first, then the most days overdue
     due = sql(built_home, """
@@ -76,7 +77,7 @@ def test_visit_figures_match_the_warehouse(monkeypatch, built_home):
         from fct_visits where month_start = ?""", [month])
     daily = chart(at, "Visits per day")["data"]
     totals = {trace["name"]: sum(trace["y"]) for trace in daily}
-    assert totals == {"onsite": onsite, "phone": phone} and onsite > 0
+    assert totals == {"On site": onsite, "Phone": phone} and onsite > 0  # visit_type labels
     assert metrics(at)[f"Far check-ins in {month:%b %Y}"] == f"{far:,}"
     activity = table_with(at, "visits_per_day", "working_days")
     assert activity["visits"].sum() == onsite + phone

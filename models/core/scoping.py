@@ -21,6 +21,7 @@ import polars as pl
 
 from models.core import settings
 from models.core.warehouse import Warehouse
+from models.i18n import translate
 
 # --- roles and scopes ------------------------------------------------------------------------
 
@@ -59,12 +60,13 @@ class Scope:
         digest = hashlib.sha256(str(value).encode()).hexdigest()[:16]
         return f"{'region' if self.role == 'manager' else 'rep'}-{digest}"
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        """What this scope sees, in ``lang``."""
         if self.role == "manager":
-            return f"region {self.region}"
+            return translate(lang, "region {region}", region=self.region)
         if self.role == "rep":
-            return f"rep {self.rep_id}"
-        return "all data"
+            return translate(lang, "rep {rep}", rep=self.rep_id)
+        return translate(lang, "all data")
 
 
 ALL_DATA = Scope("admin")

@@ -24,17 +24,10 @@ import polars as pl
 
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import translate
 from models.queries.filters import Filters, add_months, read_filtered
 
 VIEWS = ("booked", "current")
-VIEW_LABELS = {"booked": "As booked", "current": "Current book"}
-VIEW_HELP = {
-    "booked": "Each order counts for the rep and region that had the customer on the order "
-              "date (a customer moved mid-year counts for its old rep and region before the "
-              "move).",
-    "current": "Every order counts for the rep and region that have the customer today, "
-               "earlier months included.",
-}
 # revenue history is shown as booked, who looks after the customer now in the current book
 DEFAULT_VIEW = "booked"
 
@@ -48,9 +41,30 @@ def check_view(view: str) -> str:
     return view
 
 
-def describe(view: str) -> str:
-    """What a figure in ``view`` means, for the caption under it."""
-    return f"{VIEW_LABELS[check_view(view)]}: {VIEW_HELP[view]}"
+def view_label(view: str, lang: str = "en") -> str:
+    """The name of ``view`` in ``lang``."""
+    return {"booked": translate(lang, "As booked"),
+            "current": translate(lang, "Current book")}[check_view(view)]
+
+
+def view_help(view: str, lang: str = "en") -> str:
+    """What ``view`` means, in ``lang``."""
+    return {"booked": translate(lang, "Each order counts for the rep and region that had the "
+                                      "customer on the order date (a customer moved mid-year "
+                                      "counts for its old rep and region before the move)."),
+            "current": translate(lang, "Every order counts for the rep and region that have the "
+                                       "customer today, earlier months included."),
+            }[check_view(view)]
+
+
+VIEW_LABELS = {view: view_label(view) for view in VIEWS}
+VIEW_HELP = {view: view_help(view) for view in VIEWS}
+
+
+def describe(view: str, lang: str = "en") -> str:
+    """What a figure in ``view`` means, for the caption under it, in ``lang``."""
+    return translate(lang, "{view}: {meaning}", view=view_label(view, lang),
+                     meaning=view_help(view, lang))
 
 
 def assignment_sql(view: str) -> str:

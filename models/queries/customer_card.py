@@ -16,33 +16,29 @@ import polars as pl
 
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import label
 from models.queries.filters import Filters, add_months, read, read_filtered
 from models.queries.overview import ALERT_TYPES, SEVERITY_ORDER
+from models.queries.scoring import CHECKLIST as SCORING_CHECKLIST
+from models.queries.scoring import checklist_labels
 
 HISTORY_MONTHS = 24
 TOP_SKUS = 5
 
-# fct_customer_scores' dimension scores (0-100) and the names a manager reads.
+# fct_customer_scores' dimension scores (0-100) -> their score_dimension code (labelled with
+# models.i18n.label("score_dimension", code, lang)).
 DIMENSIONS = {
-    "sales_contribution_score": "Sales contribution",
-    "profit_contribution_score": "Profit contribution",
-    "growth_contribution_score": "Growth contribution",
-    "loyalty_score": "Loyalty",
-    "cooperation_score": "Cooperation",
-    "service_cost_score": "Service cost",
-    "satisfaction_score": "Satisfaction",
+    "sales_contribution_score": "sales_contribution",
+    "profit_contribution_score": "profit_contribution",
+    "growth_contribution_score": "growth_contribution",
+    "loyalty_score": "loyalty",
+    "cooperation_score": "cooperation",
+    "service_cost_score": "service_cost",
+    "satisfaction_score": "satisfaction",
 }
 
-# The potential checklist (SPEC 6) of fct_customer_scores: column -> question.
-CHECKLIST = {
-    "own_growth_good": "Own growth good",
-    "scale_above_region_median": "Business scale above region median",
-    "has_credit_headroom": "Credit headroom",
-    "has_cross_sell_room": "Cross-sell room",
-    "fits_core_band": "Buys the core price band",
-    "competitive_position": "Our competitive position",
-    "relationship_good": "Good relationship",
-}
+# The potential checklist (SPEC 6) of fct_customer_scores: the columns, named as on Scoring.
+CHECKLIST = tuple(code for code, _ in SCORING_CHECKLIST)
 
 
 def customer_choices(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
@@ -113,23 +109,25 @@ class CustomerCard:
             return pl.DataFrame()
         return self.order_lines.filter(pl.col("is_in_purchase_window"))
 
-    def dimension_scores(self) -> pl.DataFrame:
-        """dimension, score (0-100) of the seven evaluation dimensions; empty without scores."""
+    def dimension_scores(self, lang: str = "en") -> pl.DataFrame:
+        """dimension (its name in ``lang``), score (0-100) of the seven evaluation dimensions;
+        empty without scores."""
         if self.scores is None:
             return pl.DataFrame(schema={"dimension": pl.String, "score": pl.Float64})
         return pl.DataFrame({
-            "dimension": list(DIMENSIONS.values()),
+            "dimension": [label("score_dimension", code, lang) for code in DIMENSIONS.values()],
             "score": [None if self.scores.get(c) is None else float(self.scores[c])
                       for c in DIMENSIONS],
         }, schema={"dimension": pl.String, "score": pl.Float64})
 
-    def checklist(self) -> pl.DataFrame:
-        """criterion, met, source (data or assessment) of the potential checklist."""
+    def checklist(self, lang: str = "en") -> pl.DataFrame:
+        """criterion (its name in ``lang``), met, source (the code data or assessment) of the
+        potential checklist."""
         if self.scores is None:
             return pl.DataFrame(schema={"criterion": pl.String, "met": pl.Boolean,
                                         "source": pl.String})
         return pl.DataFrame({
-            "criterion": list(CHECKLIST.values()),
+            "criterion": list(checklist_labels(lang).values()),
             "met": [self.scores.get(c) for c in CHECKLIST],
             "source": [self.scores.get(f"{c}_source") for c in CHECKLIST],
         }, schema={"criterion": pl.String, "met": pl.Boolean, "source": pl.String})

@@ -27,6 +27,7 @@ import polars as pl
 from models.core import scoping
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import label, month_label, translate
 
 TIERS = ("S", "A", "B", "C")
 
@@ -94,14 +95,17 @@ class Filters:
                               "where month_start = $f_month and tier = $f_tier)")
         return "select customer_id from dim_customers where " + " and ".join(conditions)
 
-    def describe(self) -> str:
-        """A short human label: 'Nov 2026 · North · tier S'."""
-        parts = [self.month.strftime("%b %Y")]
-        parts += [v for v in (self.region, self.channel) if v]
+    def describe(self, lang: str = "en") -> str:
+        """A short human label in ``lang``: 'Nov 2026 · North · tier S' / '2026年11月 · North · S级'."""
+        parts = [month_label(self.month, lang)]
+        if self.region:
+            parts.append(self.region)
+        if self.channel:
+            parts.append(label("channel", self.channel, lang))
         if self.rep_id:
-            parts.append(f"rep {self.rep_id}")
+            parts.append(translate(lang, "rep {rep}", rep=self.rep_id))
         if self.tier:
-            parts.append(f"tier {self.tier}")
+            parts.append(translate(lang, "tier {tier}", tier=self.tier))
         return " · ".join(parts)
 
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import label
 from models.queries.filters import TIERS, Filters, add_months, read_filtered
 
 # The lifecycle stages (fct_customer_lifecycle's accepted values) in funnel order.
@@ -106,10 +107,11 @@ def lifecycle_by_month(wh: Warehouse, scope: Scope, filters: Filters, months: in
             .with_columns(pl.col("customers").fill_null(0)))
 
 
-def at_risk(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
+def at_risk(wh: Warehouse, scope: Scope, filters: Filters, lang: str = "en") -> pl.DataFrame:
     """Customers at risk in the filters' month: declining, over their usual gap between orders
     ("long time no purchase"), or dropped a tier; not yet churned. Biggest tier first, then the
-    revenue of the 3 months before (what is at stake). ``reasons`` says why."""
+    revenue of the 3 months before (what is at stake). ``reasons`` says why, in ``lang`` (the
+    labels of the lifecycle stage and alert types)."""
     sql = f"""
         select
             l.customer_id,
@@ -137,10 +139,11 @@ def at_risk(wh: Warehouse, scope: Scope, filters: Filters) -> pl.DataFrame:
     """
     frame = read_filtered(wh, sql, scope, filters)
     reasons = pl.concat_str(
-        [pl.when(pl.col("is_declining")).then(pl.lit("declining")),
-         pl.when(pl.col("is_long_no_purchase")).then(pl.lit("long time no purchase")),
+        [pl.when(pl.col("is_declining")).then(pl.lit(label("lifecycle_stage", "declining", lang))),
+         pl.when(pl.col("is_long_no_purchase")).then(
+             pl.lit(label("alert_type", "long_no_purchase", lang))),
          pl.when(pl.col("is_tier_drop")).then(
-             pl.lit("tier drop ") + pl.col("previous_tier").fill_null("") + pl.lit("→")
+             pl.lit(label("alert_type", "tier_drop", lang) + " ") + pl.col("previous_tier").fill_null("") + pl.lit("→")
              + pl.col("tier").fill_null(""))],
         separator=", ", ignore_nulls=True)
     order = {t: i for i, t in enumerate(TIERS)}

@@ -16,21 +16,28 @@ import polars as pl
 
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import translate
 from models.queries.filters import TIERS, Filters, read_filtered
 
 NOT_A_CUSTOMER = "none"  # migration: no tier that month (not yet a customer)
 
 # The seven yes/no criteria of the potential checklist (fct_customer_scores columns), in the
 # order of SPEC 6, with the label a manager reads. Each has a ``<column>_source`` column.
-CHECKLIST: tuple[tuple[str, str], ...] = (
-    ("own_growth_good", "Own growth good"),
-    ("scale_above_region_median", "Scale above region median"),
-    ("has_credit_headroom", "Credit headroom"),
-    ("has_cross_sell_room", "Cross-sell room"),
-    ("fits_core_band", "Buys the core price band"),
-    ("competitive_position", "Competitive position"),
-    ("relationship_good", "Good relationship"),
-)
+def checklist_labels(lang: str = "en") -> dict[str, str]:
+    """The seven criteria's names in ``lang``, by column (the one place they are worded; the
+    customer card uses them too)."""
+    return {
+        "own_growth_good": translate(lang, "Own growth good"),
+        "scale_above_region_median": translate(lang, "Scale above region median"),
+        "has_credit_headroom": translate(lang, "Credit headroom"),
+        "has_cross_sell_room": translate(lang, "Cross-sell room"),
+        "fits_core_band": translate(lang, "Buys the core price band"),
+        "competitive_position": translate(lang, "Competitive position"),
+        "relationship_good": translate(lang, "Good relationship"),
+    }
+
+
+CHECKLIST: tuple[tuple[str, str], ...] = tuple(checklist_labels("en").items())
 
 QUADRANTS: tuple[tuple[int, str, str], ...] = (
     (1, "quick_win", "Quick win"),
@@ -302,13 +309,14 @@ def quadrant_counts(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("customers").fill_null(0).cast(pl.Int64))
 
 
-def potential_checklist(frame: pl.DataFrame) -> pl.DataFrame:
+def potential_checklist(frame: pl.DataFrame, lang: str = "en") -> pl.DataFrame:
     """The checklist rows of ``scores()``: prospects and C customers, best potential first, with
-    ``assessed``: the criteria an assessment answered instead of the data."""
+    ``assessed``: the criteria an assessment answered instead of the data (named in ``lang``)."""
+    names = checklist_labels(lang)
     candidates = frame.filter(pl.col("is_potential_candidate"))
     assessed = pl.concat_str(
-        [pl.when(pl.col(f"{c}_source") == "assessment").then(pl.lit(label))
-         for c, label in CHECKLIST],
+        [pl.when(pl.col(f"{c}_source") == "assessment").then(pl.lit(names[c]))
+         for c, _ in CHECKLIST],
         separator=", ", ignore_nulls=True)
     return (
         candidates.with_columns(assessed.alias("assessed"))

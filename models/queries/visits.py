@@ -13,11 +13,17 @@ import polars as pl
 
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
+from models.i18n import translate
 from models.queries.filters import TIERS, Filters, add_months, read_filtered
 
-NO_VISITS = ("No visits have been loaded: visit compliance, the visits due and the visit alerts "
-             "are off, and the priority matrix has no service-need axis, until a visits file is "
-             "loaded on the Data page.")
+def no_visits(lang: str = "en") -> str:
+    """What the pages say while no visits file has been loaded, in ``lang``."""
+    return translate(lang, "No visits have been loaded: visit compliance, the visits due and the "
+                           "visit alerts are off, and the priority matrix has no service-need "
+                           "axis, until a visits file is loaded on the Data page.")
+
+
+NO_VISITS = no_visits("en")
 
 
 def visits_loaded(wh: Warehouse) -> bool:
