@@ -1,7 +1,6 @@
 """Commissions page: a rep's statement with the order lines behind every figure, the team, the
 split accounts, downloads, and a what-if that re-prices a period under an edited plan."""
 
-from datetime import date
 from decimal import Decimal
 
 import plotly.graph_objects as go

@@ -13,7 +13,7 @@ from models.core.errors import UserError
 from models.engines import geo, planner, routing
 from models.queries import published_plans
 from ui import kit
-from ui.i18n import day_label, label, lang, number, t
+from ui.i18n import day_label, lang, t
 
 PLAN_KEY = "routes_plan"  # {"key": (...), "plan": RoutePlan, "files": {...}}
 DAY_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
