@@ -1045,8 +1045,8 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             names = list(meta.schema.names)
             unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         except Exception as e:  # noqa: BLE001 - pyarrow raises its own types
-            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).", name=name,
-                               detail=_first_line(e)), NOTHING_LOADED_TEXT)
+            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         if unpacked > limits["max_unpacked_bytes"]:
             raise UserError(f"{name}: refused: its data is {_mb(unpacked)} uncompressed, over the "
                             f"{_mb(limits['max_unpacked_bytes'])} a file may unpack to "
@@ -1065,16 +1065,16 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             )
             con.execute("select * from src limit 0")
         except duckdb.Error as e:
-            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).", name=name,
-                               detail=_first_line(e)), NOTHING_LOADED_TEXT)
+            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         return "parquet"
     if file_format == "xlsx":
         _check_workbook(path, name, limits)
         try:
             frame = pl.read_excel(path, infer_schema_length=0)
         except (Exception, pl.exceptions.PanicException) as e:  # fastexcel raises its own types
-            raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).", name=name,
-                               detail=_first_line(e)), NOTHING_LOADED_TEXT)
+            raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         _check_columns(frame.columns, name, limits)
         used = "xlsx"
     else:
@@ -1097,8 +1097,8 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
         except (Exception, pl.exceptions.PanicException) as e:
             if "more fields" in str(e):
                 raise _ragged_refusal(name, payload, delimiter, named) from None
-            raise UserError(N_("{name}: refused: not a readable CSV file ({detail}).", name=name,
-                               detail=_first_line(e)), NOTHING_LOADED_TEXT)
+            raise UserError(N_("{name}: refused: not a readable CSV file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
     frame = frame.with_row_index("_source_row", offset=2)
     con.register("src_frame", frame.to_arrow())
     con.execute("create view src as select * from src_frame")
@@ -1129,8 +1129,8 @@ def _check_workbook(path: Path, name: str, limits: dict[str, int]) -> None:
                     while part.read(1 << 20):
                         pass
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
-        raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).", name=name,
-                               detail=_first_line(e)), NOTHING_LOADED_TEXT)
+        raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).",
+                           name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
 
 
 def _check_lines(path: Path, name: str, limits: dict[str, int]) -> None:
