@@ -15,6 +15,7 @@ from models.demo.constants import REGIONS
 from models.demo.generator import generate
 from models.i18n.messages import N_, error_text
 from models.pipeline import cli, contracts
+from models.pipeline.build import BuildResult
 from tests.pinned import TODAY
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -130,3 +131,13 @@ def test_a_marked_error_reads_as_before_in_english_and_survives_pickling():
     assert error_text(again, "zh-CN") == "a.csv：已拒收：文件是空的。未导入任何数据。"
     plain = UserError("Dates are YYYY-MM-DD.")
     assert error_text(plain, "zh-CN") == str(plain) == "Dates are YYYY-MM-DD."
+
+
+def test_a_failed_builds_header_follows_the_language():
+    failed = BuildResult(build_id="20261118T090000-ab12", status="failed", started_at="",
+                         seconds=3.25, failures=["model stg_x: syntax error"])
+    assert failed.text("zh-CN").splitlines() == [
+        "构建 20261118T090000-ab12 失败（用时 3.2 秒）；当前数据仓库保持不变。失败原因：",
+        "  - model stg_x: syntax error"]
+    assert str(failed).startswith("Build 20261118T090000-ab12 FAILED after 3.2 s; the current "
+                                  "warehouse was left as it was. What failed:")

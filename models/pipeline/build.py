@@ -163,7 +163,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     wh.mkdir(parents=True, exist_ok=True)
     with _build_lock(wh, "Another build is running; wait for it to finish and try again."):
         return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
-                             unit_tests, as_of_note, compact_records)
+                             unit_tests, as_of_note, compact_records, lang)
 
 
 def project_var(name: str, dbt_vars: dict | None = None):
@@ -233,8 +233,8 @@ def _build_lock(folder: Path, busy: str) -> Iterator[None]:
 
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
-                  unit_tests: bool, as_of_note: str = "", compact_records: bool = True
-                  ) -> BuildResult:
+                  unit_tests: bool, as_of_note: str = "", compact_records: bool = True,
+                  lang: str = DEFAULT_LANG) -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
