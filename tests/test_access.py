@@ -441,7 +441,7 @@ def test_every_scope_rule_names_real_columns_of_the_demo_build(built_home):
     missing = sorted(set(scoping.MART_SCOPES) - tables)
     assert not missing, f"MART_SCOPES names marts the build lacks: {missing}"
     for mart in scoping.MART_SCOPES:
-        for scope in (Scope("manager", region="North"), Scope("rep", rep_id="R0008")):
+        for scope in (Scope("manager", region="城北片区"), Scope("rep", rep_id="R0008")):
             scoping.query_scoped(wh, f"select * from {mart} limit 1", scope)  # binds
 
 

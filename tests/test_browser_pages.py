@@ -98,10 +98,10 @@ def test_overview_alert_opens_the_customer_card(served_app, browser_session, bui
 
     # back on the Overview, a region in the sidebar changes the figures
     go_to(page, "Overview")
-    east = overview.revenue_summary(wh, ALL_DATA, filters.with_(region="East")).periods[0]
+    east = overview.revenue_summary(wh, ALL_DATA, filters.with_(region="城东片区")).periods[0]
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Region").click()
-    page.get_by_role("option", name="East", exact=True).click()
-    page.get_by_text("· East ·").first.wait_for(timeout=60_000)
+    page.get_by_role("option", name="城东片区", exact=True).click()
+    page.get_by_text("· 城东片区 ·").first.wait_for(timeout=60_000)
     wait_until_done(page)
     shown = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert shown == kit.money(east.revenue) != month_revenue

@@ -120,7 +120,7 @@ def test_the_whatif_of_an_unchanged_plan_shows_no_difference(monkeypatch, built_
 def north_manager(tmp_path) -> Path:
     path = tmp_path / "allowlist.toml"
     path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\n'
-                    'region = "North"\n')
+                    'region = "城北片区"\n')
     return path
 
 
@@ -129,19 +129,19 @@ def test_a_north_manager_sees_only_north_reps(monkeypatch, built_home, north_man
     month = at.selectbox(key="cm_month").value
     wh = get_warehouse(built_home)
     everyone = commissions.statements(wh, ALL_DATA, month)
-    north = everyone.filter(pl.col("region") == "North")
+    north = everyone.filter(pl.col("region") == "城北片区")
     assert 0 < north.height < everyone.height
     options = at.selectbox(key="cm_rep").options  # labels: 'name (rep id, region)'
     assert len(options) == north.height
-    assert all(o.endswith(", North)") or o == "House account North" for o in options)
+    assert all(o.endswith(", 城北片区)") or o == "House account 城北片区" for o in options)
     team = next(d.value for d in at.dataframe if "rep_name" in d.value.columns
                 and "total_commission" in d.value.columns)
-    assert set(team["region"]) == {"North"}
-    assert at.selectbox(key="wi_region").options == ["North"]
+    assert set(team["region"]) == {"城北片区"}
+    assert at.selectbox(key="wi_region").options == ["城北片区"]
     reprice(at)
     _, _, _, result = at.session_state["commissions_whatif"]
-    assert set(result.per_rep["region"]) == {"North"}
-    manager = commissions.run_whatif(wh, Scope("manager", region="North"),
+    assert set(result.per_rep["region"]) == {"城北片区"}
+    manager = commissions.run_whatif(wh, Scope("manager", region="城北片区"),
                                      *commissions.year_ending(month),
                                      commissions.plan_in_force(wh, ALL_DATA, month))
     assert result.actual_total == manager.actual_total

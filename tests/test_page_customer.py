@@ -25,7 +25,7 @@ from tests.test_page_sql import app
 @pytest.fixture()
 def manager_list(tmp_path) -> Path:
     path = tmp_path / "allowlist.toml"
-    path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "North"\n')
+    path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "城北片区"\n')
     return path
 
 
@@ -122,11 +122,11 @@ def test_the_card_shows_the_customer_from_the_warehouse(monkeypatch, built_home)
 
 def test_a_link_opens_the_card_and_the_filters_narrow_the_choice(monkeypatch, built_home):
     month = default_month(built_home)
-    customer_id = busiest_customer(built_home, "East")
-    at = card(monkeypatch, built_home, customer_id, filters=Filters(month=month, region="East"))
+    customer_id = busiest_customer(built_home, "城东片区")
+    at = card(monkeypatch, built_home, customer_id, filters=Filters(month=month, region="城东片区"))
     assert kit.md(f"({customer_id})") in at.header[0].value
     east = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
-                                                    "where region = 'East'")}
+                                                    "where region = '城东片区'")}
     assert set(at.selectbox(key="card_customer").options) == {
         at.selectbox(key="card_customer").format_func(c) for c in east}
 
@@ -158,17 +158,17 @@ def test_an_unknown_customer_shows_nothing(monkeypatch, built_home):
 
 def test_a_manager_sees_only_the_customers_of_the_region(monkeypatch, built_home, manager_list):
     at = app(monkeypatch, built_home, email="mona@example.com", allowlist=manager_list)
-    south = busiest_customer(built_home, "South")
+    south = busiest_customer(built_home, "城南片区")
     at = card(monkeypatch, built_home, south, at=at)
     assert kit.md(f"no customer '{south}'") in at.warning[0].value
     assert not at.header and not at.metric and not at.dataframe and not at.get("plotly_chart")
 
-    north = busiest_customer(built_home, "North")
+    north = busiest_customer(built_home, "城北片区")
     at.query_params["customer"] = north
     at.run()
     assert not at.exception and kit.md(f"({north})") in at.header[0].value
     north_ids = {c for (c,) in warehouse_sql(built_home, "select customer_id from dim_customers "
-                                                         "where region = 'North'")}
+                                                         "where region = '城北片区'")}
     offered = set(at.selectbox(key="card_customer").options)
     assert offered == {at.selectbox(key="card_customer").format_func(c) for c in north_ids}
 

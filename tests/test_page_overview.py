@@ -26,7 +26,7 @@ from tests.test_page_sql import app
 @pytest.fixture()
 def manager_list(tmp_path) -> Path:
     path = tmp_path / "allowlist.toml"
-    path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "North"\n')
+    path.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "城北片区"\n')
     return path
 
 
@@ -125,11 +125,11 @@ def test_a_filter_changes_the_figures(monkeypatch, built_home):
     month = default_month(built_home)
     label = f"Revenue {month:%b %Y}"
     everyone = metrics(overview(monkeypatch, built_home))
-    east = metrics(overview(monkeypatch, built_home, Filters(month=month, region="East")))
-    expected = revenue(built_home, month, month, "d.region = ?", ["East"])
+    east = metrics(overview(monkeypatch, built_home, Filters(month=month, region="城东片区")))
+    expected = revenue(built_home, month, month, "d.region = ?", ["城东片区"])
     assert east[label][0] == kit.money(expected)
     assert east[label][0] != everyone[label][0]
-    now = stage_counts(built_home, month, "d.region = ?", ["East"])
+    now = stage_counts(built_home, month, "d.region = ?", ["城东片区"])
     assert east["Churned"][0] == f"{now.get('churned', 0):,}"
 
     # another month: its own figures, compared with its own year-ago month
@@ -160,18 +160,18 @@ def test_a_north_manager_sees_north_figures_only(monkeypatch, built_home, manage
     at = app(monkeypatch, built_home, email="mona@example.com", allowlist=manager_list)
     assert [t.value for t in at.title] == ["Overview"]  # a manager's start page, via app.py
     shown = metrics(at)
-    north = revenue(built_home, month, month, "d.region = ?", ["North"])
+    north = revenue(built_home, month, month, "d.region = ?", ["城北片区"])
     assert shown[f"Revenue {month:%b %Y}"][0] == kit.money(north)
     assert north != revenue(built_home, month, month)
-    now = stage_counts(built_home, month, "d.region = ?", ["North"])
+    now = stage_counts(built_home, month, "d.region = ?", ["城北片区"])
     active = sum(now.get(s, 0) for s in ("new", "growing", "mature", "declining"))
     assert shown["Active"][0] == f"{active:,}"
     table = at.dataframe[0].value
     (north_alerts,), = sql(built_home, """
         select count(*) from fct_customer_alerts a join dim_customers d using (customer_id)
-        where d.region = 'North'""")
+        where d.region = '城北片区'""")
     assert len(table) == north_alerts
-    assert set(table["region"]) <= {"North"}
+    assert set(table["region"]) <= {"城北片区"}
 
 
 def test_choosing_an_alert_opens_the_customer_card(monkeypatch, built_home):

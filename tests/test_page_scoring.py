@@ -145,7 +145,7 @@ def test_a_manager_sees_only_their_region(monkeypatch, built_home, tmp_path):
     month = default_month(built_home)
     allowlist = tmp_path / "allowlist.toml"
     allowlist.write_text('[[user]]\nemail = "mona@example.com"\nrole = "manager"\n'
-                         'region = "North"\n')
+                         'region = "城北片区"\n')
     monkeypatch.setenv("SALESDESK_HOME", str(built_home))
     monkeypatch.setenv("SALESDESK_ALLOWLIST", str(allowlist))
     monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
@@ -158,8 +158,8 @@ def test_a_manager_sees_only_their_region(monkeypatch, built_home, tmp_path):
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
-    assert tier_counts(at) == expected_tiers(built_home, month, "d.region = 'North'")
-    assert set(at.dataframe[0].value["region"]) == {"North"}
+    assert tier_counts(at) == expected_tiers(built_home, month, "d.region = '城北片区'")
+    assert set(at.dataframe[0].value["region"]) == {"城北片区"}
 
 
 def test_filters_without_customers_show_the_empty_message(monkeypatch, built_home):

@@ -28,7 +28,7 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
 def allowlist(tmp_path) -> Path:
     path = tmp_path / "allowlist.toml"
     path.write_text('[[user]]\nemail = "ana@example.com"\nrole = "analyst"\n\n'
-                    '[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "North"\n')
+                    '[[user]]\nemail = "mona@example.com"\nrole = "manager"\nregion = "城北片区"\n')
     return path
 
 
@@ -176,7 +176,7 @@ def test_a_busy_server_says_so_and_a_trailing_comment_is_fine(monkeypatch, built
 def test_a_manager_cannot_open_the_sql_page(monkeypatch, built_home, allowlist):
     at = app(monkeypatch, built_home, email="mona@example.com", allowlist=allowlist)
     assert page_titles(at) == ["Overview"]
-    assert any("region North" in c.value for c in at.sidebar.caption)
+    assert any("region 城北片区" in c.value for c in at.sidebar.caption)
     for page in ("pages/sql.py", "pages/data.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
@@ -187,7 +187,7 @@ def test_the_sql_page_refuses_by_itself_without_an_analyst_in_the_session(built_
     from models.core.identity import SESSION_KEY, User
 
     monkeypatch.setenv("SALESDESK_HOME", str(built_home))
-    for who in (None, User("mona@example.com", "manager", region="North", mode="oidc")):
+    for who in (None, User("mona@example.com", "manager", region="城北片区", mode="oidc")):
         at = AppTest.from_file(str(ROOT / "pages" / "sql.py"), default_timeout=60)
         if who is not None:
             at.session_state[SESSION_KEY] = who

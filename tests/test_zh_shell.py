@@ -25,7 +25,7 @@ from ui.i18n import LANG_KEY
 
 def test_allowlist_lang_is_read_and_checked():
     users = identity.parse_allowlist([
-        {"email": "li@example.com", "role": "manager", "region": "North", "lang": "zh-CN"},
+        {"email": "li@example.com", "role": "manager", "region": "城北片区", "lang": "zh-CN"},
         {"email": "ann@example.com", "role": "analyst"},
     ], "allowlist.toml")
     assert users["li@example.com"].lang == "zh-CN"
@@ -58,7 +58,7 @@ def test_a_user_whose_entry_says_zh_gets_chinese_pages(monkeypatch, built_home, 
     decides, before SALESDESK_LANG=en)."""
     allowlist = tmp_path / "allowlist.toml"
     allowlist.write_text('[[user]]\nemail = "li@example.com"\nrole = "manager"\n'
-                         'region = "North"\nname = "Li"\nlang = "zh-CN"\n', encoding="utf-8")
+                         'region = "城北片区"\nname = "Li"\nlang = "zh-CN"\n', encoding="utf-8")
     monkeypatch.setenv("SALESDESK_HOME", str(built_home))
     monkeypatch.setenv("SALESDESK_LANG", "en")
     monkeypatch.delenv("SALESDESK_AUTH_MODE", raising=False)
@@ -69,7 +69,7 @@ def test_a_user_whose_entry_says_zh_gets_chinese_pages(monkeypatch, built_home, 
     at.run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["总览"]
-    assert any("当前用户：Li（销售经理，North）" in c.value for c in at.sidebar.caption)
+    assert any("当前用户：Li（销售经理，城北片区）" in c.value for c in at.sidebar.caption)
     assert at.sidebar.selectbox(key="salesdesk_lang_switch").value == "zh-CN"
 
 

@@ -212,8 +212,8 @@ VISITS_SCHEMA = pa.schema([
     ("checkin_latitude", pa.float64()),
     ("checkin_longitude", pa.float64()),
     ("notes", pa.string()),
+    ("next_step", pa.string()),  # the demo's follows from its note (constants.NOTES)
     # entered in the app only (models/queries/visit_records.py): empty in a visits file
-    ("next_step", pa.string()),
     ("follow_up_date", pa.date32()),
     ("recorded_by", pa.string()),
     ("recorded_at", pa.timestamp("us")),
@@ -334,7 +334,9 @@ class VisitChunk:
 
     def table(self, cust: Customers, reps: Reps) -> pa.Table:
         onsite = ~self.is_phone
-        notes, _ = _flat_notes()
+        notes, next_steps, _ = _flat_notes()
+        has_step = (self.note >= 0) & (np.asarray(next_steps, dtype=object)[
+            np.maximum(self.note, 0)] != None)  # noqa: E711 (element-wise)
         return pa.Table.from_arrays([
             _id_array("V", self.visit_no, VISIT_ID_DIGITS),
             _strings(reps.rep_id, self.rep),
@@ -348,19 +350,22 @@ class VisitChunk:
             pa.array(self.lat, pa.float64(), mask=~onsite),
             pa.array(self.lon, pa.float64(), mask=~onsite),
             _strings(notes, np.maximum(self.note, 0), self.note >= 0),
+            _strings([s or "" for s in next_steps], np.maximum(self.note, 0), has_step),
             *[pa.nulls(len(self), VISITS_SCHEMA.field(name).type)
-              for name in ("next_step", "follow_up_date", "recorded_by", "recorded_at")],
+              for name in ("follow_up_date", "recorded_by", "recorded_at")],
         ], schema=VISITS_SCHEMA)
 
 
-def _flat_notes() -> tuple[list[str], np.ndarray]:
-    """All note texts in one list, and the (outcome, k) -> index matrix (-1 padded)."""
-    texts, index = [], np.full((len(contracts.VISIT_OUTCOMES), 4), -1)
+def _flat_notes() -> tuple[list[str], list[str | None], np.ndarray]:
+    """All note texts in one list, their next steps (None: none) and the (outcome, k) -> index
+    matrix (-1 padded). The next step follows from the note: no random draw."""
+    texts, steps, index = [], [], np.full((len(contracts.VISIT_OUTCOMES), 4), -1)
     for o, outcome in enumerate(contracts.VISIT_OUTCOMES):
-        for k, text in enumerate(NOTES[outcome]):
+        for k, (text, step) in enumerate(NOTES[outcome]):
             index[o, k] = len(texts)
             texts.append(text)
-    return texts, index
+            steps.append(step)
+    return texts, steps, index
 
 
 def month_visits(rng: np.random.Generator, model: VisitModel, cust: Customers, reps: Reps,
@@ -393,7 +398,7 @@ def month_visits(rng: np.random.Generator, model: VisitModel, cust: Customers, r
     change = (rng.random(n) < LEVEL_CHANGE_SHARE) * rng.choice([-1, 1], n)
     level = np.clip(model.level[c] + change, 1, 5)
     lat, lon = _checkins(rng, cust, c)
-    _, note_index = _flat_notes()
+    _, _, note_index = _flat_notes()
     n_notes = (note_index >= 0).sum(axis=1)
     note = note_index[outcome, np.floor(rng.random(n) * n_notes[outcome]).astype(int)]
     note[rng.random(n) < EMPTY_NOTES_SHARE] = -1

@@ -36,19 +36,21 @@ SECTOR_HALF_WIDTH_DEG = 45.0
 
 @dataclass(frozen=True)
 class Region:
-    name: str
+    name: str  # as the distributor names its sales regions (written to the region columns)
     bearing_deg: float | None  # centre of the compass sector; None = the city centre
     districts: tuple[str, str]  # central: (west, east); others: (inner, outer)
-    districts_zh: tuple[str, str]
     customer_weight: float
 
 
+# One city's sales regions, named as a city distributor names its territories (片区, "area"):
+# 华北/华东/华南 are provinces-wide regions of a national company and would misname sectors of one
+# city. The districts are Jinan's (区) or a well-known part of one (片区).
 REGIONS = (
-    Region("Central", None, ("Shizhong", "Lixia"), ("市中区", "历下区"), 0.30),
-    Region("North", 0.0, ("Tianqiao", "Jiyang"), ("天桥区", "济阳区"), 0.16),
-    Region("East", 90.0, ("Gaoxin", "Licheng"), ("高新区", "历城区"), 0.20),
-    Region("South", 180.0, ("Qianfoshan", "Nanshan"), ("千佛山片区", "南部山区"), 0.14),
-    Region("West", 270.0, ("Huaiyin", "Changqing"), ("槐荫区", "长清区"), 0.20),
+    Region("中心片区", None, ("市中区", "历下区"), 0.30),
+    Region("城北片区", 0.0, ("天桥区", "济阳区"), 0.16),
+    Region("城东片区", 90.0, ("高新区", "历城区"), 0.20),
+    Region("城南片区", 180.0, ("千佛山片区", "南部山区"), 0.14),
+    Region("城西片区", 270.0, ("槐荫区", "长清区"), 0.20),
 )
 
 # Customer size: lognormal, sigma chosen so that about 20 % of customers make 80 % of revenue.
@@ -209,18 +211,18 @@ class Category:
     sold_by_weight: bool = False
 
 
-CATEGORIES = (
-    Category("baijiu", "Baijiu", (0.45, 0.35, 0.20), ("52% 500ml", "42% 500ml", "53% 500ml x6")),
-    Category("beer", "Beer", (0.02, 0.28, 0.70), ("500ml x12", "330ml x24", "1L")),
-    Category("wine", "Wine", (0.35, 0.45, 0.20), ("750ml", "750ml x6")),
-    Category("beverage", "Drink", (0.0, 0.25, 0.75), ("500ml x15", "1.5L x6", "250ml x24")),
-    Category("frozen_food", "Frozen", (0.05, 0.45, 0.50), ("dumplings kg", "meatballs kg"), True),
-    Category("snacks", "Snacks", (0.0, 0.30, 0.70), ("box", "bag x20")),
-    Category("grain_oil", "Grain & Oil", (0.10, 0.50, 0.40), ("5L", "10kg", "2.5L x4")),
-    Category("tobacco", "Cigarettes", (0.30, 0.50, 0.20), ("carton",)),
+CATEGORIES = (  # name: the category code (ASCII, stable); label and packs: the product names
+    Category("baijiu", "白酒", (0.45, 0.35, 0.20), ("52度 500ml", "42度 500ml", "53度 500ml×6")),
+    Category("beer", "啤酒", (0.02, 0.28, 0.70), ("500ml×12", "330ml×24", "1L")),
+    Category("wine", "葡萄酒", (0.35, 0.45, 0.20), ("750ml", "750ml×6")),
+    Category("beverage", "饮料", (0.0, 0.25, 0.75), ("500ml×15", "1.5L×6", "250ml×24")),
+    Category("frozen_food", "速冻", (0.05, 0.45, 0.50), ("水饺 1kg", "丸子 1kg"), True),
+    Category("snacks", "休闲食品", (0.0, 0.30, 0.70), ("礼盒", "袋装×20")),
+    Category("grain_oil", "粮油", (0.10, 0.50, 0.40), ("5L", "10kg", "2.5L×4")),
+    Category("tobacco", "卷烟", (0.30, 0.50, 0.20), ("条装",)),
 )
-PRODUCT_BRANDS = ("Quancheng", "Mingshui", "Baotu", "Qilu", "Taishan", "Huanghe", "Daming",
-                  "Lushang", "Jinxiu", "Qianfo", "Licheng", "Zhangqiu")
+PRODUCT_BRANDS = ("泉城", "明水", "趵突", "齐鲁", "泰山", "黄河", "大明", "鲁商", "锦绣", "千佛",
+                  "历城", "章丘")
 BAND_PRICE_RANGE = ((180.0, 1500.0), (30.0, 180.0), (3.0, 30.0))  # high, mid, low list prices
 BAND_MARGIN_RANGE = ((0.25, 0.40), (0.15, 0.30), (0.10, 0.20))
 BAND_QUANTITY_MEAN = (2.5, 6.0, 18.0)
@@ -239,16 +241,19 @@ CHANNEL_CATEGORY_AFFINITY = np.array([
 
 VISIT_PURPOSE_WEIGHTS = {"maintain": 0.55, "promote": 0.15, "collect": 0.15, "deliver": 0.10,
                          "develop": 0.05}
+# Visit notes by outcome, and the next step each note leads to (None: no next step recorded).
 NOTES = {
-    "order": ("restocked shelves", "took order for next week", "new product tasting went well",
-              "festival stock order"),
-    "no_order": ("stock still high", "owner will call back", "checked displays",
-                 "price comparison with competitor"),
-    "complaint": ("complained about late delivery", "damaged cases in last delivery",
-                  "price higher than competitor"),
-    "closed": ("shop closed", "closed for renovation"),
-    "not_met": ("owner away", "manager in a meeting"),
+    "order": (("补货上架", "下周回访确认到货"), ("下周订单已下", None),
+              ("新品品鉴反馈好", "跟进新品首单"), ("节日备货订单", "节前再补一次货")),
+    "no_order": (("库存仍多", "两周后再访"), ("老板稍后回电", "电话跟进"),
+                 ("检查陈列", None), ("与竞品比价", "申请促销支持")),
+    "complaint": (("投诉送货迟到", "协调物流准时送货"), ("上批货有破损", "办理退换货"),
+                  ("价格比竞品高", "报经理审批价格")),
+    "closed": (("店铺关门", "改天再访"), ("装修停业", None)),
+    "not_met": (("老板不在", "约时间再访"), ("店长在开会", None)),
 }
+DUPLICATE_NOTE = "重复上传"  # the notes of the dirty demo's duplicate visits
+DUPLICATE_NAME_SUFFIX = "(重复)"  # the name of the dirty demo's duplicate products
 
 EPOCH = np.datetime64("1970-01-01", "D")
 NEVER = np.iinfo(np.int64).max // 4  # a day number later than any date

@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.demo.common import Calendar, _date, _id_array, _zero_padded
-from models.demo.constants import (BAD_ROWS_PER_KIND, FUTURE_DAYS, ORDER_ID_DIGITS,
+from models.demo.constants import (BAD_ROWS_PER_KIND, DUPLICATE_NAME_SUFFIX, DUPLICATE_NOTE,
+                                   FUTURE_DAYS, ORDER_ID_DIGITS,
                                    UNKNOWN_CUSTOMER_ID, UNKNOWN_REP_ID, UNKNOWN_SKU,
                                    VISIT_ID_DIGITS, VISIT_MINUTES)
 
@@ -111,7 +112,7 @@ def dirty_products(rng: np.random.Generator, good: pa.Table) -> BadRows:
                               "negative_price": BAD_ROWS_PER_KIND,
                               "invalid_value": BAD_ROWS_PER_KIND})
     bad.set("sku", bad.fresh(), _new_ids("P", 9_001, 4, len(bad.rules)))
-    bad.set("name", bad.where("duplicate_key"), lambda v: f"{v} (dup)")
+    bad.set("name", bad.where("duplicate_key"), lambda v: f"{v}{DUPLICATE_NAME_SUFFIX}")
     bad.set("unit_cost", bad.where("negative_price"), lambda v: -abs(v) - 1)
     bad.set("price_band", bad.where("invalid_value"), "premium")
     return bad
@@ -152,7 +153,7 @@ def dirty_visits(rng: np.random.Generator, template: pa.Table, next_visit_no: in
         "invalid_value": BAD_ROWS_PER_KIND + 1})
     bad.set("visit_id", bad.fresh(), iter(_id_array("V", next_visit_no + np.arange(len(bad.rules)),
                                                     VISIT_ID_DIGITS).to_pylist()))
-    bad.set("notes", bad.where("duplicate_key"), "duplicate upload")
+    bad.set("notes", bad.where("duplicate_key"), DUPLICATE_NOTE)
     bad.set("ended_at", bad.where("ended_before_started"),
             lambda v: v - datetime.timedelta(minutes=VISIT_MINUTES[1] + 30))
     bad.set("checkin_latitude", bad.where("coordinates_out_of_range"), -95.0)

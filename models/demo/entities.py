@@ -184,8 +184,7 @@ def make_products(rng: np.random.Generator) -> Products:
     labels = np.array([c.label for c in CATEGORIES])[category]
     packs = np.array([[c.packs[k % len(c.packs)] for k in range(3)] for c in CATEGORIES])
     pack = packs[category, rng.integers(0, 3, n)]
-    name = np.strings.add(np.strings.add(np.strings.add(brand, " "), labels),
-                          np.strings.add(" ", pack))
+    name = np.strings.add(np.strings.add(brand, labels), np.strings.add(" ", pack))
     return Products(sku=_zero_padded("P", np.arange(1, n + 1), 4), name=name,
                     category=category, band=band, list_price=list_price, unit_cost=unit_cost,
                     channel_weights=weights)
@@ -246,8 +245,8 @@ def _customer_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.nd
 
 
 def _customer_places(rng: np.random.Generator, region: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates in each region's sector, district (names and Chinese) for each customer."""
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates in each region's sector and district for each customer."""
     n = len(region)
     lat0, lon0 = CITY_CENTRE
     bearing = np.array([r.bearing_deg if r.bearing_deg is not None else 0.0 for r in REGIONS])
@@ -263,8 +262,7 @@ def _customer_places(rng: np.random.Generator, region: np.ndarray
     lon = lon0 + east_km / (KM_PER_DEGREE_LAT * np.cos(np.radians(lat0)))
     second = np.where(central, east_km > 0, radius > INNER_DISTRICT_KM).astype(int)
     district = np.array([r.districts for r in REGIONS])[region, second]
-    district_zh = np.array([r.districts_zh for r in REGIONS])[region, second]
-    return lat.round(6), lon.round(6), district, district_zh
+    return lat.round(6), lon.round(6), district
 
 
 def _opened_days(rng: np.random.Generator, cal: Calendar, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -391,7 +389,7 @@ def _payment_terms(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
     return terms
 
 
-def _shop_names(rng: np.random.Generator, channel: np.ndarray, district_zh: np.ndarray
+def _shop_names(rng: np.random.Generator, channel: np.ndarray, district: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Chinese-looking shop names and street addresses."""
     n = len(channel)
@@ -403,7 +401,7 @@ def _shop_names(rng: np.random.Generator, channel: np.ndarray, district_zh: np.n
     name = np.where(branch, np.strings.add(name, "(二店)"), name)
     street = np.array(STREETS_ZH)[rng.integers(0, len(STREETS_ZH), n)]
     number = np.strings.mod("%d号", rng.integers(1, 400, n))
-    address = np.strings.add(np.strings.add(CITY_NAME_ZH, district_zh),
+    address = np.strings.add(np.strings.add(CITY_NAME_ZH, district),
                              np.strings.add(street, number))
     return name, address
 
@@ -417,8 +415,8 @@ def make_customers(rng: np.random.Generator, scale: float, cal: Calendar, reps: 
     lean = np.array([b for _, b in CHANNEL_WEIGHTS.values()])
     channel = _choice_rows(rng, base[None, :] * np.exp(lean[None, :] * z[:, None]), np.arange(n))
     region = _choice(rng, np.array([r.customer_weight for r in REGIONS]), n)
-    lat, lon, district, district_zh = _customer_places(rng, region)
-    name, address = _shop_names(rng, channel, district_zh)
+    lat, lon, district = _customer_places(rng, region)
+    name, address = _shop_names(rng, channel, district)
 
     opened, opened_before = _opened_days(rng, cal, n)
     # Prospects: smaller-than-top customers, first contacted within the last months, no orders.

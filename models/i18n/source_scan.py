@@ -2,8 +2,8 @@
 
 Two readers over the same syntax trees (``ast``, never imports the code):
 
-- ``extract``: the msgids of ``t("...")``, ``nt("...", "...", n)``, ``translate(lang, "...")``
-  and ``ntranslate(lang, "...", "...", n)`` calls, for ``make i18n``. Only string literals are
+- ``extract``: the msgids of ``t("...")``, ``nt("...", "...", n)``, ``translate(lang, "...")``,
+  ``ntranslate(lang, "...", "...", n)`` and ``N_("...")`` calls, for ``make i18n``. Only string literals are
   extracted: ``t(variable)`` cannot be and is reported.
 - ``untranslated``: string literals with letters handed to Streamlit (``st.*`` calls)
   positionally or as a label-like keyword, without ``t(...)``: what a Chinese user would see in
@@ -23,6 +23,7 @@ TRANSLATION_CALLS: dict[str, tuple[int, int | None]] = {
     "nt": (0, 1),
     "translate": (1, None),
     "ntranslate": (1, 2),
+    "N_": (0, None),  # models.i18n.messages: marked now, translated when shown
 }
 
 # Keywords of st.* calls that a person reads.

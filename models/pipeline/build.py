@@ -35,6 +35,7 @@ import duckdb
 
 from models.core import clock, jsonlog, settings
 from models.core.errors import UserError
+from models.i18n import DEFAULT_LANG, translate
 from models.pipeline.contracts import ENTITIES
 
 KEEP_BUILDS = 3
@@ -76,6 +77,11 @@ class BuildResult:
         return self.status in GOOD_STATUSES
 
     def __str__(self) -> str:
+        return self.text(DEFAULT_LANG)
+
+    def text(self, lang: str) -> str:
+        """The result as the CLI prints it; a failure's header in ``lang`` (dbt's own
+        messages stay as dbt wrote them)."""
         if self.ok:
             done = (f"Build {self.build_id} succeeded in {self.seconds:.1f} s: {self.nodes} "
                     f"models, seeds and tests; {self.as_of_note or 'as of ' + self.as_of_date}; "
@@ -84,9 +90,11 @@ class BuildResult:
                 return done
             return "\n".join([f"{done}\nWith {len(self.warnings)} warning(s):",
                               *[f"  - {w}" for w in self.warnings]])
-        lines = [f"Build {self.build_id} FAILED after {self.seconds:.1f} s; the current warehouse "
-                 f"was left as it was. What failed:"]
-        lines += [f"  - {f}" for f in self.failures] or ["  - (see the dbt output above)"]
+        lines = [translate(lang, "Build {build_id} FAILED after {seconds} s; the current "
+                                 "warehouse was left as it was. What failed:",
+                           build_id=self.build_id, seconds=f"{self.seconds:.1f}")]
+        lines += [f"  - {f}" for f in self.failures] or [
+            "  - " + translate(lang, "(see the dbt output above)")]
         return "\n".join(lines)
 
 
@@ -138,8 +146,10 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
 
 def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
               dbt_vars: dict | None = None, unit_tests: bool = False,
-              target: str | None = None, compact_records: bool = True) -> BuildResult:
+              target: str | None = None, compact_records: bool = True,
+              lang: str = DEFAULT_LANG) -> BuildResult:
     """Build a new warehouse; swap it in if everything passed. Raises UserError if busy.
+    ``lang``: the language of the closing line passed to ``on_line`` (the CLI's SALESDESK_LANG).
 
     Models, seeds and data tests always run. dbt unit tests check the SQL, not the data, so, as
     dbt advises, they run in development and CI (``unit_tests=True``, ``salesdesk build
@@ -162,7 +172,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
         spill.mkdir(parents=True, exist_ok=True)
         try:
             return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
-                                 unit_tests, as_of_note, compact_records)
+                                 unit_tests, as_of_note, compact_records, lang)
         finally:
             shutil.rmtree(spill, ignore_errors=True)
 
@@ -234,8 +244,8 @@ def _build_lock(folder: Path, busy: str) -> Iterator[None]:
 
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
-                  unit_tests: bool, as_of_note: str = "", compact_records: bool = True
-                  ) -> BuildResult:
+                  unit_tests: bool, as_of_note: str = "", compact_records: bool = True,
+                  lang: str = DEFAULT_LANG) -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
@@ -308,7 +318,7 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     jsonlog.append(history_path(base), asdict(result))
     if result.ok:
         _prune(wh, base)
-    on_line(str(result))
+    on_line(result.text(lang))
     return result
 
 

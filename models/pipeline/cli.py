@@ -10,6 +10,13 @@ from pathlib import Path
 
 from models.core import clock, settings
 from models.core.errors import UserError
+from models.i18n import translate
+from models.i18n.messages import N_, env_lang, error_text
+
+
+def _error_line(error: UserError, lang: str) -> str:
+    """How the command line prints a refusal, in the language of SALESDESK_LANG."""
+    return translate(lang, "ERROR {message}", message=error_text(error, lang))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -32,7 +39,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     files = expand_paths([Path(p) for p in args.paths])
     if not files:
-        raise UserError("No data files found in " + ", ".join(args.paths) + ".")
+        raise UserError(N_("No data files found in {paths}.", paths=", ".join(args.paths)))
     refused = 0
     for f in files:
         try:
@@ -40,9 +47,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                   flush=True)
         except UserError as e:
             refused += 1
-            print(f"ERROR {e}", file=sys.stderr, flush=True)
-    print(f"Ingested {len(files) - refused} of {len(files)} file(s) in "
-          f"{time.perf_counter() - t0:.1f} s into {settings.lake_dir()}")
+            print(_error_line(e, env_lang()), file=sys.stderr, flush=True)
+    print(translate(env_lang(), "Ingested {loaded} of {total} file(s) in {seconds} s into {lake}",
+                    loaded=len(files) - refused, total=len(files),
+                    seconds=f"{time.perf_counter() - t0:.1f}", lake=settings.lake_dir()))
     return 1 if refused else 0
 
 
@@ -61,7 +69,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     result = run_build(on_line=lambda line: print(line, flush=True),
                        dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests,
-                       target=args.target)
+                       target=args.target, lang=env_lang())
     return 0 if result.ok else 1
 
 
@@ -107,7 +115,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     if is_up_to_date():
         print(f"Warehouse {current_build_id()} is up to date with the lake.")
         return 0
-    result = run_build(on_line=lambda line: print(line, flush=True))
+    result = run_build(on_line=lambda line: print(line, flush=True), lang=env_lang())
     return 0 if result.ok else 1
 
 
@@ -274,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        print(f"ERROR {e}", file=sys.stderr)
+        print(_error_line(e, env_lang()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -55,6 +55,7 @@ import pyarrow.parquet as pq
 
 from models.core import jail, jsonlog, settings
 from models.core.errors import UserError
+from models.i18n.messages import N_, Text, parts_from_json, parts_to_json
 from models.pipeline import mappings
 from models.pipeline.contracts import (
     CHANNELS,
@@ -111,6 +112,7 @@ EXPECTED = {
 }
 
 NOTHING_LOADED = "Nothing was loaded."
+NOTHING_LOADED_TEXT = N_("Nothing was loaded.")  # the same, in the reader's language
 
 
 @dataclass
@@ -372,7 +374,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         elif p.exists():
             files.append(p)
         else:
-            raise UserError(f"{p}: no such file or folder.")
+            raise UserError(N_("{path}: no such file or folder.", path=str(p)))
     return files
 
 
@@ -451,14 +453,15 @@ def ingest_file(path: Path, entity: str | None = None, base: Path | None = None,
     except UserError:
         raise
     except OSError as e:
-        raise UserError(f"{name}: refused: {_os_error(e)}. {NOTHING_LOADED}") from None
+        raise UserError(N_("{name}: refused: {reason}.", name=name, reason=_os_error(e)),
+                        NOTHING_LOADED_TEXT) from None
 
 
 def _entity_and_spec(path: Path, name: str, entity: str | None, encoding: str | None,
                      mapping: dict | None) -> tuple[str, dict | None, str | None, str, dict]:
     """The checks before anything is read: (entity, mapping spec, encoding, format, limits)."""
     if not path.is_file():
-        raise UserError(f"{name}: no such file.")
+        raise UserError(N_("{name}: no such file.", name=name))
     entity_name = entity or mappings.entity_for(mapping, name) or entity_for_file(name)
     if entity_name is None and mapping and len([e for e in mapping if e]) == 1:
         entity_name = next(e for e in mapping if e)
@@ -480,7 +483,7 @@ def _entity_and_spec(path: Path, name: str, entity: str | None, encoding: str | 
         _codec(encoding, name)  # an unknown name is refused before anything is read
     size = path.stat().st_size
     if size == 0:
-        raise UserError(f"{name}: refused: the file is empty. {NOTHING_LOADED}")
+        raise UserError(N_("{name}: refused: the file is empty.", name=name), NOTHING_LOADED_TEXT)
     limits = settings.ingest_limits()
     if size > limits["max_file_bytes"]:
         raise UserError(f"{name}: refused: the file is {_mb(size)}, over the "
@@ -573,7 +576,8 @@ def preview_file(path: Path, entity: str | None = None, source_name: str | None 
         answer = _read_in_jail(path, name, Path(os.devnull), record, encoding, limits, spec,
                                preview=True)
     except OSError as e:
-        raise UserError(f"{name}: refused: {_os_error(e)}. {NOTHING_LOADED}") from None
+        raise UserError(N_("{name}: refused: {reason}.", name=name, reason=_os_error(e)),
+                        NOTHING_LOADED_TEXT) from None
     return Preview(entity=entity_name, source_name=name, rows=int(answer["rows"]),
                    sources=answer["sources"], first_rows=answer["first_rows"],
                    excluded_rows=answer["excluded_rows"],
@@ -623,6 +627,8 @@ def _read_in_jail(path: Path, name: str, tmp: Path, record: dict, encoding: str 
             f"SALESDESK_INGEST_TIMEOUT_S). {NOTHING_LOADED}")
     header, _ = received
     if header.get("status") != "ok":
+        if header.get("kind") == "refused" and header.get("parts"):
+            raise UserError(*parts_from_json(header["parts"]))  # in any language when shown
         raise UserError(_refusal(name, str(header.get("kind")), str(header.get("detail") or ""),
                                  limits))
     return header
@@ -667,7 +673,8 @@ def _worker_main(request: dict, out) -> None:
                                  request.get("mapping"), bool(request.get("preview")))
         header["status"] = "ok"
     except UserError as e:
-        header = {"status": "error", "kind": "refused", "detail": str(e)}
+        header = {"status": "error", "kind": "refused", "detail": str(e),
+                  "parts": parts_to_json(e.parts)}
     except (duckdb.OutOfMemoryException, MemoryError):
         header = {"status": "error", "kind": "memory"}
     except OSError as e:
@@ -1038,8 +1045,8 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             names = list(meta.schema.names)
             unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         except Exception as e:  # noqa: BLE001 - pyarrow raises its own types
-            raise UserError(f"{name}: refused: not a readable Parquet file ({_first_line(e)}). "
-                            f"{NOTHING_LOADED}")
+            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         if unpacked > limits["max_unpacked_bytes"]:
             raise UserError(f"{name}: refused: its data is {_mb(unpacked)} uncompressed, over the "
                             f"{_mb(limits['max_unpacked_bytes'])} a file may unpack to "
@@ -1058,16 +1065,16 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
             )
             con.execute("select * from src limit 0")
         except duckdb.Error as e:
-            raise UserError(f"{name}: refused: not a readable Parquet file ({_first_line(e)}). "
-                            f"{NOTHING_LOADED}")
+            raise UserError(N_("{name}: refused: not a readable Parquet file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         return "parquet"
     if file_format == "xlsx":
         _check_workbook(path, name, limits)
         try:
             frame = pl.read_excel(path, infer_schema_length=0)
         except (Exception, pl.exceptions.PanicException) as e:  # fastexcel raises its own types
-            raise UserError(f"{name}: refused: not a readable XLSX workbook ({_first_line(e)}). "
-                            f"{NOTHING_LOADED}")
+            raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
         _check_columns(frame.columns, name, limits)
         used = "xlsx"
     else:
@@ -1090,8 +1097,8 @@ def _register_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, file
         except (Exception, pl.exceptions.PanicException) as e:
             if "more fields" in str(e):
                 raise _ragged_refusal(name, payload, delimiter, named) from None
-            raise UserError(f"{name}: refused: not a readable CSV file ({_first_line(e)}). "
-                            f"{NOTHING_LOADED}")
+            raise UserError(N_("{name}: refused: not a readable CSV file ({detail}).",
+                               name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
     frame = frame.with_row_index("_source_row", offset=2)
     con.register("src_frame", frame.to_arrow())
     con.execute("create view src as select * from src_frame")
@@ -1122,8 +1129,8 @@ def _check_workbook(path: Path, name: str, limits: dict[str, int]) -> None:
                     while part.read(1 << 20):
                         pass
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
-        raise UserError(f"{name}: refused: not a readable XLSX workbook ({_first_line(e)}). "
-                        f"{NOTHING_LOADED}")
+        raise UserError(N_("{name}: refused: not a readable XLSX workbook ({detail}).",
+                           name=name, detail=_first_line(e)), NOTHING_LOADED_TEXT)
 
 
 def _check_lines(path: Path, name: str, limits: dict[str, int]) -> None:
@@ -1321,7 +1328,7 @@ def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
     missing = [c for c in contract.required if c not in mapping and not all(
         p in mapping for p in DERIVED_COLUMNS.get((contract.name, c), ("",)))]
     if missing:
-        hint = _entity_hint(source_cols, contract.name)
+        hints = [h for h in [_entity_hint(source_cols, contract.name)] if h]
         likely: dict[str, list[str]] = {}
         for c in missing:  # the best unclaimed column for each
             best = [s for s in suggest_columns(c, ignored) if [s] not in likely.values()][:1]
@@ -1329,19 +1336,23 @@ def _map_headers(con: duckdb.DuckDBPyConnection, name: str, contract: Entity,
                 likely[c] = best
         if likely:
             first = next(iter(likely))
-            mapped = " (by the mapping)" if spec and spec.get("columns") else ""
-            hint += (f" Likely source columns{mapped}: "
-                     + "; ".join(f"{c}: {', '.join(map(repr, s))}" for c, s in likely.items())
-                     + f". Name them in a mapping file ([{contract.name}.columns] {first} = "
-                       f"\"{likely[first][0]}\") and load with --mapping (on the Data page: "
-                       f"Mapping).")
+            shown = "; ".join(f"{c}: {', '.join(map(repr, s))}" for c, s in likely.items())
+            example = f"[{contract.name}.columns] {first} = \"{likely[first][0]}\""
+            if spec and spec.get("columns"):
+                hints.append(N_("Likely source columns (by the mapping): {columns}. Name them in "
+                                "a mapping file ({example}) and load with --mapping (on the "
+                                "Data page: Mapping).", columns=shown, example=example))
+            else:
+                hints.append(N_("Likely source columns: {columns}. Name them in a mapping file "
+                                "({example}) and load with --mapping (on the Data page: "
+                                "Mapping).", columns=shown, example=example))
         if "unit_price" in missing and contract.name == "sales":
-            hint += " (Or give line_amount: unit_price is then line_amount / quantity.)"
+            hints.append(N_("(Or give line_amount: unit_price is then line_amount / quantity.)"))
         raise UserError(
-            f"{name}: refused as {contract.name}: missing required column(s) "
-            f"{', '.join(missing)}. Found columns: {', '.join(source_cols)}.{hint} "
-            f"{NOTHING_LOADED}"
-        )
+            N_("{name}: refused as {entity}: missing required column(s) {missing}. Found "
+               "columns: {found}.", name=name, entity=contract.name, missing=", ".join(missing),
+               found=", ".join(source_cols)),
+            *hints, NOTHING_LOADED_TEXT)
     return mapping, ignored
 
 
@@ -1368,13 +1379,13 @@ def suggest_columns(column: str, source_cols: list[str], n: int = 3) -> list[str
     return sorted(scored, key=lambda c: -scored[c])[:n]
 
 
-def _entity_hint(source_cols: list[str], tried: str) -> str:
+def _entity_hint(source_cols: list[str], tried: str) -> Text | None:
     present = {normalise_header(c) for c in source_cols}
     for entity in ENTITIES.values():
         if entity.name != tried and set(entity.required) <= present:
-            return f" The columns look like a {entity.name} file: is it the right file, or " \
-                   f"should it be loaded with --entity {entity.name}?"
-    return ""
+            return N_("The columns look like a {entity} file: is it the right file, or should it "
+                      "be loaded with --entity {entity}?", entity=entity.name)
+    return None
 
 
 # --- parsing -------------------------------------------------------------------------------
