@@ -66,7 +66,7 @@ for column, tier in zip(columns, TIERS):
                   help=t("{share} of the selection's average monthly revenue",
                          share=percent(share)))
 columns = st.columns(len(TIERS))  # the totals under the tiers, so that 万 figures fit
-columns[0].metric(t("Customers"), f"{pareto.customers:,}")
+columns[0].metric(t("Number of customers"), f"{pareto.customers:,}")
 columns[1].metric(t("Average monthly revenue"), money_short(pareto.total_avg_monthly_revenue),
                    help=t("Exactly {amount}: the selection's average monthly revenue over the "
                           "tier window.", amount=money(pareto.total_avg_monthly_revenue)))

@@ -540,3 +540,11 @@ def test_dirty_mode_only_appends(clean, dirty):
     for entity in PARQUET_ENTITIES:
         good = pq.read_table(clean / FILES[entity])
         assert pq.read_table(dirty / FILES[entity]).slice(0, good.num_rows).equals(good)
+
+
+@pytest.mark.parametrize("scale", [0.01, 0.02])
+def test_a_tiny_demo_is_generated(tmp_path, scale):
+    """A scale too small for a left rep's account in its region still gets its house account
+    (the guarantee takes an account of another region) instead of failing."""
+    summary = generate(tmp_path / "demo", scale=scale, seed=7, today=TODAY)
+    assert all(path.exists() for path in summary.files.values())

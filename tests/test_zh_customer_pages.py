@@ -9,6 +9,7 @@ tiers, tier moves and quadrants, and the 万 format of a figure computed from th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from models.i18n import label, money, money_short, translate
 from models.queries.scoring import QUADRANTS
 from tests.apptest_util import APP, default_month, metrics, sql
 from tests.browser_util import wait_until_done
-from tests.zh_util import english_words, zh_screenshot
+from tests.zh_util import english_words, icon_names, zh_screenshot
 
 ZH = "zh-CN"
 
@@ -158,9 +159,10 @@ def _main_text(page) -> str:
     text = page.locator('[data-testid="stMain"]').inner_text()
     # not words: the names of Material icons (drawn from their ligatures, "download"), and the
     # shell's banner (see SHELL_BANNER)
-    for shown in (page.locator('[data-testid="stMain"] [data-testid="stIconMaterial"]')
-                  .all_inner_texts() + page.locator(SHELL_BANNER).all_inner_texts()):
+    for shown in page.locator(SHELL_BANNER).all_inner_texts():
         text = text.replace(shown, " ")
+    for icon in icon_names(page):
+        text = re.sub(rf"(?<![\w-]){re.escape(icon.strip())}(?![\w-])", " ", text, count=1)
     return text
 
 

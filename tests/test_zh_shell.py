@@ -17,7 +17,7 @@ from models.core.errors import UserError
 from tests.apptest_util import APP, AUTH, default_month, sql
 from tests.browser_util import click_page, wait_for_page
 from tests.test_page_overview import revenue
-from tests.zh_util import english_words, open_zh, page_text, zh_screenshot
+from tests.zh_util import english_words, icon_names, open_zh, page_text, zh_screenshot
 from ui.i18n import LANG_KEY
 
 # --- the allow-list's lang -------------------------------------------------------------------
@@ -145,14 +145,6 @@ KEYS = ["Ctrl", "Enter", "Cmd", "Mac"]
 DEV_USER_NAME = [identity.DEV_USER.name]
 
 
-def icon_names(page) -> list[str]:
-    """The names of the Material icons on the page: drawn from a font's ligatures, so they are
-    in the page's text ("download", "warning") without being words anyone reads."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('span, i'))
-        .filter(e => getComputedStyle(e).fontFamily.includes('Material'))
-        .map(e => e.innerText)""")
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("title_zh, name", [("总览", "overview"), ("数据", "data"),
                                             ("SQL 查询", "sql")])
@@ -175,9 +167,17 @@ def test_pages_in_a_chinese_browser(served_app, browser_session, built_home, tit
 def test_switching_to_english_sticks_for_the_session(served_app, browser_session):
     context, page = open_zh(browser_session, served_app, "总览")
     try:
-        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-            has_text="Language").click()
-        page.get_by_role("option", name="English", exact=True).click()
+        switch = page.locator('[data-testid="stSidebar"]').get_by_role(
+            "combobox", name="Language / 语言")
+        english = page.get_by_role("option", name="English", exact=True)
+        for _ in range(3):  # a click while the sidebar redraws may not open the list
+            switch.click()
+            try:
+                english.wait_for(timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - not open yet: click again
+                continue
+        english.click()
         wait_for_page(page, "Overview")
         assert "Revenue against the same months last year" in page_text(page)
         click_page(page, "Data")

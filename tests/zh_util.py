@@ -56,6 +56,14 @@ def open_zh(browser, url: str, title_zh: str, viewport: dict | None = None,
     return context, page
 
 
+def icon_names(page) -> list[str]:
+    """The names of the Material icons on the page: drawn from a font's ligatures, so they are
+    in the page's text ("download", "warning") without being words anyone reads."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('span, i'))
+        .filter(e => getComputedStyle(e).fontFamily.includes('Material'))
+        .map(e => e.innerText)""")
+
+
 def page_text(page) -> str:
     """The text of the page's main area and sidebar."""
     main = page.locator('[data-testid="stMain"]').inner_text()

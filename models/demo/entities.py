@@ -338,6 +338,10 @@ def _assign_reps(rng: np.random.Generator, reps: Reps, region: np.ndarray, opene
         eligible = ordering & (opened >= reps.hired[left_rep]) & (opened < reps.left[left_rep])
         if not eligible.any():  # no account opened while the rep was employed: any older one
             eligible = ordering & (opened < reps.left[left_rep])
+        if not eligible.any():  # a tiny demo: any account of any region that still orders
+            eligible = ~is_prospect & (last_active >= today)
+        if not eligible.any():
+            eligible = ~is_prospect
         c = np.flatnonzero(eligible)[np.argmax(size[eligible])]  # the biggest: surely orders
         maintainer[c], previous[c], handover[c] = left_rep, -1, ALWAYS
         house_from[c] = reps.left[left_rep]
