@@ -141,3 +141,26 @@ def test_a_failed_builds_header_follows_the_language():
         "  - model stg_x: syntax error"]
     assert str(failed).startswith("Build 20261118T090000-ab12 FAILED after 3.2 s; the current "
                                   "warehouse was left as it was. What failed:")
+
+
+def _show_a_refusal() -> None:
+    import streamlit as st
+
+    from models.core.errors import UserError
+    from models.i18n.messages import N_
+    from ui import kit
+
+    error = UserError(N_("{name}: no such file.", name="sales.csv"))
+    st.error(kit.md(error))
+
+
+@pytest.mark.parametrize("lang, expected", [("zh-CN", "文件"), ("en", "no such file")])
+def test_a_page_shows_a_marked_refusal_in_the_session_s_language(lang, expected):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_show_a_refusal)
+    at.session_state["salesdesk_lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    shown = at.error[0].value
+    assert "sales" in shown and expected in shown, shown

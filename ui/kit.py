@@ -32,6 +32,7 @@ from models.core import exports, identity, scoping
 from models.core.errors import UserError
 from models.core.identity import User
 from models.core.warehouse import NoWarehouse, Warehouse, get_warehouse
+from models.i18n.messages import error_text
 from models.pipeline.build import history
 from models.queries import attribution
 from models.queries.filters import TIERS, FilterOptions, Filters, filter_options
@@ -349,6 +350,9 @@ def md(value: Any) -> str:
     """``value`` as Markdown text that shows exactly its characters: no link, image, HTML,
     heading, list, emphasis, LaTeX, colour or emoji (``![x](http://...)`` shows as typed).
 
+    An exception shows its message in the session's language (the parts its raiser marked for
+    the catalogue, ``models.i18n.messages.N_``; the rest as written).
+
     Markdown specials are backslash-escaped; a colon is followed by a zero-width space, which
     stops emoji and icon shortcodes (``:smile:``, ``:material/x:``), colour directives
     (``:red[...]``) and bare ``http://`` links (the ``.`` escape stops ``www.`` ones); line
@@ -356,6 +360,8 @@ def md(value: Any) -> str:
     line cannot start a heading, list, quote, table or code block. The one escape for every
     value from the data (and every message that may echo it) that Streamlit renders as
     Markdown."""
+    if isinstance(value, BaseException):
+        value = error_text(value, lang())
     text = "–" if value is None else str(value)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = text.replace(":", ":" + _ZERO_WIDTH_SPACE)
