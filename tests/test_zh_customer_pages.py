@@ -9,7 +9,6 @@ tiers, tier moves and quadrants, and the 万 format of a figure computed from th
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from models.i18n import label, money, money_short, translate
 from models.queries.scoring import QUADRANTS
 from tests.apptest_util import APP, default_month, metrics, sql
 from tests.browser_util import wait_until_done
-from tests.zh_util import english_words, icon_names, zh_screenshot
+from tests.zh_util import english_words, without_icons, zh_screenshot
 
 ZH = "zh-CN"
 
@@ -161,8 +160,7 @@ def _main_text(page) -> str:
     # shell's banner (see SHELL_BANNER)
     for shown in page.locator(SHELL_BANNER).all_inner_texts():
         text = text.replace(shown, " ")
-    for icon in icon_names(page):
-        text = re.sub(rf"(?<![\w-]){re.escape(icon.strip())}(?![\w-])", " ", text, count=1)
+    text = without_icons(page, text, '[data-testid="stMain"]')
     return text
 
 

@@ -28,7 +28,7 @@ from models.queries import commissions
 from tests.apptest_util import APP, DownloadRecorder, sql
 from tests.browser_util import wait_for_page, wait_until_done
 from tests.pinned import TODAY
-from tests.zh_util import english_words, zh_screenshot
+from tests.zh_util import english_words, without_icons, zh_screenshot
 
 ZH = "zh-CN"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -218,12 +218,9 @@ def _main_text(page) -> str:
         shell = banner.inner_text()
         print("shell words:", english_words(shell))
         text = text.replace(shell, "")
-    # Material icons (the page's and st.status's) are drawn from their names (":material/download:" is the text "download"
+    # Material icons are drawn from their names (":material/download:" is the text "download"
     # in the icon font): a picture, not a word
-    icons = ", ".join(f'[data-testid="stMain"] [data-testid="{name}"]' for name in (
-        "stIconMaterial", "stExpanderIconCheck", "stExpanderIconError"))
-    for icon in page.locator(icons).all_inner_texts():
-        text = re.sub(rf"(?<![\w-]){re.escape(icon.strip())}(?![\w-])", " ", text, count=1)
+    text = without_icons(page, text, '[data-testid="stMain"]')
     return text
 
 

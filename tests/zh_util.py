@@ -56,12 +56,21 @@ def open_zh(browser, url: str, title_zh: str, viewport: dict | None = None,
     return context, page
 
 
-def icon_names(page) -> list[str]:
-    """The names of the Material icons on the page: drawn from a font's ligatures, so they are
-    in the page's text ("download", "warning") without being words anyone reads."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('span, i'))
+def icon_names(page, scope: str = "body") -> list[str]:
+    """The names of the Material icons inside ``scope`` (a CSS selector): drawn from a font's
+    ligatures, so they are in the page's text ("download", "warning") without being words
+    anyone reads."""
+    return page.evaluate("""(scope) => Array.from(document.querySelectorAll(
+            scope + ' span, ' + scope + ' i'))
         .filter(e => getComputedStyle(e).fontFamily.includes('Material'))
-        .map(e => e.innerText)""")
+        .map(e => e.innerText)""", scope)
+
+
+def without_icons(page, text: str, scope: str = "body") -> str:
+    """``text`` with each Material icon name found inside ``scope`` taken out once."""
+    for icon in icon_names(page, scope):
+        text = re.sub(rf"(?<![\w-]){re.escape(icon.strip())}(?![\w-])", " ", text, count=1)
+    return text
 
 
 def page_text(page) -> str:
