@@ -248,6 +248,14 @@ else:
                                                                   day=record.get("as_of_date"))
     st.caption(t("Build {build}: {status}; {note}.", build=record.get("build_id"),
                  status=status_text, note=kit.md(as_of_note)))
+    if record.get("mode") == "incremental":
+        months = record.get("changed_months") or []
+        st.caption(t("Incremental: {n} month(s) recomputed ({months}); every other month was "
+                     "copied from the build before.", n=len(months),
+                     months=", ".join(m[:7] for m in months) or "-"))
+    elif record.get("mode") == "full":
+        st.caption(t("Full build: every month recomputed ({reason}).",
+                     reason=kit.md(record.get("mode_reason") or "")))
     for warning in record.get("warnings") or []:
         st.warning(kit.md(warning), icon=":material/warning:")
     health = datadesk.health_frame(record)
@@ -300,6 +308,8 @@ else:
             "started_at": t("Started (UTC)"), "finished_at": t("Finished (UTC)"),
             "as_of_date": t("As of"),
             "seconds": st.column_config.NumberColumn(t("Seconds"), format="%.1f"),
+            "mode": t("Full or incremental"),
+            "months_recomputed": st.column_config.NumberColumn(t("Months recomputed")),
             "tables": t("Tables"),
             "rows_in_tables": st.column_config.NumberColumn(t("Rows in tables"),
                                                             format="localized"),

@@ -35,6 +35,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -276,23 +277,67 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _month_column(node: dict) -> str | None:
+    """The month column of a month-incremental mart (its config meta ``changed_months_column``),
+    else None."""
+    config = node.get("config") or {}
+    if config.get("materialized") != "incremental":
+        return None
+    return (config.get("meta") or {}).get("changed_months_column")
+
+
+def _incremental_source(build_id: str, scope: Scope, target: Path,
+                        base: Path | None) -> tuple[Path, list[str]] | None:
+    """For an incremental build: the previous build's extract of ``scope`` to start from, and
+    the months to replace in it (models/pipeline/incremental.py); None: write it whole."""
+    from models.pipeline import incremental
+
+    plan = incremental.read(_artifacts_dir(build_id, base))
+    if plan is None or not plan.incremental or not plan.previous_build:
+        return None
+    previous = _artifacts_dir(plan.previous_build, base) / "adhoc" / target.name
+    return (previous, plan.changed_months) if previous.exists() else None
+
+
+def _months_sql(column: str, months: list[str]) -> str:
+    listed = ", ".join(f"date {_sql_string(m)}" for m in months)
+    return f'("{column}" is null or "{column}" in ({listed}))' if months else \
+        f'("{column}" is null)'
+
+
 def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
                    base: Path | None) -> None:
+    """Write the extract; after an incremental build, a copy of the previous build's with the
+    recomputed months of the month-incremental marts replaced and the other marts written
+    again (their rows are few: the order-line marts are the month-incremental ones)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     nodes = _manifest_marts(build_id, base)
+    start = _incremental_source(build_id, scope, target, base)
+    if start is not None:
+        shutil.copyfile(start[0], tmp)
     con = duckdb.connect(str(tmp))
     con.execute("set enable_progress_bar = false")  # the build's output is the dbt log
     try:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
         params = scoping.scope_params(scope)
+        kept = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()}
         for mart in _build_marts(con, "build"):
             select = scoping.scoped_select(mart, scope,
                                            qualifier=f"build.{settings.MARTS_SCHEMA}.")
             if select is None:
                 continue
             used = {k: v for k, v in params.items() if f"${k}" in select}
-            con.execute(f"create table main.{mart} as {select}", used or None)
+            month = _month_column(nodes.get(mart) or {})
+            if start is not None and month and mart in kept:
+                changed = _months_sql(month, start[1])
+                con.execute(f"delete from main.{mart} where {changed}")
+                con.execute(f"insert into main.{mart} select * from ({select}) where {changed}",
+                            used or None)
+                continue
+            con.execute(f"create or replace table main.{mart} as {select}", used or None)
             node = nodes.get(mart) or {}
             if node.get("description"):
                 con.execute(f"comment on table main.{mart} is "

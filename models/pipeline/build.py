@@ -36,6 +36,7 @@ import duckdb
 from models.core import clock, jsonlog, settings
 from models.core.errors import UserError
 from models.i18n import DEFAULT_LANG, translate
+from models.pipeline import incremental
 from models.pipeline.contracts import ENTITIES
 
 KEEP_BUILDS = 3
@@ -70,6 +71,12 @@ class BuildResult:
     as_of_note: str = ""  # why that date ("as of 2019-12-30, the latest order date: ...")
     # per entity: loaded, staged, rejected (superseded rows apart) and the top rejection rules
     data_health: dict[str, dict] = field(default_factory=dict)
+    # incremental by month (models/pipeline/incremental.py): "full" or "incremental", why, the
+    # months recomputed, and what the build depended on (the next build compares it)
+    mode: str = ""
+    mode_reason: str = ""
+    changed_months: list[str] = field(default_factory=list)
+    fingerprint: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,9 +90,11 @@ class BuildResult:
         """The result as the CLI prints it; a failure's header in ``lang`` (dbt's own
         messages stay as dbt wrote them)."""
         if self.ok:
+            kind = {"incremental": f"incremental ({len(self.changed_months)} month(s) "
+                                   "recomputed)", "full": "full"}.get(self.mode, "")
             done = (f"Build {self.build_id} succeeded in {self.seconds:.1f} s: {self.nodes} "
                     f"models, seeds and tests; {self.as_of_note or 'as of ' + self.as_of_date}; "
-                    f"warehouse {self.warehouse_file}")
+                    + (f"{kind}; " if kind else "") + f"warehouse {self.warehouse_file}")
             if not self.warnings:
                 return done
             return "\n".join([f"{done}\nWith {len(self.warnings)} warning(s):",
@@ -147,7 +156,7 @@ def dbt_env(db_path: Path, base: Path | None = None) -> dict[str, str]:
 def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None = None,
               dbt_vars: dict | None = None, unit_tests: bool = False,
               target: str | None = None, compact_records: bool = True,
-              lang: str = DEFAULT_LANG) -> BuildResult:
+              lang: str = DEFAULT_LANG, full: bool = False) -> BuildResult:
     """Build a new warehouse; swap it in if everything passed. Raises UserError if busy.
     ``lang``: the language of the closing line passed to ``on_line`` (the CLI's SALESDESK_LANG).
 
@@ -157,6 +166,9 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
     ``target="spark"`` builds the same project on Spark instead (``run_spark_build``).
     ``compact_records``: merge each closed day's visit records entered in the app into one
     lake file first (``visit_records.compact``; off only to compare the two lakes in a test).
+    A build starts from a copy of the current warehouse and recomputes only the months whose
+    data changed, unless something that can change any month changed
+    (``models/pipeline/incremental.py`` says what and why); ``full=True`` builds every month.
     """
     if target == SPARK_TARGET:  # chooses its own as-of date
         return run_spark_build(base, on_line=on_line, dbt_vars=dbt_vars, unit_tests=unit_tests)
@@ -172,7 +184,7 @@ def run_build(base: Path | None = None, *, on_line: Callable[[str], None] | None
         spill.mkdir(parents=True, exist_ok=True)
         try:
             return _build_locked(base, wh, on_line or (lambda line: None), dbt_vars,
-                                 unit_tests, as_of_note, compact_records, lang)
+                                 unit_tests, as_of_note, compact_records, lang, full)
         finally:
             shutil.rmtree(spill, ignore_errors=True)
 
@@ -245,7 +257,7 @@ def _build_lock(folder: Path, busy: str) -> Iterator[None]:
 
 def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], dbt_vars: dict,
                   unit_tests: bool, as_of_note: str = "", compact_records: bool = True,
-                  lang: str = DEFAULT_LANG) -> BuildResult:
+                  lang: str = DEFAULT_LANG, full: bool = False) -> BuildResult:
     started = dt.datetime.now(dt.timezone.utc)
     build_id = started.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     db_path = wh / f"{build_id}.duckdb"
@@ -269,6 +281,18 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     t0 = time.perf_counter()
     on_line(f"Building {build_id} {as_of_note or 'as of ' + dbt_vars['as_of_date']}, from the "
             f"lake {settings.lake_dir(base)}")
+    previous_id = current_build_id(base)
+    previous = next((r for r in reversed(history(base)) if r.get("build_id") == previous_id
+                     and is_good(r)), None) if previous_id else None
+    plan, result.fingerprint = incremental.plan(
+        base, dbt_vars, previous, wh / f"{previous_id}.duckdb" if previous_id else None, full)
+    result.mode, result.mode_reason = plan.mode, plan.reason
+    result.changed_months = plan.changed_months
+    on_line(plan.text())
+    incremental.write(plan, artifacts)
+    if plan.incremental:  # start from the current warehouse: a file copy
+        shutil.copyfile(wh / f"{previous_id}.duckdb", db_path)
+    dbt_vars = plan.dbt_vars(dbt_vars)
     build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     returncode, output = _run_dbt(build_args, db_path, artifacts, base, on_line, dbt_vars)
 

@@ -69,7 +69,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     result = run_build(on_line=lambda line: print(line, flush=True),
                        dbt_vars=_parse_vars(args.var), unit_tests=args.unit_tests,
-                       target=args.target, lang=env_lang())
+                       target=args.target, lang=env_lang(), full=args.full)
     return 0 if result.ok else 1
 
 
@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dev: DuckDB, a new warehouse file swapped in (default); spark: the "
                             "same models on local Spark under $SALESDESK_HOME/spark (needs "
                             "pip install -e '.[spark]'; never becomes the app's warehouse)")
+    build.add_argument("--full", action="store_true",
+                       help="recompute every month; by default a build starts from the current "
+                            "warehouse and recomputes the months whose data changed, unless a "
+                            "model, seed, var or master file changed (it says which)")
     build.set_defaults(func=_cmd_build)
 
     docs = sub.add_parser("docs", help="serve the current build's dbt docs (lineage, descriptions)")

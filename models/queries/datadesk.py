@@ -49,6 +49,9 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
             "finished_at": (r.get("finished_at") or "")[:19].replace("T", " "),
             "as_of_date": r.get("as_of_date") or "",
             "seconds": float(r.get("seconds") or 0),
+            "mode": r.get("mode") or "",
+            "months_recomputed": (len(r.get("changed_months") or [])
+                                  if r.get("mode") == "incremental" else None),
             "tables": len(r.get("row_counts") or {}),
             "rows_in_tables": sum((r.get("row_counts") or {}).values()),
             "failed": "; ".join(r.get("failures") or []),
@@ -58,7 +61,7 @@ def builds_frame(base: Path | None = None) -> pl.DataFrame:
     ]
     schema = {"build_id": pl.String, "is_current": pl.Boolean, "status": pl.String,
               "started_at": pl.String, "finished_at": pl.String, "as_of_date": pl.String,
-              "seconds": pl.Float64,
+              "seconds": pl.Float64, "mode": pl.String, "months_recomputed": pl.Int64,
               "tables": pl.Int64, "rows_in_tables": pl.Int64, "failed": pl.String,
               "warnings": pl.String}
     return pl.DataFrame(rows, schema=schema).reverse()

@@ -4,7 +4,8 @@
 -- the rate of its band in the plan version of its month, rounded to the cent, exactly. So the
 -- totals reconcile too. A line of a month no plan version covers has commission 0 and every one
 -- of its commission lines says no_plan; a line with a plan has no no_plan line. Returns the
--- order lines that do not.
+-- order lines that do not. An incremental build checks the months it recomputed (the others
+-- were checked by the build that wrote them).
 
 {%- set order_month = "cast(" ~ dbt.date_trunc('month', 'sales.order_date') ~ " as date)" %}
 
@@ -13,6 +14,7 @@ with
 sales as (
 
     select * from {{ ref('stg_sales_lake__sales') }}
+    where {{ in_build_changed_months(month_of('order_date')) }}
 
 ),
 
@@ -49,6 +51,7 @@ credited as (
         max(case when no_commission_reason = 'no_plan' then 1 else 0 end) as any_no_plan
 
     from {{ ref('fct_commission_lines') }}
+    where {{ in_build_changed_months('month_start') }}
     group by order_id, line_number
 
 ),

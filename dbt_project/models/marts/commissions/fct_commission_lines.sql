@@ -11,6 +11,17 @@
 --   Money: base_commission comes rounded from int_commission_credits; the accelerator's extra
 --   is rounded once per line to the cent; the line's commission is their sum, so statements
 --   add up to their lines exactly.
+--   Incremental by month on DuckDB (macros/build/changed_months.sql): the accelerator runs
+--   within a rep's month, so a build recomputes the months whose credit lines changed. The
+--   SQL page's copy of the marts replaces the same months (meta changed_months_column).
+
+{{ config(
+    materialized=by_month_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_months('month_start') }}",
+    meta={'changed_months_column': 'month_start'}
+) }}
 
 with
 
@@ -18,6 +29,7 @@ with
 credits as {{ not_materialized() }} (
 
     select * from {{ ref('int_commission_credits') }}
+    where {{ in_changed_months('month_start') }}
 
 ),
 

@@ -4,12 +4,22 @@
 -- line_amount x (1 - discount_rate): the export's own figure, not one rebuilt from a unit price
 -- that ingest derived from it and rounded to 4 places.
 
+-- Incremental by order month on DuckDB (macros/build/changed_months.sql).
+
+{{ config(
+    materialized=by_month_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_months(month_of('order_date')) }}"
+) }}
+
 with
 
 checked as (
 
     select * from {{ ref('base_sales_lake__sales') }}
     where rejection_rule is null
+        and {{ in_changed_months(month_of('order_date')) }}
 
 ),
 

@@ -1,11 +1,21 @@
 -- Valid visits (one row per visit_id), with the visit date and duration.
 
+-- Incremental by visit month on DuckDB (macros/build/changed_months.sql).
+
+{{ config(
+    materialized=by_month_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_months(month_of('started_at')) }}"
+) }}
+
 with
 
 checked as (
 
     select * from {{ ref('base_sales_lake__visits') }}
     where rejection_rule is null
+        and {{ in_changed_months(month_of('started_at')) }}
 
 ),
 

@@ -1,5 +1,15 @@
 -- Every lake row of sales (order lines), typed, with the first rejection rule it fails
 -- (null = valid). Column names stay the contract's so rejected rows can show them as loaded.
+-- Incremental by order month on DuckDB (macros/build/changed_months.sql).
+
+{%- set order_month = month_of('order_date') %}
+
+{{ config(
+    materialized=by_month_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_months(month_of('order_date')) }}"
+) }}
 
 with
 
@@ -38,9 +48,12 @@ typed as {{ not_materialized() }} (
 
 ),
 
+-- The rows of the months this build recomputes, with every other row of their keys.
+{{ changed_months_scope('typed', sales_lake_key('sales'), order_month, 'scoped') }},
+
 -- Missing required columns; then per key (among complete rows) the latest load wins, then
 -- the first row of that load.
-{{ sales_lake_rank_by_key('sales', 'typed') }},
+{{ sales_lake_rank_by_key('sales', 'scoped') }},
 
 -- The only joins in staging: a reference must point at a valid (staged) parent row.
 known_customers as (
@@ -103,3 +116,4 @@ select
     rejection_rule
 
 from checked
+where {{ in_changed_months(order_month) }}

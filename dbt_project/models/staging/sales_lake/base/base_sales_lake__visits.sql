@@ -1,6 +1,17 @@
 -- Every lake row of visits, typed, with the first rejection rule it fails (null = valid).
 -- Column names stay the contract's so rejected rows can show them as they were loaded.
 
+-- Incremental by visit month on DuckDB (macros/build/changed_months.sql).
+
+{%- set visit_month = month_of('started_at') %}
+
+{{ config(
+    materialized=by_month_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_months(month_of('started_at')) }}"
+) }}
+
 with
 
 source as {{ not_materialized() }} (
@@ -51,7 +62,10 @@ typed as {{ not_materialized() }} (
 
 -- Missing required columns; then per key (among complete rows) the latest load wins, then
 -- the first row of that load.
-{{ sales_lake_rank_by_key('visits', 'typed') }},
+-- The rows of the months this build recomputes, with every other row of their keys.
+{{ changed_months_scope('typed', sales_lake_key('visits'), visit_month, 'scoped') }},
+
+{{ sales_lake_rank_by_key('visits', 'scoped') }},
 
 -- The only joins in staging: a reference must point at a valid (staged) parent row.
 known_customers as (
@@ -117,3 +131,4 @@ select
     rejection_rule
 
 from checked
+where {{ in_changed_months(visit_month) }}

@@ -1,0 +1,122 @@
+"""Measure a full build and the incremental build after one new day of orders, at a scale.
+
+    .venv/bin/python -m bench.incremental --scale 1 [--scale 10] [--keep DIR]
+
+The demo is split in two: every order and visit up to yesterday, then today's orders and visits
+with a late return booked into an earlier month. The first part is loaded and built in full (as
+of yesterday), then the day is loaded and built again (as of today): the build starts from a
+copy of the current warehouse and recomputes the changed months (models/pipeline/incremental.py).
+Each build runs in its own process; peak memory is the largest resident set, dbt included.
+Prints one JSON line per scale after the table (``bench/run.py`` reads it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+STAGE = r"""
+import json, resource, sys, time
+from pathlib import Path
+stage, home, arg = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+t0 = time.perf_counter()
+out = {}
+if stage == "ingest":
+    from models.pipeline.ingest import ingest_paths
+    ingest_paths([Path(arg)], base=home)
+else:
+    from models.engines.adhoc import register_build_hook
+    from models.pipeline.build import run_build
+    register_build_hook()  # as the app and the CLI do
+    result = run_build(home, dbt_vars={"as_of_date": arg}, full=stage == "full")
+    assert result.ok, result.failures
+    out = {"mode": result.mode, "months": len(result.changed_months), "dbt_nodes": result.nodes}
+seconds = time.perf_counter() - t0
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mb": max(own, children) / 1024, **out}))
+"""
+
+
+def _stage(stage: str, home: Path, arg: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", STAGE, stage, str(home), arg],
+                         capture_output=True, text=True, env=dict(os.environ))
+    if out.returncode != 0:
+        raise SystemExit(f"{stage} failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def split_demo(root: Path, scale: float, today: dt.date) -> tuple[Path, Path]:
+    """The demo at ``scale`` ending ``today``, as two folders: up to yesterday, and today."""
+    import polars as pl
+
+    from models.demo.generator import generate
+
+    demo, first, day = root / "demo", root / "first", root / "day"
+    generate(demo, scale=scale, seed=42, today=today)
+    first.mkdir(parents=True, exist_ok=True)
+    day.mkdir(parents=True, exist_ok=True)
+    for name in ("customers.csv", "products.csv", "quotas.csv", "reps.csv"):
+        shutil.copyfile(demo / name, first / name)
+    sales = pl.read_parquet(demo / "sales.parquet")
+    sales.filter(pl.col("order_date") < today).write_parquet(first / "sales.parquet")
+    month_before = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=10)
+    returned = sales.filter((pl.col("order_date") <= month_before) & (pl.col("quantity") > 0)
+                            ).tail(1)
+    late_return = returned.with_columns(
+        pl.lit("RET-LATE-1").alias("order_id"), pl.lit(month_before).alias("order_date"),
+        (-pl.col("quantity")).alias("quantity"))
+    pl.concat([sales.filter(pl.col("order_date") == today), late_return]).write_parquet(
+        day / "sales_day.parquet")
+    visits = pl.read_parquet(demo / "visits.parquet")
+    started = pl.col("started_at").cast(pl.Date)
+    visits.filter(started < today).write_parquet(first / "visits.parquet")
+    visits.filter(started == today).write_parquet(day / "visits_day.parquet")
+    shutil.rmtree(demo)
+    return first, day
+
+
+def measure(scale: float, home: Path, today: dt.date) -> dict:
+    first, day = split_demo(home / "raw", scale, today)
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    _stage("ingest", home, str(first))
+    full = _stage("full", home, yesterday)
+    _stage("ingest", home, str(day))
+    next_day = _stage("build", home, today.isoformat())
+    return {"scale": scale, "full": full, "next_day": next_day,
+            "ratio": next_day["seconds"] / full["seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, action="append")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 18),
+                        help="the demo's last day (default 2026-11-18, a mid-month day)")
+    parser.add_argument("--keep", help="keep the data folders here instead of a temporary one")
+    args = parser.parse_args()
+    for scale in args.scale or [1.0]:
+        root = Path(args.keep or tempfile.mkdtemp(prefix="salesdesk-bench-"))
+        home = root / f"incremental-{scale:g}"
+        shutil.rmtree(home, ignore_errors=True)
+        f = measure(scale, home, args.today)
+        print(f"scale {scale:g}:")
+        print(f"  full build              {f['full']['seconds']:8.1f} s   peak "
+              f"{f['full']['peak_mb']:8.0f} MB")
+        print(f"  after one day of orders {f['next_day']['seconds']:8.1f} s   peak "
+              f"{f['next_day']['peak_mb']:8.0f} MB   ({f['next_day']['mode']}, "
+              f"{f['next_day']['months']} month(s))")
+        print(f"  ratio                   {f['ratio']:8.2f}")
+        print(json.dumps(f))
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

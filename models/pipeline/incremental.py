@@ -1,0 +1,289 @@
+"""What a build recomputes: every month (a full build) or only the months whose data changed.
+
+A full build writes a new, empty warehouse file. An incremental build starts from a copy of the
+current warehouse and passes the months to recompute to dbt as the var ``changed_months``; the
+order-line and visit models that are incremental by month (``macros/build/changed_months.sql``)
+delete those months and insert them again, every other model is rebuilt whole from them.
+
+A build is incremental when nothing it cannot follow month by month changed since the current
+warehouse was built (``plan`` says which, in ``Plan.reason``):
+
+- the dbt project (models, macros, seeds, tests, dbt_project.yml), file by file;
+- the vars the build is given (``as_of_date`` apart, below);
+- the master files of the lake (customers, reps, products, quotas, assessments): any new or
+  removed load of them can reach any month (an account moved, a product's band, a quota);
+- a sales load removed, order lines older than the start of the history (the first-order rule
+  reads it), or the as-of date moved back.
+
+Otherwise the changed months are:
+
+- the months of the new loads' sales and visits (each row's order or visit month);
+- the months of the rows already in the warehouse with the same key as a new row (a later load
+  replaces them), and of the rows of removed visit loads (the app's visit records are merged
+  into one file per day) and of the rows with their keys;
+- the month of a customer's first order when a new order line comes before it (the first-order
+  month of the commission split moves);
+- the months from the last build's as-of date to this one's (rows dated after the old as-of
+  date were rejected as in the future and may now count); with master rows rejected for that
+  reason, or the as-of date moved back, the build is full.
+
+``salesdesk build --full`` (``run_build(full=True)``) always builds in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from models.core import settings
+from models.pipeline.contracts import ENTITIES
+
+# The facts the warehouse follows month by month: the column a row's month is read from, its key
+# and the base model that holds every lake row of them (valid or rejected).
+FACTS = {
+    "sales": {"date": "order_date", "key": ("order_id", "line_number"),
+              "base": "base_sales_lake__sales"},
+    "visits": {"date": "started_at", "key": ("visit_id",),
+               "base": "base_sales_lake__visits"},
+}
+MASTERS = tuple(e for e in ENTITIES if e not in FACTS)
+# Vars that never trigger a full build: the as-of date is followed month by month, and
+# changed_months is this plan's own output.
+UNFINGERPRINTED_VARS = ("as_of_date", "changed_months")
+# What the project's behaviour depends on: every file under these (dbt_project/...).
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analyses")
+
+
+@dataclass
+class Plan:
+    mode: str  # "full" or "incremental"
+    reason: str  # why, for the build's record and output
+    changed_months: list[str] = field(default_factory=list)  # 'YYYY-MM-01', incremental only
+    previous_build: str = ""  # the build an incremental one starts from
+
+    @property
+    def incremental(self) -> bool:
+        return self.mode == "incremental"
+
+    def dbt_vars(self, dbt_vars: dict) -> dict:
+        """The build's vars with ``changed_months`` when incremental."""
+        out = {k: v for k, v in dbt_vars.items() if k != "changed_months"}
+        if self.incremental:
+            out["changed_months"] = self.changed_months
+        return out
+
+    def text(self) -> str:
+        if not self.incremental:
+            return f"Full build: {self.reason}."
+        months = self.changed_months
+        shown = ", ".join(m[:7] for m in months[:6]) + (" ..." if len(months) > 6 else "")
+        return (f"Incremental build from {self.previous_build}: {len(months)} month(s) to "
+                f"recompute{' (' + shown + ')' if months else ''}; {self.reason}.")
+
+
+def project_files() -> dict[str, str]:
+    """Each file of the dbt project that shapes the data, with a hash of its content."""
+    root = settings.DBT_PROJECT_DIR
+    files = {}
+    for part in PROJECT_PARTS:
+        path = root / part
+        paths = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for p in paths:
+            files[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+    return files
+
+
+def lake_loads(base: Path | None = None) -> dict[str, list[str]]:
+    """The load ids (lake file names) of each entity now."""
+    lake = settings.lake_dir(base)
+    return {e: sorted(p.stem for p in (lake / e).glob("*.parquet")) for e in ENTITIES}
+
+
+def fingerprint(base: Path | None, dbt_vars: dict) -> dict:
+    """What a build depends on beyond the facts' new rows; kept in its record."""
+    return {
+        "project": project_files(),
+        "vars": {k: v for k, v in sorted(dbt_vars.items()) if k not in UNFINGERPRINTED_VARS},
+        "loads": lake_loads(base),
+        "as_of_date": dbt_vars.get("as_of_date"),
+    }
+
+
+def _changed_files(old: dict, new: dict) -> list[str]:
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+
+def _months(first: dt.date, last: dt.date) -> list[str]:
+    out, month = [], first.replace(day=1)
+    while month <= last:
+        out.append(month.isoformat())
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out
+
+
+def plan(base: Path | None, dbt_vars: dict, previous: dict | None, current_file: Path | None,
+         full: bool = False) -> tuple[Plan, dict]:
+    """The plan of a build with ``dbt_vars`` (as-of date set), and its fingerprint.
+    ``previous``: the record of the current build (None: there is none)."""
+    now = fingerprint(base, dbt_vars)
+    if full:
+        return Plan("full", "asked for (--full)"), now
+    if previous is None or current_file is None or not current_file.exists():
+        return Plan("full", "there is no current warehouse to start from"), now
+    before = previous.get("fingerprint")
+    previous_id = previous.get("build_id", "")
+    if not before:
+        return Plan("full", f"the current build {previous_id} has no record of its inputs "
+                            "(built before incremental builds)"), now
+    changed = _changed_files(before.get("project", {}), now["project"])
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3
+                                          else "")
+        return Plan("full", f"the dbt project changed since {previous_id} ({shown})"), now
+    changed_vars = _changed_files(before.get("vars", {}), now["vars"])
+    if changed_vars:
+        return Plan("full", f"var(s) {', '.join(changed_vars)} changed since {previous_id}"), now
+    old_loads, new_loads = before.get("loads", {}), now["loads"]
+    for entity in MASTERS:
+        if sorted(old_loads.get(entity, [])) != new_loads.get(entity, []):
+            return Plan("full", f"the {entity} files changed since {previous_id} (a master file "
+                                "can change any month)"), now
+    removed_sales = set(old_loads.get("sales", [])) - set(new_loads.get("sales", []))
+    if removed_sales:
+        return Plan("full", f"{len(removed_sales)} sales load(s) were removed from the lake"), now
+    old_as_of = dt.date.fromisoformat(str(before.get("as_of_date")))
+    new_as_of = dt.date.fromisoformat(str(dbt_vars["as_of_date"]))
+    if new_as_of < old_as_of:
+        return Plan("full", f"the as-of date moved back ({old_as_of} to {new_as_of})"), now
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{current_file}' as previous (read_only)")
+        if new_as_of > old_as_of:
+            future = con.execute(" union all ".join(
+                f"select '{e}' from previous.{settings.STAGING_SCHEMA}.base_sales_lake__{e} "
+                "where rejection_rule = 'date_in_future'" for e in MASTERS)
+                + " limit 1").fetchall()
+            if future:
+                return Plan("full", f"{future[0][0]} rows dated after the last as-of date "
+                                    f"({old_as_of}) may count now"), now
+        months: set[str] = set()
+        for entity, fact in FACTS.items():
+            added = sorted(set(new_loads.get(entity, [])) - set(old_loads.get(entity, [])))
+            removed = sorted(set(old_loads.get(entity, [])) - set(new_loads.get(entity, [])))
+            found = _fact_months(con, base, entity, fact, added, removed)
+            if isinstance(found, str):
+                return Plan("full", found), now
+            months |= found
+        if new_as_of > old_as_of:
+            months |= set(_months(old_as_of, new_as_of))
+    finally:
+        con.close()
+    reason = (f"as of {new_as_of}" + (f" (the last build: {old_as_of})" if new_as_of != old_as_of
+                                      else "")
+              + "; new loads: " + ", ".join(
+                  f"{e} {len(set(new_loads.get(e, [])) - set(old_loads.get(e, [])))}"
+                  for e in FACTS))
+    return Plan("incremental", reason, sorted(months), previous_id), now
+
+
+def _typed_key(column: str) -> str:
+    """A key column as the base models type it (text trimmed to null; line numbers bigint)."""
+    if column == "line_number":
+        return "cast(line_number as bigint)"
+    return f"nullif(trim(cast({column} as varchar)), '')"
+
+
+def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str, fact: dict,
+                 added: list[str], removed: list[str]) -> set[str] | str:
+    """The months a fact's new and removed loads touch, or the reason for a full build."""
+    if not added and not removed:
+        return set()
+    lake = settings.lake_dir(base) / entity
+    date, key = fact["date"], fact["key"]
+    previous = f"previous.{settings.STAGING_SCHEMA}.{fact['base']}"
+    month = f"cast(date_trunc('month', cast({date} as date)) as date)"
+    keys = ", ".join(f"{_typed_key(c)} as {c}" for c in key)
+    parts = []
+    if added:
+        files = [str(lake / f"{load}.parquet") for load in added]
+        con.execute(f"create or replace temp view added as select * from read_parquet("
+                    f"{files!r}, union_by_name = true)")
+        parts.append(f"select {keys} from added")
+    if removed:
+        ids = ", ".join(f"'{load}'" for load in removed)
+        parts.append(f"select {', '.join(key)} from {previous} where load_id in ({ids})")
+    con.execute("create or replace temp table touched as select distinct * from ("
+                + " union all ".join(parts) + ")")
+    on = " and ".join(f"p.{c} = t.{c}" for c in key)
+    months = {r[0] for r in con.execute(
+        f"select distinct {month} from {previous} p semi join touched t on {on} "
+        f"where {date} is not null").fetchall()}
+    if not added:
+        return {m.isoformat() for m in months}
+    months |= {r[0] for r in con.execute(
+        f"select distinct {month} from added where {date} is not null").fetchall()
+        if r[0] is not None}
+    if entity == "sales":
+        first, earliest = con.execute(
+            f"select (select min({month}) from previous.{settings.STAGING_SCHEMA}."
+            "stg_sales_lake__sales), min(cast(order_date as date)) from added").fetchone()
+        if first is not None and earliest is not None and earliest < first:
+            return (f"new order lines from {earliest} come before the history's first month "
+                    f"({first:%Y-%m}), which the first-order rule reads")
+        # a new line before a customer's first order moves the first-order month
+        months |= {r[0] for r in con.execute(
+            f"""select distinct cast(date_trunc('month', p.first_order) as date)
+                from (select customer_id, min(order_date) as first_order
+                      from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales
+                      where not is_return group by customer_id) p
+                join (select nullif(trim(cast(customer_id as varchar)), '') as customer_id,
+                             min(cast(order_date as date)) as first_new
+                      from added where cast(quantity as double) >= 0 group by 1) n
+                  on p.customer_id = n.customer_id
+                where n.first_new < p.first_order""").fetchall()}
+        # A first order line replaced by a different line (another date, customer, product,
+        # amount) may move the first order later, to a month no rule here can name.
+        same = " and ".join(
+            f"s.{c} is not distinct from n.{c}" for c in
+            ("customer_id", "order_date", "sku", "rep_id", "quantity", "unit_price",
+             "discount_rate"))
+        replaced_first = con.execute(
+            f"""select count(*)
+                from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales s
+                join (select customer_id, min(order_date) as first_order
+                      from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales
+                      where not is_return group by customer_id) f
+                  on s.customer_id = f.customer_id and s.order_date = f.first_order
+                join (select {keys},
+                             nullif(trim(cast(customer_id as varchar)), '') as customer_id,
+                             cast(order_date as date) as order_date,
+                             nullif(trim(cast(sku as varchar)), '') as sku,
+                             nullif(trim(cast(rep_id as varchar)), '') as rep_id,
+                             cast(quantity as decimal(18, 3)) as quantity,
+                             cast(unit_price as decimal(18, 4)) as unit_price,
+                             cast(discount_rate as decimal(9, 6)) as discount_rate
+                      from added) n on {on.replace('p.', 's.').replace('t.', 'n.')}
+                where not s.is_return and not ({same})""").fetchone()[0]
+        if replaced_first:
+            return (f"{replaced_first} customer first order line(s) are replaced by a "
+                    "different line (the first-order month of the commission split may move)")
+    return {m.isoformat() for m in months}
+
+
+def write(plan_: Plan, artifacts: Path) -> None:
+    """Keep the plan beside the build's dbt artifacts (the SQL page's copy reads it)."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "plan.json").write_text(json.dumps(plan_.__dict__, indent=1))
+
+
+def read(artifacts: Path) -> Plan | None:
+    try:
+        return Plan(**json.loads((artifacts / "plan.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
