@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -21,6 +22,7 @@ from tests.pinned import TODAY
 
 YESTERDAY = TODAY - dt.timedelta(days=1)
 LATE_RETURN_DATE = dt.date(2026, 9, 14)  # booked into September, loaded in November
+NEW_CUSTOMER = "C-OPENED-TODAY"
 
 
 def _month(day: dt.date) -> str:
@@ -37,8 +39,13 @@ def lake_files(tmp_path_factory) -> dict[str, Path]:
     first, day = root / "first", root / "day"
     first.mkdir()
     day.mkdir()
-    for name in ("customers.csv", "products.csv", "quotas.csv", "reps.csv"):
+    for name in ("products.csv", "quotas.csv", "reps.csv"):
         shutil.copyfile(demo / name, first / name)
+    # a customer opened today, on file already: rejected as in the future as of yesterday
+    customers = pl.read_csv(demo / "customers.csv", infer_schema=False)
+    opened_today = customers.head(1).with_columns(pl.lit(NEW_CUSTOMER).alias("customer_id"),
+                                                   pl.lit(TODAY.isoformat()).alias("opened_date"))
+    pl.concat([customers, opened_today]).write_csv(first / "customers.csv")
     sales = pl.read_parquet(demo / "sales.parquet")
     visits = pl.read_parquet(demo / "visits.parquet")
     assert sales.filter(pl.col("order_date") == TODAY).height > 0
@@ -50,8 +57,10 @@ def lake_files(tmp_path_factory) -> dict[str, Path]:
         pl.lit("RET-LATE-1").alias("order_id"), pl.lit(1).cast(returned["line_number"].dtype)
         .alias("line_number"), pl.lit(LATE_RETURN_DATE).alias("order_date"),
         (-pl.col("quantity")).alias("quantity"))
-    pl.concat([sales.filter(pl.col("order_date") == TODAY), late_return]).write_parquet(
-        day / "sales_day.parquet")
+    first_order = sales.filter(pl.col("order_date") == TODAY).head(2).with_columns(
+        pl.lit(NEW_CUSTOMER).alias("customer_id"), pl.lit("NEW-1").alias("order_id"))
+    pl.concat([sales.filter(pl.col("order_date") == TODAY), late_return, first_order]
+              ).write_parquet(day / "sales_day.parquet")
     started = pl.col("started_at").cast(pl.Date)
     visits.filter(started < TODAY).write_parquet(first / "visits.parquet")
     visits.filter(started == TODAY).write_parquet(day / "visits_day.parquet")
@@ -84,7 +93,7 @@ def _full_build_of(home: Path, target: Path, dbt_vars: dict) -> build.BuildResul
 
 
 def test_a_new_day_recomputes_its_month_and_the_late_returns_month(incremental_home):
-    home, result, lines = incremental_home
+    _home, result, lines = incremental_home
     assert result.mode == "incremental", result.mode_reason
     assert result.changed_months == [_month(LATE_RETURN_DATE), _month(TODAY)]
     assert any(line.startswith("Incremental build from ") and "2 month(s) to recompute "
@@ -98,16 +107,21 @@ def test_the_incremental_build_equals_a_full_build_row_for_row(incremental_home,
     tables, diffs = compare_builds(Path(result.warehouse_file), Path(full.warehouse_file))
     assert tables > 30
     assert [str(d) for d in diffs] == []
-    con_file = Path(result.warehouse_file)
-    import duckdb
-
-    con = duckdb.connect(str(con_file), read_only=True)
+    con = duckdb.connect(result.warehouse_file, read_only=True)
     try:
         late = con.execute("select count(*), sum(commission_amount) from marts.fct_commission_lines "
                            "where order_id = 'RET-LATE-1'").fetchone()
     finally:
         con.close()
     assert late[0] >= 1 and late[1] < 0  # the return claws back in September
+    con = duckdb.connect(result.warehouse_file, read_only=True)
+    try:
+        first = con.execute("select count(*), bool_and(is_first_order_month) from "
+                            "marts.fct_commission_lines where customer_id = ?",
+                            [NEW_CUSTOMER]).fetchone()
+    finally:
+        con.close()
+    assert first == (2, True)  # the new customer's first order, credited
 
 
 def test_a_changed_var_builds_in_full_and_still_matches(incremental_home, tmp_path):
@@ -132,8 +146,8 @@ def _previous(home: Path) -> str:
     return good[-2]["build_id"]
 
 
-def test_what_triggers_a_full_build(incremental_home, lake_files, tmp_path, monkeypatch):
-    home, result, _lines = incremental_home
+def test_what_triggers_a_full_build(incremental_home, lake_files, tmp_path):
+    home, _result, _lines = incremental_home
     record = [r for r in build.history(home) if build.is_good(r)][-1]
     current = Path(record["warehouse_file"])
     as_of = {"as_of_date": record["as_of_date"],

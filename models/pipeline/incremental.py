@@ -10,8 +10,9 @@ warehouse was built (``plan`` says which, in ``Plan.reason``):
 
 - the dbt project (models, macros, seeds, tests, dbt_project.yml), file by file;
 - the vars the build is given (``as_of_date`` apart, below);
-- the master files of the lake (customers, reps, products, quotas, assessments): any new or
-  removed load of them can reach any month (an account moved, a product's band, a quota);
+- the master files of the lake (customers, reps, products, quotas): any new or removed load
+  of them can reach any month (an account moved, a product's band, a quota); assessments feed
+  only the customer scores, rebuilt whole by every build;
 - a sales load removed, order lines older than the start of the history (the first-order rule
   reads it), or the as-of date moved back.
 
@@ -24,8 +25,9 @@ Otherwise the changed months are:
 - the month of a customer's first order when a new order line comes before it (the first-order
   month of the commission split moves);
 - the months from the last build's as-of date to this one's (rows dated after the old as-of
-  date were rejected as in the future and may now count); with master rows rejected for that
-  reason, or the as-of date moved back, the build is full.
+  date were rejected as in the future and may now count), and of the order lines and visits of
+  a customer opened since (rejected before as of an unknown customer); other master rows
+  rejected for that reason, or the as-of date moved back, make the build full.
 
 ``salesdesk build --full`` (``run_build(full=True)``) always builds in full.
 """
@@ -51,7 +53,10 @@ FACTS = {
     "visits": {"date": "started_at", "key": ("visit_id",),
                "base": "base_sales_lake__visits"},
 }
-MASTERS = tuple(e for e in ENTITIES if e not in FACTS)
+# Files no month-incremental model reads (assessments feed the customer scores only, a table
+# rebuilt whole by every build): a load of them changes no month.
+UNMONTHLY = ("assessments",)
+MASTERS = tuple(e for e in ENTITIES if e not in FACTS and e not in UNMONTHLY)
 # Vars that never trigger a full build: the as-of date is followed month by month, and
 # changed_months is this plan's own output.
 UNFINGERPRINTED_VARS = ("as_of_date", "changed_months")
@@ -161,18 +166,27 @@ def plan(base: Path | None, dbt_vars: dict, previous: dict | None, current_file:
     if new_as_of < old_as_of:
         return Plan("full", f"the as-of date moved back ({old_as_of} to {new_as_of})"), now
 
+    try:
+        return _plan_months(base, now, before, previous_id, current_file, old_as_of, new_as_of)
+    except duckdb.Error as e:  # a damaged or unreadable current file: start afresh
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        return Plan("full", f"the current warehouse could not be read ({first})"), now
+
+
+def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
+                 current_file: Path, old_as_of: dt.date, new_as_of: dt.date
+                 ) -> tuple[Plan, dict]:
+    old_loads, new_loads = before.get("loads", {}), now["loads"]
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{current_file}' as previous (read_only)")
-        if new_as_of > old_as_of:
-            future = con.execute(" union all ".join(
-                f"select '{e}' from previous.{settings.STAGING_SCHEMA}.base_sales_lake__{e} "
-                "where rejection_rule = 'date_in_future'" for e in MASTERS)
-                + " limit 1").fetchall()
-            if future:
-                return Plan("full", f"{future[0][0]} rows dated after the last as-of date "
-                                    f"({old_as_of}) may count now"), now
+        quoted = str(current_file).replace("'", "''")
+        con.execute(f"attach '{quoted}' as previous (read_only)")
         months: set[str] = set()
+        if new_as_of > old_as_of:
+            found = _newly_dated_masters(con, old_as_of, new_as_of)
+            if isinstance(found, str):
+                return Plan("full", found), now
+            months |= found
         for entity, fact in FACTS.items():
             added = sorted(set(new_loads.get(entity, [])) - set(old_loads.get(entity, [])))
             removed = sorted(set(old_loads.get(entity, [])) - set(new_loads.get(entity, [])))
@@ -190,6 +204,39 @@ def plan(base: Path | None, dbt_vars: dict, previous: dict | None, current_file:
                   f"{e} {len(set(new_loads.get(e, [])) - set(old_loads.get(e, [])))}"
                   for e in FACTS))
     return Plan("incremental", reason, sorted(months), previous_id), now
+
+
+def _newly_dated_masters(con: duckdb.DuckDBPyConnection, old_as_of: dt.date,
+                         new_as_of: dt.date) -> set[str] | str:
+    """Master rows rejected as dated after the last as-of date that count as of the new one.
+    A new customer (opened since) reaches only its own rows: the months of its order lines
+    and visits rejected before as of an unknown customer. Anything else: a full build."""
+    staging = f"previous.{settings.STAGING_SCHEMA}"
+    for entity in MASTERS:
+        if entity == "customers":
+            continue
+        dated = con.execute(f"select count(*) from {staging}.base_sales_lake__{entity} "
+                            "where rejection_rule = 'date_in_future'").fetchone()[0]
+        if dated:
+            return (f"{dated} {entity} row(s) were dated after the last as-of date "
+                    f"({old_as_of}) and may count now")
+    con.execute(f"""create or replace temp table newly_dated as
+        select customer_id from {staging}.base_sales_lake__customers
+        where rejection_rule = 'date_in_future'
+            and coalesce(opened_date, date '0001-01-01') <= date '{new_as_of}'
+            and coalesce(assigned_from, date '0001-01-01') <= date '{new_as_of}'""")
+    known = con.execute(f"select count(*) from newly_dated semi join "
+                        f"{staging}.stg_sales_lake__customers using (customer_id)").fetchone()[0]
+    if known:
+        return (f"{known} customer row(s) dated after the last as-of date ({old_as_of}) "
+                "change a customer already on file")
+    months = set()
+    for fact in FACTS.values():
+        months |= {r[0].isoformat() for r in con.execute(
+            f"select distinct cast(date_trunc('month', cast({fact['date']} as date)) as date) "
+            f"from {staging}.{fact['base']} semi join newly_dated using (customer_id) "
+            f"where {fact['date']} is not null").fetchall()}
+    return months
 
 
 def _typed_key(column: str) -> str:
