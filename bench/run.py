@@ -5,6 +5,8 @@
 For each scale, on fresh demo data in a temporary folder (or ``--keep DIR``):
 
 - demo generation, ingest and the full ``salesdesk build``: time and peak memory;
+- a full build and the incremental build after one new day of orders (bench/incremental.py):
+  time, peak memory and their ratio;
 - the models' compiled SQL run directly in DuckDB (bench/direct_sql.py): dbt's overhead;
 - server-side render time of every page, cold and warm (bench/page_speed.py), and the memory of
   the app process after a browser opened every page;
@@ -84,8 +86,10 @@ def bench_scale(table: Table, scale: float, home: Path, first: bool, soak: bool)
     big = scale >= 10
     table.add(sec, "full salesdesk build", build_s, "s", "< 90 s" if big else "",
               build_s < 90 if big else None)
-    table.add(sec, "build peak memory", figures["build"]["peak_mb"], "MB")
+    table.add(sec, "build peak memory", figures["build"]["peak_mb"], "MB",
+              "< 4096 MB" if big else "", figures["build"]["peak_mb"] < 4096 if big else None)
     table.add(sec, "warehouse file", figures["warehouse_mb"], "MB")
+    stage(table, sec, "incremental", lambda: bench_incremental(table, sec, scale, home, big))
 
     direct = stage(table, sec, "direct DuckDB", lambda: direct_build(home))
     if direct:
@@ -240,6 +244,22 @@ def bench_soak(table: Table, home: Path) -> None:
               and "disk" in disk["message"].lower())
         table.add("resilience", "full disk: clear error, old build current", ok, "", "True", ok)
     (RESULTS / "soak-latest.json").write_text(json.dumps(figures, indent=2, default=str))
+
+
+def bench_incremental(table: Table, sec: str, scale: float, home: Path, big: bool) -> None:
+    """A full build, then the build after one new day of orders (bench/incremental.py)."""
+    from bench.incremental import measure
+
+    f = measure(scale, home.parent / f"incremental-{scale:g}", dt.date(2026, 11, 18))
+    table.add(sec, "full build (split lake, up to yesterday)", f["full"]["seconds"], "s")
+    table.add(sec, "full build peak memory", f["full"]["peak_mb"], "MB",
+              "< 4096 MB" if big else "", f["full"]["peak_mb"] < 4096 if big else None)
+    table.add(sec, f"build after one new day ({f['next_day']['mode']}, "
+                   f"{f['next_day']['months']} months)", f["next_day"]["seconds"], "s")
+    table.add(sec, "next-day build peak memory", f["next_day"]["peak_mb"], "MB")
+    table.add(sec, "next day / full", f["ratio"], "x", "<= 0.2x" if big else "",
+              f["ratio"] <= 0.2 if big else None)
+    shutil.rmtree(home.parent / f"incremental-{scale:g}", ignore_errors=True)
 
 
 def main() -> None:

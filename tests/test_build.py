@@ -297,6 +297,14 @@ def test_build_memory_setting(monkeypatch, value, expected):
     assert env["SALESDESK_DUCKDB_TEMP_DIR"] == "/home/h/warehouse/spill"
 
 
+def test_build_memory_default_is_a_quarter_of_the_memory_at_most_2gb(monkeypatch):
+    monkeypatch.delenv("SALESDESK_BUILD_MEMORY", raising=False)
+    for total, expected in [(64 * 1024 ** 3, 2 * 1024 ** 3), (4 * 1024 ** 3, 1024 ** 3),
+                            (512 * 1024 ** 2, 256 * 1024 ** 2)]:
+        monkeypatch.setattr(settings, "total_memory_bytes", lambda total=total: total)
+        assert settings.build_memory_bytes() == expected
+
+
 @pytest.mark.parametrize("value", ["lots", "0%", "150%", "-2GB"])
 def test_a_bad_build_memory_setting_stops_the_build_before_it_starts(built_home, monkeypatch,
                                                                       value):

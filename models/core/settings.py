@@ -81,7 +81,11 @@ def ingest_limits() -> dict[str, int]:
     }
 
 
-BUILD_MEMORY_DEFAULT = "50%"  # of the machine's memory (or of the container's limit)
+# A build's DuckDB memory limit when SALESDESK_BUILD_MEMORY is not set: a quarter of the
+# machine's memory (or of the container's limit), at most 2 GB. A build needs no more at any
+# history length: DuckDB spills the rest, and an incremental build recomputes a few months.
+BUILD_MEMORY_DEFAULT = "25%"
+BUILD_MEMORY_DEFAULT_CAP = 2 * 1024 ** 3
 
 
 def total_memory_bytes() -> int:
@@ -98,14 +102,19 @@ def total_memory_bytes() -> int:
 
 
 def build_memory_bytes() -> int:
-    """DuckDB's ``memory_limit`` in a build, in bytes (``SALESDESK_BUILD_MEMORY``, default 50 %).
+    """DuckDB's ``memory_limit`` in a build, in bytes (``SALESDESK_BUILD_MEMORY``; by default
+    a quarter of the memory, at most 2 GB).
 
     A share of the memory (``50%``) or an amount (``4GB``, ``512MB``, ``8GiB``). Beyond it DuckDB
     spills to ``build_spill_dir``; at least 256 MB. A value that is neither raises UserError.
     """
     from models.core.errors import UserError
 
-    raw = (os.environ.get("SALESDESK_BUILD_MEMORY") or BUILD_MEMORY_DEFAULT).strip()
+    given = (os.environ.get("SALESDESK_BUILD_MEMORY") or "").strip()
+    if not given:
+        share = int(total_memory_bytes() * int(BUILD_MEMORY_DEFAULT[:-1]) / 100)
+        return max(min(share, BUILD_MEMORY_DEFAULT_CAP), 256 * 1024 ** 2)
+    raw = given
     text = raw.upper().replace(" ", "").removesuffix("B").removesuffix("I")
     units = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
     try:
@@ -124,6 +133,13 @@ def build_memory_bytes() -> int:
     if value <= 0:
         raise UserError(f"SALESDESK_BUILD_MEMORY={raw!r} must be more than zero.")
     return max(value, 256 * 1024 ** 2)
+
+
+def build_duckdb_config(base: Path | None = None) -> dict:
+    """DuckDB settings for the build's own connections outside dbt (the incremental plan, the
+    SQL page's copy of the marts): the build's memory limit, threads and spill folder."""
+    return {"memory_limit": f"{build_memory_bytes()}B", "threads": build_threads(),
+            "temp_directory": str(build_spill_dir(base))}
 
 
 def build_spill_dir(base: Path | None = None) -> Path:

@@ -316,7 +316,8 @@ def _write_extract(build_id: str, build_file: Path, scope: Scope, target: Path,
     start = _incremental_source(build_id, scope, target, base)
     if start is not None:
         shutil.copyfile(start[0], tmp)
-    con = duckdb.connect(str(tmp))
+    # within the build's memory limit (the copy of the order-line marts is large)
+    con = duckdb.connect(str(tmp), config=settings.build_duckdb_config(base))
     con.execute("set enable_progress_bar = false")  # the build's output is the dbt log
     try:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")

@@ -177,7 +177,7 @@ def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
                  current_file: Path, old_as_of: dt.date, new_as_of: dt.date
                  ) -> tuple[Plan, dict]:
     old_loads, new_loads = before.get("loads", {}), now["loads"]
-    con = duckdb.connect()
+    con = duckdb.connect(config=settings.build_duckdb_config(base))
     try:
         quoted = str(current_file).replace("'", "''")
         con.execute(f"attach '{quoted}' as previous (read_only)")

@@ -27,16 +27,22 @@
 {%- endmacro %}
 
 
+{% macro is_incremental_run() %}
+    {#- dbt's is_incremental(), false where there is no relation to build (a unit test). -#}
+    {{- return(this is not none and is_incremental()) -}}
+{% endmacro %}
+
+
 {% macro builds_changed_months_only() %}
     {#- True when this model run recomputes only the months of var changed_months. -#}
-    {{- return(is_incremental() and var('changed_months', none) is not none) -}}
+    {{- return(is_incremental_run() and var('changed_months', none) is not none) -}}
 {% endmacro %}
 
 
 {% macro in_changed_months(month_expr) %}
     {#- A predicate: the row's month is one this model run recomputes (always true when the
         model builds in full). -#}
-    {%- if not is_incremental() -%}
+    {%- if not is_incremental_run() -%}
         (1 = 1)
     {%- else -%}
         {{ in_build_changed_months(month_expr) }}
@@ -68,7 +74,7 @@
 {% macro delete_changed_months(month_expr) %}
     {#- The pre-hook of a month-incremental model: empty the months this run recomputes. An
         existing table without the var is emptied whole and rebuilt. -#}
-    {%- if is_incremental() -%}
+    {%- if is_incremental_run() -%}
         delete from {{ this }} where {{ in_changed_months(month_expr) }}
     {%- endif -%}
 {% endmacro %}
