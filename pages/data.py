@@ -7,13 +7,13 @@ import streamlit as st
 from models.core import identity, scoping
 from models.core.errors import UserError
 from models.core.warehouse import NoWarehouse, get_warehouse
-from models.pipeline import mappings
+from models.pipeline import incremental, mappings
 from models.pipeline.build import docs_file, parse_progress, run_build
 from models.pipeline.contracts import ENTITIES
 from models.pipeline.ingest import ENCODING_CHOICES, excluded_text, ingest_upload
 from models.queries import datadesk
 from ui import kit
-from ui.i18n import label, t
+from ui.i18n import label, lang, t
 
 st.title(t("Data"))
 user = identity.session_user(st.session_state)
@@ -255,7 +255,7 @@ else:
                      months=", ".join(m[:7] for m in months) or "-"))
     elif record.get("mode") == "full":
         st.caption(t("Full build: every month recomputed ({reason}).",
-                     reason=kit.md(record.get("mode_reason") or "")))
+                     reason=kit.md(incremental.why_text(record, lang()))))
     for warning in record.get("warnings") or []:
         st.warning(kit.md(warning), icon=":material/warning:")
     health = datadesk.health_frame(record)

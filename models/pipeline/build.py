@@ -75,6 +75,7 @@ class BuildResult:
     # months recomputed, and what the build depended on (the next build compares it)
     mode: str = ""
     mode_reason: str = ""
+    mode_reason_i18n: dict = field(default_factory=dict)  # the reason's msgid and params
     changed_months: list[str] = field(default_factory=list)
     fingerprint: dict = field(default_factory=dict)
 
@@ -287,6 +288,7 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     plan, result.fingerprint = incremental.plan(
         base, dbt_vars, previous, wh / f"{previous_id}.duckdb" if previous_id else None, full)
     result.mode, result.mode_reason = plan.mode, plan.reason
+    result.mode_reason_i18n = incremental.why_record(plan)
     result.changed_months = plan.changed_months
     on_line(plan.text())
     incremental.write(plan, artifacts)

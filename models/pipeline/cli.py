@@ -87,7 +87,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(f"Current build: {current or 'none'}; builds recorded: {len(builds)}")
     for b in builds[-5:]:
         as_of = f"  as of {b['as_of_date']}" if b.get("as_of_date") else ""
-        print(f"  {b['build_id']}  {b['status']:<21} {b['seconds']:>7.1f} s{as_of}")
+        mode = {"full": "  full",
+                "incremental": f"  incremental, {len(b.get('changed_months') or [])} month(s)"
+                }.get(b.get("mode") or "", "")
+        print(f"  {b['build_id']}  {b['status']:<21} {b['seconds']:>7.1f} s{as_of}{mode}")
     shown = next((b for b in reversed(builds) if b.get("build_id") == current), None)
     if builds and builds[-1] is not shown and builds[-1].get("status") == "failed":
         print(f"The last build ({builds[-1]['build_id']}) FAILED; what failed:")

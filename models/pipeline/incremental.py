@@ -8,7 +8,8 @@ delete those months and insert them again, every other model is rebuilt whole fr
 A build is incremental when nothing it cannot follow month by month changed since the current
 warehouse was built (``plan`` says which, in ``Plan.reason``):
 
-- the dbt project (models, macros, seeds, tests, dbt_project.yml), file by file;
+- the engine (dbt-core, dbt-duckdb, DuckDB versions) and the dbt project (models, macros,
+  seeds, tests, dbt_project.yml), file by file;
 - the vars the build is given (``as_of_date`` apart, below);
 - the master files of the lake (customers, reps, products, quotas): any new or removed load
   of them can reach any month (an account moved, a product's band, a quota); assessments feed
@@ -43,6 +44,8 @@ from pathlib import Path
 import duckdb
 
 from models.core import settings
+from models.i18n import DEFAULT_LANG
+from models.i18n.messages import N_, Text
 from models.pipeline.contracts import ENTITIES
 
 # The facts the warehouse follows month by month: the column a row's month is read from, its key
@@ -67,9 +70,13 @@ PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "analy
 @dataclass
 class Plan:
     mode: str  # "full" or "incremental"
-    reason: str  # why, for the build's record and output
+    why: Text  # why, in any language (str(why): English, for the record and the output)
     changed_months: list[str] = field(default_factory=list)  # 'YYYY-MM-01', incremental only
     previous_build: str = ""  # the build an incremental one starts from
+
+    @property
+    def reason(self) -> str:
+        return str(self.why)
 
     @property
     def incremental(self) -> bool:
@@ -103,6 +110,14 @@ def project_files() -> dict[str, str]:
     return files
 
 
+def engine_versions() -> str:
+    """dbt's and DuckDB's versions: another engine may compute a month otherwise."""
+    from importlib.metadata import version
+
+    return f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}, " \
+           f"duckdb {duckdb.__version__}"
+
+
 def lake_loads(base: Path | None = None) -> dict[str, list[str]]:
     """The load ids (lake file names) of each entity now."""
     lake = settings.lake_dir(base)
@@ -112,6 +127,7 @@ def lake_loads(base: Path | None = None) -> dict[str, list[str]]:
 def fingerprint(base: Path | None, dbt_vars: dict) -> dict:
     """What a build depends on beyond the facts' new rows; kept in its record."""
     return {
+        "engine": engine_versions(),
         "project": project_files(),
         "vars": {k: v for k, v in sorted(dbt_vars.items()) if k not in UNFINGERPRINTED_VARS},
         "loads": lake_loads(base),
@@ -137,40 +153,49 @@ def plan(base: Path | None, dbt_vars: dict, previous: dict | None, current_file:
     ``previous``: the record of the current build (None: there is none)."""
     now = fingerprint(base, dbt_vars)
     if full:
-        return Plan("full", "asked for (--full)"), now
+        return Plan("full", N_("asked for (--full)")), now
     if previous is None or current_file is None or not current_file.exists():
-        return Plan("full", "there is no current warehouse to start from"), now
+        return Plan("full", N_("there is no current warehouse to start from")), now
     before = previous.get("fingerprint")
     previous_id = previous.get("build_id", "")
     if not before:
-        return Plan("full", f"the current build {previous_id} has no record of its inputs "
-                            "(built before incremental builds)"), now
+        return Plan("full", N_("the current build {build} has no record of its inputs (built "
+                               "before incremental builds)", build=previous_id)), now
+    if before.get("engine") != now["engine"]:
+        return Plan("full", N_("the engine changed since {build} ({then} then, {now} now)",
+                               build=previous_id, then=str(before.get("engine")),
+                               now=now["engine"])), now
     changed = _changed_files(before.get("project", {}), now["project"])
     if changed:
         shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3
                                           else "")
-        return Plan("full", f"the dbt project changed since {previous_id} ({shown})"), now
+        return Plan("full", N_("the dbt project changed since {build} ({files})",
+                               build=previous_id, files=shown)), now
     changed_vars = _changed_files(before.get("vars", {}), now["vars"])
     if changed_vars:
-        return Plan("full", f"var(s) {', '.join(changed_vars)} changed since {previous_id}"), now
+        return Plan("full", N_("var(s) {names} changed since {build}",
+                               names=", ".join(changed_vars), build=previous_id)), now
     old_loads, new_loads = before.get("loads", {}), now["loads"]
     for entity in MASTERS:
         if sorted(old_loads.get(entity, [])) != new_loads.get(entity, []):
-            return Plan("full", f"the {entity} files changed since {previous_id} (a master file "
-                                "can change any month)"), now
+            return Plan("full", N_("the {entity} files changed since {build} (a master file "
+                                   "can change any month)", entity=entity, build=previous_id)), now
     removed_sales = set(old_loads.get("sales", [])) - set(new_loads.get("sales", []))
     if removed_sales:
-        return Plan("full", f"{len(removed_sales)} sales load(s) were removed from the lake"), now
+        return Plan("full", N_("{n} sales load(s) were removed from the lake",
+                               n=len(removed_sales))), now
     old_as_of = dt.date.fromisoformat(str(before.get("as_of_date")))
     new_as_of = dt.date.fromisoformat(str(dbt_vars["as_of_date"]))
     if new_as_of < old_as_of:
-        return Plan("full", f"the as-of date moved back ({old_as_of} to {new_as_of})"), now
+        return Plan("full", N_("the as-of date moved back ({before} to {now})",
+                               before=old_as_of.isoformat(), now=new_as_of.isoformat())), now
 
     try:
         return _plan_months(base, now, before, previous_id, current_file, old_as_of, new_as_of)
     except duckdb.Error as e:  # a damaged or unreadable current file: start afresh
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        return Plan("full", f"the current warehouse could not be read ({first})"), now
+        return Plan("full", N_("the current warehouse could not be read ({error})",
+                               error=first)), now
 
 
 def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
@@ -184,30 +209,31 @@ def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
         months: set[str] = set()
         if new_as_of > old_as_of:
             found = _newly_dated_masters(con, old_as_of, new_as_of)
-            if isinstance(found, str):
+            if isinstance(found, Text):
                 return Plan("full", found), now
             months |= found
         for entity, fact in FACTS.items():
             added = sorted(set(new_loads.get(entity, [])) - set(old_loads.get(entity, [])))
             removed = sorted(set(old_loads.get(entity, [])) - set(new_loads.get(entity, [])))
             found = _fact_months(con, base, entity, fact, added, removed)
-            if isinstance(found, str):
+            if isinstance(found, Text):
                 return Plan("full", found), now
             months |= found
         if new_as_of > old_as_of:
             months |= set(_months(old_as_of, new_as_of))
     finally:
         con.close()
-    reason = (f"as of {new_as_of}" + (f" (the last build: {old_as_of})" if new_as_of != old_as_of
-                                      else "")
-              + "; new loads: " + ", ".join(
-                  f"{e} {len(set(new_loads.get(e, [])) - set(old_loads.get(e, [])))}"
-                  for e in FACTS))
+    loads_text = ", ".join(
+        f"{e} {len(set(new_loads.get(e, [])) - set(old_loads.get(e, [])))}" for e in FACTS)
+    reason = (N_("as of {day} (the last build: {before}); new loads: {loads}",
+                 day=new_as_of.isoformat(), before=old_as_of.isoformat(), loads=loads_text)
+              if new_as_of != old_as_of else
+              N_("as of {day}; new loads: {loads}", day=new_as_of.isoformat(), loads=loads_text))
     return Plan("incremental", reason, sorted(months), previous_id), now
 
 
 def _newly_dated_masters(con: duckdb.DuckDBPyConnection, old_as_of: dt.date,
-                         new_as_of: dt.date) -> set[str] | str:
+                         new_as_of: dt.date) -> set[str] | Text:
     """Master rows rejected as dated after the last as-of date that count as of the new one.
     A new customer (opened since) reaches only its own rows: the months of its order lines
     and visits rejected before as of an unknown customer. Anything else: a full build."""
@@ -218,8 +244,8 @@ def _newly_dated_masters(con: duckdb.DuckDBPyConnection, old_as_of: dt.date,
         dated = con.execute(f"select count(*) from {staging}.base_sales_lake__{entity} "
                             "where rejection_rule = 'date_in_future'").fetchone()[0]
         if dated:
-            return (f"{dated} {entity} row(s) were dated after the last as-of date "
-                    f"({old_as_of}) and may count now")
+            return N_("{n} {entity} row(s) were dated after the last as-of date ({day}) and "
+                      "may count now", n=dated, entity=entity, day=old_as_of.isoformat())
     con.execute(f"""create or replace temp table newly_dated as
         select customer_id from {staging}.base_sales_lake__customers
         where rejection_rule = 'date_in_future'
@@ -228,8 +254,8 @@ def _newly_dated_masters(con: duckdb.DuckDBPyConnection, old_as_of: dt.date,
     known = con.execute(f"select count(*) from newly_dated semi join "
                         f"{staging}.stg_sales_lake__customers using (customer_id)").fetchone()[0]
     if known:
-        return (f"{known} customer row(s) dated after the last as-of date ({old_as_of}) "
-                "change a customer already on file")
+        return N_("{n} customer row(s) dated after the last as-of date ({day}) change a "
+                  "customer already on file", n=known, day=old_as_of.isoformat())
     months = set()
     for fact in FACTS.values():
         months |= {r[0].isoformat() for r in con.execute(
@@ -247,7 +273,7 @@ def _typed_key(column: str) -> str:
 
 
 def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str, fact: dict,
-                 added: list[str], removed: list[str]) -> set[str] | str:
+                 added: list[str], removed: list[str]) -> set[str] | Text:
     """The months a fact's new and removed loads touch, or the reason for a full build."""
     if not added and not removed:
         return set()
@@ -281,8 +307,9 @@ def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str,
             f"select (select min({month}) from previous.{settings.STAGING_SCHEMA}."
             "stg_sales_lake__sales), min(cast(order_date as date)) from added").fetchone()
         if first is not None and earliest is not None and earliest < first:
-            return (f"new order lines from {earliest} come before the history's first month "
-                    f"({first:%Y-%m}), which the first-order rule reads")
+            return N_("new order lines from {day} come before the history's first month "
+                      "({month}), which the first-order rule reads",
+                      day=earliest.isoformat(), month=f"{first:%Y-%m}")
         # a new line before a customer's first order moves the first-order month
         months |= {r[0] for r in con.execute(
             f"""select distinct cast(date_trunc('month', p.first_order) as date)
@@ -318,19 +345,42 @@ def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str,
                       from added) n on {on.replace('p.', 's.').replace('t.', 'n.')}
                 where not s.is_return and not ({same})""").fetchone()[0]
         if replaced_first:
-            return (f"{replaced_first} customer first order line(s) are replaced by a "
-                    "different line (the first-order month of the commission split may move)")
+            return N_("{n} customer first order line(s) are replaced by a different line (the "
+                      "first-order month of the commission split may move)", n=replaced_first)
     return {m.isoformat() for m in months}
+
+
+def why_record(plan_: Plan) -> dict:
+    """The reason as a build record keeps it, to be shown in any language (``why_text``)."""
+    return {"msgid": plan_.why.msgid, "params": plan_.why.params}
+
+
+def why_text(record: dict, lang: str) -> str:
+    """A build record's reason for its mode in ``lang`` (English as recorded without one)."""
+    why = record.get("mode_reason_i18n") or {}
+    if not why.get("msgid"):
+        return record.get("mode_reason") or ""
+    params = dict(why.get("params") or {})
+    if "entity" in params and lang != DEFAULT_LANG:  # an entity's name in the reader's words
+        from models.i18n import label
+
+        params["entity"] = label("entity", params["entity"], lang)
+    return Text(why["msgid"], params).in_lang(lang)
 
 
 def write(plan_: Plan, artifacts: Path) -> None:
     """Keep the plan beside the build's dbt artifacts (the SQL page's copy reads it)."""
     artifacts.mkdir(parents=True, exist_ok=True)
-    (artifacts / "plan.json").write_text(json.dumps(plan_.__dict__, indent=1))
+    (artifacts / "plan.json").write_text(json.dumps(
+        {"mode": plan_.mode, "reason": plan_.reason, "why": why_record(plan_),
+         "changed_months": plan_.changed_months, "previous_build": plan_.previous_build},
+        indent=1))
 
 
 def read(artifacts: Path) -> Plan | None:
     try:
-        return Plan(**json.loads((artifacts / "plan.json").read_text()))
-    except (OSError, ValueError, TypeError):
+        data = json.loads((artifacts / "plan.json").read_text())
+        return Plan(data["mode"], Text(data["why"]["msgid"], data["why"]["params"]),
+                    data["changed_months"], data["previous_build"])
+    except (OSError, ValueError, TypeError, KeyError):
         return None

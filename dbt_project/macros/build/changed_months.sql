@@ -81,44 +81,58 @@
 
 
 {% macro changed_months_scope(relation, key, month_expr, into) %}
-    {#- CTEs for a staging model's WITH list: `into` = the rows of `relation` in the changed
-        months, and every other row of the same keys, which the latest-load-wins ranking needs
-        (in a full run, every row). -#}
-{{ into }}_keys as (
+    {#- CTEs for a checked staging model's WITH list: `into` = the rows of `relation` (the typed
+        lake rows) in the changed months, with the model's own rows of other months that have
+        the same keys, which the latest-load-wins ranking needs (in a full run, every lake
+        row). Those other rows come from the model's table (the pre-hook has deleted the changed
+        months, and a new load's rows are all in changed months), so the lake is only scanned
+        for the changed months' rows. -#}
+{%- if not builds_changed_months_only() %}
+{{ into }} as {{ not_materialized() }} (
 
-    select distinct
-        {{ key | join(',\n        ') }}
+    select * from {{ relation }}
 
-    from {{ relation }}
+)
+{%- else %}
+{{ into }}_changed as (
+
+    select * from {{ relation }}
     where {{ in_changed_months(month_expr) }}
 
 ),
 
-{{ into }} as {{ not_materialized() }} (
+{{ into }}_other_months as (
 
-    select {{ relation }}.*
+    select kept.* exclude (rejection_rule)
 
-    from {{ relation }}
-    {%- if builds_changed_months_only() %}
-    left join {{ into }}_keys
+    from {{ this }} as kept
+    semi join {{ into }}_changed as changed
         on {% for column in key -%}
-        {{ relation }}.{{ column }} = {{ into }}_keys.{{ column }}
+        kept.{{ column }} = changed.{{ column }}
         {% if not loop.last %}and {% endif -%}
         {%- endfor %}
-    where {{ in_changed_months(month_expr) }} or {{ into }}_keys.{{ key[0] }} is not null
-    {%- endif %}
+
+),
+
+{{ into }} as (
+
+    select * from {{ into }}_changed
+    union all by name
+    select * from {{ into }}_other_months
 
 )
+{%- endif %}
 {% endmacro %}
 
 
 {% macro default__get_where_subquery(relation) -%}
     {#- dbt's filter of a generic data test (its `where` config), with one addition: the where
-        `__changed_months_of__:<column>` tests the months this build recomputes
-        (in_build_changed_months(<column>)), every month in a full build. -#}
+        `__changed_months_of__:<date column>` tests the rows of the months this build
+        recomputes (in_build_changed_months(month_of(<date column>))), every row in a full
+        build. -#}
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('__changed_months_of__:') -%}
-        {%- set where = in_build_changed_months(where.split(':', 1)[1]) -%}
+        {%- set where = in_build_changed_months(month_of(where.split(":", 1)[1])) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

@@ -5,7 +5,7 @@
 
 with
 
-sales as (
+sales as {{ not_materialized() }} (
 
     select * from {{ ref('stg_sales_lake__sales') }}
 
@@ -22,24 +22,31 @@ products as (
 
 ),
 
-last_orders as (
+-- the customer's last order: the latest order date, then the highest order id that day (two
+-- aggregations rather than a window sorted over every order line)
+last_order_dates as (
 
-    -- the customer's last order: the latest order date, then the highest order id that day
     select
         customer_id,
-        order_id
+        max(order_date) as last_order_date
 
-    from (
-        select
-            customer_id,
-            order_id,
-            row_number() over (
-                partition by customer_id order by order_date desc, order_id desc
-            ) as order_rank
-        from sales
-        where order_date <= {{ as_of_date() }}
-    ) as ranked
-    where order_rank = 1
+    from sales
+    where order_date <= {{ as_of_date() }}
+    group by customer_id
+
+),
+
+last_orders as (
+
+    select
+        sales.customer_id,
+        max(sales.order_id) as order_id
+
+    from sales
+    inner join last_order_dates
+        on sales.customer_id = last_order_dates.customer_id
+        and sales.order_date = last_order_dates.last_order_date
+    group by sales.customer_id
 
 ),
 
