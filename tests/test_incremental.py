@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 
 from models.core import settings
+from models.core.scoping import ALL_DATA
 from models.demo.generator import generate
+from models.engines import adhoc
 from models.pipeline import build, incremental
 from models.pipeline.build_compare import compare_builds
 from models.pipeline.ingest import ingest_paths
@@ -122,6 +124,14 @@ def test_the_incremental_build_equals_a_full_build_row_for_row(incremental_home,
     finally:
         con.close()
     assert first == (2, True)  # the new customer's first order, credited
+    # the SQL page's copy of the marts: the previous build's, with the changed months replaced
+    copied = adhoc.prepare_extract(result.build_id, Path(result.warehouse_file), ALL_DATA, home)
+    written = adhoc.prepare_extract(full.build_id, Path(full.warehouse_file), ALL_DATA,
+                                    tmp_path / "full")
+    assert incremental.read(copied.parent.parent).incremental
+    tables, diffs = compare_builds(copied, written)
+    assert tables > 10
+    assert [str(d) for d in diffs] == []
 
 
 def test_a_changed_var_builds_in_full_and_still_matches(incremental_home, tmp_path):
