@@ -104,7 +104,10 @@ def split_demo(root: Path, scale: float, today: dt.date) -> tuple[Path, Path]:
     for name in ("customers.csv", "products.csv", "quotas.csv", "reps.csv"):
         shutil.copyfile(demo / name, first / name)
     sales = pl.read_parquet(demo / "sales.parquet")
-    sales.filter(pl.col("order_date") < today).write_parquet(first / "sales.parquet")
+    # the history in one file per year, as an ERP exports it (and within ingest's file limits)
+    history = sales.filter(pl.col("order_date") < today)
+    for (year,), part in history.group_by(pl.col("order_date").dt.year()):
+        part.write_parquet(first / f"sales_{year}.parquet")
     month_before = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=10)
     returned = sales.filter((pl.col("order_date") <= month_before) & (pl.col("quantity") > 0)
                             ).tail(1)
@@ -115,7 +118,8 @@ def split_demo(root: Path, scale: float, today: dt.date) -> tuple[Path, Path]:
         day / "sales_day.parquet")
     visits = pl.read_parquet(demo / "visits.parquet")
     started = pl.col("started_at").cast(pl.Date)
-    visits.filter(started < today).write_parquet(first / "visits.parquet")
+    for (year,), part in visits.filter(started < today).group_by(started.dt.year()):
+        part.write_parquet(first / f"visits_{year}.parquet")
     visits.filter(started == today).write_parquet(day / "visits_day.parquet")
     shutil.rmtree(demo)
     return first, day
