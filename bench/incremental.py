@@ -70,12 +70,12 @@ def tree_peak_mb(proc: subprocess.Popen, interval_s: float = 0.2) -> float:
     return peak / 1024 ** 2
 
 
-def _stage(stage: str, home: Path, arg: str) -> dict:
-    proc = subprocess.Popen([sys.executable, "-c", STAGE, stage, str(home), arg],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ))
+def run_sampled(args: list[str]) -> tuple[int, str, str, float]:
+    """Run ``args``; (exit code, stdout, stderr, peak MB of it and its children, sampled)."""
     import threading
 
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
     streams: dict[str, str] = {}
     readers = [threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()))
                for n, f in (("out", proc.stdout), ("err", proc.stderr))]
@@ -84,9 +84,14 @@ def _stage(stage: str, home: Path, arg: str) -> dict:
     peak = tree_peak_mb(proc)
     for r in readers:
         r.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{stage} failed:\n{streams['out'][-2000:]}\n{streams['err'][-3000:]}")
-    figures = json.loads(streams["out"].strip().splitlines()[-1])
+    return proc.returncode, streams["out"], streams["err"], peak
+
+
+def _stage(stage: str, home: Path, arg: str) -> dict:
+    code, out, err, peak = run_sampled([sys.executable, "-c", STAGE, stage, str(home), arg])
+    if code != 0:
+        raise SystemExit(f"{stage} failed:\n{out[-2000:]}\n{err[-3000:]}")
+    figures = json.loads(out.strip().splitlines()[-1])
     figures["peak_mb"] = peak  # the stage and dbt together, sampled
     return figures
 
