@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from models.core import settings
 from models.core.errors import UserError
 from models.pipeline import build, ingest
+from models.pipeline.build_compare import compare_builds
 from models.queries import alert_tasks, visit_records
 from tests.apptest_util import sql
 from tests.pinned import TODAY
@@ -220,3 +222,15 @@ def test_a_compacted_lake_gives_the_same_marts(built_home, tmp_path):
     assert rows == [(ids[0], "order", "rep@example.com"), (ids[1], "complaint", "rep@example.com"),
                     (ids[2], "complaint", "rep@example.com")]
     assert visit_records.compact(home) == []  # merged once, then quiet
+    # The compacting build replaced four visit loads by one: it recomputed their month, and
+    # equals a full build of the same lake.
+    record = build.history(home)[-1]
+    assert record["mode"] == "incremental", record["mode_reason"]
+    assert f"{yesterday:%Y-%m}-01" in record["changed_months"]
+    full_home = tmp_path / "full"
+    shutil.copytree(settings.lake_dir(home), settings.lake_dir(full_home))
+    full = build.run_build(full_home, dbt_vars={"as_of_date": record["as_of_date"]},
+                           compact_records=False)
+    assert full.ok and full.mode == "full", full.failures
+    _tables, diffs = compare_builds(Path(record["warehouse_file"]), Path(full.warehouse_file))
+    assert [str(d) for d in diffs] == []
