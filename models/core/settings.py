@@ -111,10 +111,7 @@ def build_memory_bytes() -> int:
     from models.core.errors import UserError
 
     given = (os.environ.get("SALESDESK_BUILD_MEMORY") or "").strip()
-    if not given:
-        share = int(total_memory_bytes() * int(BUILD_MEMORY_DEFAULT[:-1]) / 100)
-        return max(min(share, BUILD_MEMORY_DEFAULT_CAP), 256 * 1024 ** 2)
-    raw = given
+    raw = given or BUILD_MEMORY_DEFAULT
     text = raw.upper().replace(" ", "").removesuffix("B").removesuffix("I")
     units = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
     try:
@@ -132,6 +129,8 @@ def build_memory_bytes() -> int:
                         f"the memory such as 50% or an amount such as 4GB or 512MB.") from None
     if value <= 0:
         raise UserError(f"SALESDESK_BUILD_MEMORY={raw!r} must be more than zero.")
+    if not given:
+        value = min(value, BUILD_MEMORY_DEFAULT_CAP)
     return max(value, 256 * 1024 ** 2)
 
 
