@@ -10,7 +10,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from models.queries import attribution, overview, visits
-from models.queries.filters import add_months
+from models.core.clock import add_months
 from ui import kit
 from ui.i18n import day_label, label, month_label, t
 

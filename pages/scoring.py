@@ -12,7 +12,8 @@ import streamlit as st
 from models.queries import scoring, visits
 from models.i18n import MONEY_GRID
 from models.i18n.frames import with_labels
-from models.queries.filters import TIERS, add_months
+from models.core.clock import add_months
+from models.queries.filters import TIERS
 from ui import kit
 from ui.i18n import label, lang, money, money_short, month_label, percent, t
 

@@ -15,7 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.i18n import label
-from models.queries.filters import Filters, add_months
+from models.core.clock import add_months
+from models.queries.filters import Filters
 from ui import kit
 from tests.apptest_util import default_month
 from tests.apptest_util import sql as warehouse_sql

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.queries.filters import Filters, add_months
+from models.core.clock import add_months
+from models.queries.filters import Filters
 from ui import kit
 from tests.apptest_util import default_month, sql
 from tests.test_page_sql import app

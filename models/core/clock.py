@@ -29,3 +29,9 @@ def parse_date(value: str, what: str) -> datetime.date:
         return datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def add_months(month: datetime.date, n: int) -> datetime.date:
+    """The first day of the month ``n`` months after ``month``'s (before it when negative)."""
+    index = month.year * 12 + month.month - 1 + n
+    return datetime.date(index // 12, index % 12 + 1, 1)

@@ -285,15 +285,15 @@ def _build_locked(base: Path | None, wh: Path, on_line: Callable[[str], None], d
     previous_id = current_build_id(base)
     previous = next((r for r in reversed(history(base)) if r.get("build_id") == previous_id
                      and is_good(r)), None) if previous_id else None
-    plan, result.fingerprint = incremental.plan(
-        base, dbt_vars, previous, wh / f"{previous_id}.duckdb" if previous_id else None, full)
+    previous_file = wh / f"{previous_id}.duckdb" if previous_id else None
+    plan, result.fingerprint = incremental.plan(base, dbt_vars, previous, previous_file, full)
     result.mode, result.mode_reason = plan.mode, plan.reason
     result.mode_reason_i18n = incremental.why_record(plan)
     result.changed_months = plan.changed_months
     on_line(plan.text())
     incremental.write(plan, artifacts)
     if plan.incremental:  # start from the current warehouse: a file copy
-        shutil.copyfile(wh / f"{previous_id}.duckdb", db_path)
+        shutil.copyfile(previous_file, db_path)
     dbt_vars = plan.dbt_vars(dbt_vars)
     build_args = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     returncode, output = _run_dbt(build_args, db_path, artifacts, base, on_line, dbt_vars)

@@ -44,6 +44,7 @@ from pathlib import Path
 import duckdb
 
 from models.core import settings
+from models.core.clock import add_months
 from models.i18n import DEFAULT_LANG
 from models.i18n.messages import N_, Text
 from models.pipeline.contracts import ENTITIES
@@ -143,7 +144,7 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
     out, month = [], first.replace(day=1)
     while month <= last:
         out.append(month.isoformat())
-        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        month = add_months(month, 1)
     return out
 
 
@@ -202,6 +203,9 @@ def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
                  current_file: Path, old_as_of: dt.date, new_as_of: dt.date
                  ) -> tuple[Plan, dict]:
     old_loads, new_loads = before.get("loads", {}), now["loads"]
+    changes = {e: (sorted(set(new_loads.get(e, [])) - set(old_loads.get(e, []))),  # added
+                   sorted(set(old_loads.get(e, [])) - set(new_loads.get(e, []))))  # removed
+               for e in FACTS}
     con = duckdb.connect(config=settings.build_duckdb_config(base))
     try:
         quoted = str(current_file).replace("'", "''")
@@ -213,8 +217,7 @@ def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
                 return Plan("full", found), now
             months |= found
         for entity, fact in FACTS.items():
-            added = sorted(set(new_loads.get(entity, [])) - set(old_loads.get(entity, [])))
-            removed = sorted(set(old_loads.get(entity, [])) - set(new_loads.get(entity, [])))
+            added, removed = changes[entity]
             found = _fact_months(con, base, entity, fact, added, removed)
             if isinstance(found, Text):
                 return Plan("full", found), now
@@ -223,8 +226,7 @@ def _plan_months(base: Path | None, now: dict, before: dict, previous_id: str,
             months |= set(_months(old_as_of, new_as_of))
     finally:
         con.close()
-    loads_text = ", ".join(
-        f"{e} {len(set(new_loads.get(e, [])) - set(old_loads.get(e, [])))}" for e in FACTS)
+    loads_text = ", ".join(f"{e} {len(changes[e][0])}" for e in FACTS)
     reason = (N_("as of {day} (the last build: {before}); new loads: {loads}",
                  day=new_as_of.isoformat(), before=old_as_of.isoformat(), loads=loads_text)
               if new_as_of != old_as_of else
@@ -259,17 +261,32 @@ def _newly_dated_masters(con: duckdb.DuckDBPyConnection, old_as_of: dt.date,
     months = set()
     for fact in FACTS.values():
         months |= {r[0].isoformat() for r in con.execute(
-            f"select distinct cast(date_trunc('month', cast({fact['date']} as date)) as date) "
+            f"select distinct {_month_sql(fact['date'])} "
             f"from {staging}.{fact['base']} semi join newly_dated using (customer_id) "
             f"where {fact['date']} is not null").fetchall()}
     return months
 
 
-def _typed_key(column: str) -> str:
-    """A key column as the base models type it (text trimmed to null; line numbers bigint)."""
-    if column == "line_number":
-        return "cast(line_number as bigint)"
-    return f"nullif(trim(cast({column} as varchar)), '')"
+# The lake's non-text columns the plan compares, cast as the base models type them; any other
+# column is text, trimmed to null (base_sales_lake__sales.sql's typed CTE).
+TYPED = {"line_number": "cast(line_number as bigint)", "order_date": "cast(order_date as date)",
+         "quantity": "cast(quantity as decimal(18, 3))",
+         "unit_price": "cast(unit_price as decimal(18, 4))",
+         "discount_rate": "cast(discount_rate as decimal(9, 6))"}
+# An order line that replaces a customer's first order line and differs in none of these
+# leaves the first order where it was.
+FIRST_ORDER_COLUMNS = ("customer_id", "order_date", "sku", "rep_id", "quantity", "unit_price",
+                       "discount_rate")
+
+
+def _typed(column: str) -> str:
+    """A lake column as the base models type it."""
+    return TYPED.get(column, f"nullif(trim(cast({column} as varchar)), '')")
+
+
+def _month_sql(column: str) -> str:
+    """The first day of the month of a date or timestamp column (dbt: month_of)."""
+    return f"cast(date_trunc('month', cast({column} as date)) as date)"
 
 
 def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str, fact: dict,
@@ -280,8 +297,8 @@ def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str,
     lake = settings.lake_dir(base) / entity
     date, key = fact["date"], fact["key"]
     previous = f"previous.{settings.STAGING_SCHEMA}.{fact['base']}"
-    month = f"cast(date_trunc('month', cast({date} as date)) as date)"
-    keys = ", ".join(f"{_typed_key(c)} as {c}" for c in key)
+    month = _month_sql(date)
+    keys = ", ".join(f"{_typed(c)} as {c}" for c in key)
     parts = []
     if added:
         files = [str(lake / f"{load}.parquet") for load in added]
@@ -303,46 +320,37 @@ def _fact_months(con: duckdb.DuckDBPyConnection, base: Path | None, entity: str,
         f"select distinct {month} from added where {date} is not null").fetchall()
         if r[0] is not None}
     if entity == "sales":
+        stg = f"previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales"
         first, earliest = con.execute(
-            f"select (select min({month}) from previous.{settings.STAGING_SCHEMA}."
-            "stg_sales_lake__sales), min(cast(order_date as date)) from added").fetchone()
+            f"select (select min({month}) from {stg}), min({_typed('order_date')}) "
+            "from added").fetchone()
         if first is not None and earliest is not None and earliest < first:
             return N_("new order lines from {day} come before the history's first month "
                       "({month}), which the first-order rule reads",
                       day=earliest.isoformat(), month=f"{first:%Y-%m}")
+        con.execute(f"create or replace temp table first_orders as select customer_id, "
+                    f"min(order_date) as first_order from {stg} where not is_return "
+                    "group by customer_id")
         # a new line before a customer's first order moves the first-order month
         months |= {r[0] for r in con.execute(
-            f"""select distinct cast(date_trunc('month', p.first_order) as date)
-                from (select customer_id, min(order_date) as first_order
-                      from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales
-                      where not is_return group by customer_id) p
-                join (select nullif(trim(cast(customer_id as varchar)), '') as customer_id,
-                             min(cast(order_date as date)) as first_new
+            f"""select distinct {_month_sql('f.first_order')}
+                from first_orders f
+                join (select {_typed('customer_id')} as customer_id,
+                             min({_typed('order_date')}) as first_new
                       from added where cast(quantity as double) >= 0 group by 1) n
-                  on p.customer_id = n.customer_id
-                where n.first_new < p.first_order""").fetchall()}
+                  on f.customer_id = n.customer_id
+                where n.first_new < f.first_order""").fetchall()}
         # A first order line replaced by a different line (another date, customer, product,
         # amount) may move the first order later, to a month no rule here can name.
-        same = " and ".join(
-            f"s.{c} is not distinct from n.{c}" for c in
-            ("customer_id", "order_date", "sku", "rep_id", "quantity", "unit_price",
-             "discount_rate"))
+        same = " and ".join(f"s.{c} is not distinct from n.{c}" for c in FIRST_ORDER_COLUMNS)
+        typed = ", ".join(f"{_typed(c)} as {c}" for c in (*key, *FIRST_ORDER_COLUMNS))
         replaced_first = con.execute(
             f"""select count(*)
-                from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales s
-                join (select customer_id, min(order_date) as first_order
-                      from previous.{settings.STAGING_SCHEMA}.stg_sales_lake__sales
-                      where not is_return group by customer_id) f
+                from {stg} s
+                join first_orders f
                   on s.customer_id = f.customer_id and s.order_date = f.first_order
-                join (select {keys},
-                             nullif(trim(cast(customer_id as varchar)), '') as customer_id,
-                             cast(order_date as date) as order_date,
-                             nullif(trim(cast(sku as varchar)), '') as sku,
-                             nullif(trim(cast(rep_id as varchar)), '') as rep_id,
-                             cast(quantity as decimal(18, 3)) as quantity,
-                             cast(unit_price as decimal(18, 4)) as unit_price,
-                             cast(discount_rate as decimal(9, 6)) as discount_rate
-                      from added) n on {on.replace('p.', 's.').replace('t.', 'n.')}
+                join (select {typed} from added) n
+                  on {on.replace('p.', 's.').replace('t.', 'n.')}
                 where not s.is_return and not ({same})""").fetchone()[0]
         if replaced_first:
             return N_("{n} customer first order line(s) are replaced by a different line (the "

@@ -22,10 +22,11 @@ from datetime import date
 
 import polars as pl
 
+from models.core.clock import add_months
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.i18n import translate
-from models.queries.filters import Filters, add_months, read_filtered
+from models.queries.filters import Filters, read_filtered
 
 VIEWS = ("booked", "current")
 # revenue history is shown as booked, who looks after the customer now in the current book

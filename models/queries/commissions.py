@@ -44,7 +44,8 @@ from models.core.errors import UserError
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.i18n import translate
-from models.queries.filters import add_months, read
+from models.core.clock import add_months
+from models.queries.filters import read
 
 BANDS = ("high", "mid", "low", "unbanded")
 ROLES = ("developer", "maintainer", "sole", "house")

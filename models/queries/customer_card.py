@@ -14,10 +14,11 @@ from typing import Any
 
 import polars as pl
 
+from models.core.clock import add_months
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.i18n import label
-from models.queries.filters import Filters, add_months, read, read_filtered
+from models.queries.filters import Filters, read, read_filtered
 from models.queries.overview import ALERT_TYPES, SEVERITY_ORDER
 from models.queries.scoring import CHECKLIST as SCORING_CHECKLIST
 from models.queries.scoring import checklist_labels

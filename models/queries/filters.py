@@ -45,11 +45,6 @@ def last_complete_month(as_of: date) -> date:
             else first.replace(month=first.month - 1))
 
 
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class Filters:
     """What the sidebar selects. None means all."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from models.core.clock import add_months
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.i18n import label
-from models.queries.filters import TIERS, Filters, add_months, read_filtered
+from models.queries.filters import TIERS, Filters, read_filtered
 
 # The lifecycle stages (fct_customer_lifecycle's accepted values) in funnel order.
 STAGES = ("prospect", "new", "growing", "mature", "declining", "churned")

@@ -18,13 +18,13 @@ from datetime import date
 
 import polars as pl
 
+from models.core.clock import add_months
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.queries import attribution
 from models.queries.filters import (
     TIERS,
     Filters,
-    add_months,
     month_end,
     read,
     read_filtered,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from models.core.clock import add_months
 from models.core.scoping import Scope
 from models.core.warehouse import Warehouse
 from models.i18n import translate
-from models.queries.filters import TIERS, Filters, add_months, read_filtered
+from models.queries.filters import TIERS, Filters, read_filtered
+
 
 def no_visits(lang: str = "en") -> str:
     """What the pages say while no visits file has been loaded, in ``lang``."""
